@@ -1,0 +1,162 @@
+"""The one place that opens images and crops faces.
+
+Training data, uploads and evaluation folders all go through these functions, so a photo is
+seen the same way whichever door it comes in by.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# PIL refuses images above this many pixels (decompression bombs); 50 MP is a large phone photo.
+MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
+
+
+class ImageError(ValueError):
+    """An image a user gave us cannot be used; the message is meant for that user."""
+
+
+def open_image(source: bytes | str | Path) -> Image.Image:
+    """Decode `source` (bytes or a path) into an 8-bit RGB image, upright per its EXIF tag.
+
+    Raises ImageError with a readable message for anything that is not a usable image.
+    """
+    try:
+        data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    except OSError as err:
+        raise ImageError(f"Could not read the file: {err.strerror or err}.") from err
+    if not data:
+        raise ImageError("The file is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            img.seek(0)  # animated images: the first frame
+            img.load()
+            img = ImageOps.exif_transpose(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(
+            f"The image is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)."
+        ) from err
+    except Exception as err:  # PIL raises many types for corrupt or truncated data
+        raise ImageError("This file is not an image we can read, or it is corrupt or truncated.") from err
+    return to_rgb(img)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode (CMYK, palette, alpha, 16-bit, float) to 8-bit RGB."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = float(arr.max()) or 1.0
+        img = Image.fromarray((arr / hi * 255.0).clip(0, 255).astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    return img.convert("RGB")
+
+
+def center_crop(img: Image.Image, size: int) -> np.ndarray:
+    """The DCGAN tutorial's framing: resize the short side to `size`, then crop the centre.
+
+    Returns a (size, size, 3) uint8 array.
+    """
+    w, h = img.size
+    scale = size / min(w, h)
+    new_w, new_h = max(size, round(w * scale)), max(size, round(h * scale))
+    img = img.resize((new_w, new_h), Image.BILINEAR)
+    left, top = (new_w - size) // 2, (new_h - size) // 2
+    return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+
+
+def list_images(root: str | Path) -> list[Path]:
+    """Every image file under `root`, recursively, in a stable order."""
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+@dataclass
+class FaceBox:
+    """A face found by MTCNN: box in pixels (x0, y0, x1, y1) and the detector's probability."""
+
+    box: tuple[float, float, float, float]
+    prob: float
+
+
+class FaceDetector:
+    """facenet-pytorch's MTCNN (its weights ship inside the package), wrapped for batches.
+
+    facenet-pytorch 2.5.3 builds its batch result with `np.array(list_of_ragged_arrays)`, which
+    NumPy 2 refuses when images hold different numbers of faces ("inhomogeneous shape"). We call
+    the package's lower-level `detect_face` and keep the per-image lists ourselves.
+    """
+
+    def __init__(self, device=None, min_face_size: int = 20):
+        from facenet_pytorch import MTCNN
+
+        from core.device import pick_device
+
+        self.device = pick_device(device)
+        self.mtcnn = MTCNN(keep_all=True, device=self.device, min_face_size=min_face_size)
+
+    def detect(self, images: Sequence[np.ndarray] | np.ndarray) -> list[list[FaceBox]]:
+        """Faces in each image (HxWx3 uint8 arrays of one size per call, or a list of any sizes)."""
+        import torch
+        from facenet_pytorch.models.utils.detect_face import detect_face
+
+        m = self.mtcnn
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, im in enumerate(images):
+            groups.setdefault(tuple(np.asarray(im).shape[:2]), []).append(i)
+        out: list[list[FaceBox]] = [[] for _ in range(len(images))]
+        for idx in groups.values():
+            batch = np.stack([np.asarray(images[i], dtype=np.uint8) for i in idx])
+            with torch.inference_mode():
+                boxes, _points = detect_face(
+                    batch, m.min_face_size, m.pnet, m.rnet, m.onet, m.thresholds, m.factor, self.device
+                )
+            for i, b in zip(idx, boxes, strict=True):
+                out[i] = [FaceBox(tuple(float(v) for v in row[:4]), float(row[4])) for row in b]
+        return out
+
+
+def face_found_rate(
+    images: np.ndarray, detector: FaceDetector, threshold: float = 0.90, upscale_to: int = 160,
+    batch_size: int = 64,
+) -> tuple[float, list[float]]:
+    """Share of images (N,H,W,3 uint8) in which MTCNN finds a face with prob >= `threshold`.
+
+    Small images are upscaled to `upscale_to` pixels first, as MTCNN's smallest face is 20 px.
+    Returns the rate and each image's best face probability (0 where none was found).
+    """
+    best: list[float] = []
+    for start in range(0, len(images), batch_size):
+        chunk = [
+            np.asarray(Image.fromarray(im).resize((upscale_to, upscale_to), Image.BILINEAR))
+            for im in images[start : start + batch_size]
+        ]
+        for faces in detector.detect(chunk):
+            best.append(max((f.prob for f in faces), default=0.0))
+    rate = float(np.mean([p >= threshold for p in best])) if best else 0.0
+    return rate, best
+
+
+def iter_center_crops(paths: Iterable[Path], size: int):
+    """Yield (path, crop) for each readable image; unreadable files are skipped with a warning."""
+    for p in paths:
+        try:
+            yield p, center_crop(open_image(p), size)
+        except ImageError as err:
+            warnings.warn(f"skipping {p}: {err}", stacklevel=2)

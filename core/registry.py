@@ -1,0 +1,154 @@
+"""Every model the app knows, in one table, and the one way to load them.
+
+`load(name)` tries the Hub (when reachable and not HF_HUB_OFFLINE) at the spec's pinned
+revision, then the bundled folder under weights/. Both go through the same folder loader: a
+folder with model.safetensors + config.json (the arguments that rebuild the model) is a model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torch import nn
+
+from core.device import pick_device
+from core.store import load_weights, read_json
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WEIGHTS_DIR = REPO_ROOT / "weights"
+MODEL_FILES = ["model.safetensors", "config.json", "training.json"]
+
+
+class UnknownModelError(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; this one is meant to be read
+        return self.args[0]
+
+
+class WeightsError(RuntimeError):
+    """A model's weights are missing or unreadable; the message names the file."""
+
+
+def _build_dcgan_generator(config: dict) -> nn.Module:
+    from core.dcgan import DCGANConfig, Generator
+
+    keys = DCGANConfig.__dataclass_fields__
+    return Generator(DCGANConfig(**{k: v for k, v in config.items() if k in keys}))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # what users see and type
+    kind: str  # "generator" (later also "detector")
+    title: str
+    description: str
+    build: Callable[[dict], nn.Module]  # config dict -> untrained module
+    config: dict  # default model arguments; the folder's config.json wins
+    hub_repo: str | None = None  # where published weights live
+    hub_revision: str | None = None  # pin a commit sha after pushing; None means "main"
+    bundled: Path = field(default=WEIGHTS_DIR)
+
+    @property
+    def bundled_dir(self) -> Path:
+        return self.bundled / self.name
+
+
+SPECS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in [
+        ModelSpec(
+            name="dcgan-64",
+            kind="generator",
+            title="DCGAN, 64x64, latent 100",
+            description="The PyTorch DCGAN tutorial's generator trained on 4,800 CelebA photos.",
+            build=_build_dcgan_generator,
+            config={"arch": "dcgan", "nz": 100, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
+            hub_repo="face-gan-lab/dcgan-64",
+        ),
+    ]
+}
+
+
+def names(kind: str | None = None) -> list[str]:
+    return [n for n, s in SPECS.items() if kind is None or s.kind == kind]
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise UnknownModelError(
+            f"unknown model {name!r}; valid names: {', '.join(sorted(SPECS))}"
+        ) from None
+
+
+@dataclass
+class LoadedModel:
+    spec: ModelSpec
+    model: nn.Module
+    config: dict
+    training: dict  # training.json: epochs, wall time, hardware, quality figures
+    folder: Path
+    source: str  # "hub" or "bundled"
+    note: str  # why this source, in words for the UI
+    load_seconds: float
+
+    @property
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, dict, dict]:
+    """Build `spec`'s model from a folder holding model.safetensors + config.json."""
+    weights = folder / "model.safetensors"
+    if not weights.exists():
+        raise WeightsError(f"{weights} is missing; train it with train/ or fetch it from the Hub")
+    config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
+    model = spec.build(config)
+    try:
+        load_weights(model, weights)
+    except Exception as err:  # safetensors raises several types for damaged files
+        raise WeightsError(f"cannot read {weights}: {err}") from err
+    model = model.to(pick_device(device)).eval()
+    return model, config, read_json(folder / "training.json", {}) or {}
+
+
+def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
+    """Load model `name`: from the Hub when reachable, else from the bundled folder.
+
+    Never stalls on a dead network: the Hub check gives up within about 1.5 s (core.hub).
+    """
+    spec = get_spec(name)
+    started = time.perf_counter()
+    note = "Hub not tried"
+    if use_hub and spec.hub_repo:
+        from core import hub
+
+        status = hub.hub_status()
+        if status.reachable:
+            try:
+                folder = hub.download_model(spec.hub_repo, spec.hub_revision, MODEL_FILES)
+                model, config, training = load_folder(spec, folder, device)
+                rev = spec.hub_revision or "main"
+                return LoadedModel(spec, model, config, training, folder, "hub",
+                                   f"from the Hub: {spec.hub_repo}@{rev}", time.perf_counter() - started)
+            except (hub.HubError, WeightsError) as err:
+                note = f"Hub download failed ({err})"
+        else:
+            note = f"Hub unreachable ({status.reason})"
+    model, config, training = load_folder(spec, spec.bundled_dir, device)
+    return LoadedModel(spec, model, config, training, spec.bundled_dir, "bundled",
+                       f"bundled weights in weights/{spec.name}; {note}", time.perf_counter() - started)
+
+
+def save_pretrained(model: nn.Module, folder: Path, config: dict, training: dict | None = None,
+                    half: bool = True) -> None:
+    """Write a folder that `load_folder` reads: weights (float16 by default), config, training facts."""
+    from core.store import save_weights, write_json
+
+    save_weights(model, Path(folder) / "model.safetensors", half=half)
+    write_json(Path(folder) / "config.json", config)
+    if training is not None:
+        write_json(Path(folder) / "training.json", training)

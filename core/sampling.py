@@ -1,0 +1,66 @@
+"""Latents in, pictures out: seeded noise, batched generation, grids and PNG bytes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def sample_latents(n: int, nz: int, seed: int, truncation: float | None = None) -> torch.Tensor:
+    """`n` latent vectors N(0, I) of size `nz`, the same for the same seed on any machine.
+
+    With `truncation` t, components beyond |t| are redrawn until inside (the truncation trick):
+    fewer odd faces, less variety.
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    z = torch.randn(n, nz, generator=gen)
+    if truncation is not None:
+        for _ in range(100):
+            outside = z.abs() > truncation
+            if not outside.any():
+                break
+            z[outside] = torch.randn(int(outside.sum()), generator=gen)
+        z.clamp_(-truncation, truncation)
+    return z
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) floats in [-1, 1] -> (N, H, W, C) uint8."""
+    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).cpu().numpy()
+
+
+@torch.inference_mode()
+def generate(generator: torch.nn.Module, z: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """Run `generator` (in eval mode) on latents `z`; returns (N, H, W, 3) uint8 images."""
+    generator.eval()
+    device = next(generator.parameters()).device
+    dtype = next(generator.parameters()).dtype
+    out = [
+        to_uint8(generator(z[i : i + batch_size].to(device=device, dtype=dtype)))
+        for i in range(0, len(z), batch_size)
+    ]
+    return np.concatenate(out) if out else np.zeros((0, 0, 0, 3), np.uint8)
+
+
+def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2, fill: int = 255) -> np.ndarray:
+    """Tile (N, H, W, 3) uint8 images into one array, `nrow` images per row."""
+    n, h, w, c = images.shape
+    nrow = nrow or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / nrow))
+    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), fill, np.uint8)
+    for i, im in enumerate(images):
+        r, col = divmod(i, nrow)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y : y + h, x : x + w] = im
+    return grid
+
+
+def encode_image(arr: np.ndarray, fmt: str = "PNG", **kwargs) -> bytes:
+    """Encode an (H, W, 3) uint8 array as image bytes (PNG by default)."""
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format=fmt, **kwargs)
+    return buf.getvalue()

@@ -1,0 +1,53 @@
+"""Home: what the demo is, and every model with where its weights came from."""
+
+import streamlit as st
+
+from core import registry
+from ui.models import get_model
+
+st.title("Face GAN Lab")
+st.markdown(
+    "Faces that no camera ever took. This lab shows **generative adversarial networks** (GANs) "
+    "trained on celebrity photos: a *generator* turns a vector of random numbers into a face, "
+    "while a *discriminator* learns to tell its faces from real photos; each gets better by "
+    "beating the other. Every model here was trained by this project's own scripts in `train/`, "
+    "on a laptop-class CPU."
+)
+st.page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
+
+st.header("Models")
+for name in registry.names():
+    spec = registry.get_spec(name)
+    loaded = get_model(name)
+    with st.container(border=True):
+        left, right = st.columns([3, 2])
+        with left:
+            st.subheader(f"{spec.title}  ·  `{name}`")
+            st.write(spec.description)
+            if loaded is None:
+                continue
+            t = loaded.training
+            cols = st.columns(4)
+            cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
+            cols[1].metric("Epochs", t.get("epochs_done", "?"))
+            cols[2].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
+            quality = t.get("quality", {}).get("face_found_rate")
+            cols[3].metric("Faces found", f"{quality:.0%}" if quality is not None else "n/a",
+                           help="Share of 256 samples in which the MTCNN face detector finds a face "
+                                "with probability >= 0.90 (after upscaling to 160 px).")
+            st.caption(
+                f"Source: **{loaded.source}** ({loaded.note}). Trained on {t.get('hardware', 'unknown hardware')}, "
+                f"{t.get('steps', '?')} steps at batch {t.get('train_config', {}).get('batch_size', '?')}."
+            )
+        with right:
+            snaps = sorted((loaded.folder / "snapshots").glob("epoch_*.jpg")) if loaded else []
+            if snaps:
+                st.image(str(snaps[-1]), caption=f"Fixed-noise samples after epoch {int(snaps[-1].stem[6:])}",
+                         width="stretch")
+
+st.divider()
+st.caption(
+    "Training data: a 5,400-photo subset of CelebA (Liu et al., ICCV 2015), available for "
+    "non-commercial research purposes only. The photos are not part of this repository. "
+    "CelebA over-represents young, light-skinned celebrities, and the generators inherit that bias."
+)

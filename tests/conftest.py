@@ -1,0 +1,55 @@
+"""Shared fixtures. Tests never reach the network: HF_HUB_OFFLINE is on unless a test lifts it."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT, ROOT / "tests"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from core.data import build_center_cache, celeba_root  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def celeba_dir() -> Path:
+    root = celeba_root()
+    if not (root / "train").is_dir():
+        pytest.skip(f"shared CelebA photos not found at {root} (set FACEGAN_CELEBA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(tmp_path_factory, celeba_dir) -> Path:
+    """32 real 64x64 crops in a cache file, built with the same code as the real one."""
+    out = tmp_path_factory.mktemp("cache") / "tiny.safetensors"
+    build_center_cache(celeba_dir / "train", out, 64, limit=32)
+    return out
+
+
+def image_bytes(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def real_face_bytes(celeba_dir) -> bytes:
+    """One real CelebA photo, as uploaded."""
+    return sorted((celeba_dir / "val").rglob("*.jpg"))[0].read_bytes()
+
+
+def random_image(w=80, h=60, seed=0) -> Image.Image:
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8))

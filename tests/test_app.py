@@ -1,0 +1,72 @@
+"""AppTest: every page runs without an exception and shows what it promises."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def run_page(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def images(at: AppTest):
+    return at.get("image")
+
+
+def test_home_lists_every_model_with_its_source():
+    at = run_page()
+    assert at.title[0].value == "Face GAN Lab"
+    text = " ".join(c.value for c in at.caption)
+    for name in registry.names():
+        assert any(name in s.value for s in at.subheader)
+    assert "bundled" in text and "HF_HUB_OFFLINE" in text  # says where weights came from, and why
+    labels = [m.label for m in at.metric]
+    assert "Parameters" in labels and "Faces found" in labels
+    assert len(images(at)) >= 1  # a snapshot per model
+
+
+def test_generate_shows_a_grid_and_a_download():
+    at = run_page("pages/generate.py")
+    assert len(images(at)) == 1
+    assert at.get("download_button"), "a PNG download is offered"
+    assert at.sidebar.selectbox[0].value == "dcgan-64"
+    assert at.query_params["seed"] == "0" and at.query_params["model"] == "dcgan-64"
+
+
+def test_new_faces_button_changes_the_seed_and_url():
+    at = run_page("pages/generate.py")
+    before = at.sidebar.number_input[0].value
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    after = at.sidebar.number_input[0].value
+    assert after != before
+    assert at.query_params["seed"] == str(after)
+
+
+def test_url_parameters_set_the_faces():
+    at = run_page("pages/generate.py", {"seed": "42", "n": "9", "trunc": "0.7"})
+    assert at.sidebar.number_input[0].value == 42
+    assert at.sidebar.slider[0].value == 9
+    assert at.sidebar.slider[1].value == pytest.approx(0.7)
+    assert "seed 42" in images(at)[0].captions[0]
+
+
+def test_bad_url_parameters_fall_back_to_defaults():
+    at = run_page("pages/generate.py", {"seed": "-5x", "n": "lots", "model": "nope", "trunc": "abc"})
+    assert at.sidebar.number_input[0].value == 0
+    assert at.sidebar.slider[0].value == 36
+    assert at.sidebar.selectbox[0].value == registry.names("generator")[0]

@@ -1,0 +1,37 @@
+"""Real browser: Debian Chromium driven by Playwright against `streamlit run` on loopback."""
+
+import pytest
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+def main_images(page):
+    return page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
+
+
+def test_open_generate_click_and_see_new_faces(server):
+    with chromium_page() as page:
+        try:
+            page.goto(server)
+            wait_for_app(page)
+            page.get_by_role("link", name="Generate", exact=True).first.click()
+            page.wait_for_url("**/generate**")
+            main_images(page).first.wait_for(state="visible")
+            first_src = main_images(page).first.get_attribute("src")
+            width = main_images(page).first.evaluate("img => img.naturalWidth")
+            assert width >= 64 * 6  # a grid of faces, not a broken image
+            page.get_by_role("button", name="New faces").click()
+            page.wait_for_function(
+                "(src) => { const i = document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\");"
+                " return i && i.getAttribute('src') !== src; }", arg=first_src)
+            assert "seed=" in page.url and "seed=0" not in page.url
+            page.screenshot(path=str(ARTIFACTS / "generate.png"), full_page=True)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "failure-generate.png"), full_page=True)
+            raise

@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+from conftest import image_bytes, random_image
+from PIL import Image
+
+from core.faces import FaceDetector, ImageError, center_crop, face_found_rate, list_images, open_image
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"", "empty"),
+        (b"this is a text file renamed to .jpg\n", "not an image"),
+    ],
+)
+def test_unusable_bytes_give_readable_errors(data, fragment):
+    with pytest.raises(ImageError, match=fragment):
+        open_image(data)
+
+
+def test_truncated_jpeg_is_refused():
+    data = image_bytes(random_image(200, 200), "JPEG")
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        open_image(data[: len(data) // 2])
+
+
+def test_decompression_bomb_is_refused():
+    bomb = image_bytes(Image.new("1", (10_000, 6_000)), "PNG")  # 60 MP, a few kB on disk
+    assert len(bomb) < 100_000
+    with pytest.raises(ImageError, match="too large"):
+        open_image(bomb)
+
+
+@pytest.mark.parametrize(
+    "img, fmt",
+    [
+        (Image.new("CMYK", (30, 20), (0, 255, 255, 0)), "JPEG"),
+        (Image.new("RGBA", (30, 20), (255, 0, 0, 0)), "PNG"),
+        (Image.new("LA", (30, 20), (10, 255)), "PNG"),
+        (Image.new("L", (30, 20), 77), "PNG"),
+        (Image.new("P", (30, 20), 3), "GIF"),
+    ],
+)
+def test_any_mode_becomes_rgb(img, fmt):
+    out = open_image(image_bytes(img, fmt))
+    assert out.mode == "RGB" and out.size == (30, 20)
+
+
+def test_transparent_pixels_become_white():
+    out = open_image(image_bytes(Image.new("RGBA", (4, 4), (255, 0, 0, 0)), "PNG"))
+    assert out.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_16bit_png_is_scaled_not_clipped():
+    arr = (np.linspace(0, 65535, 64 * 8).reshape(8, 64)).astype(np.uint16)
+    out = np.asarray(open_image(image_bytes(Image.fromarray(arr), "PNG")))
+    assert out.dtype == np.uint8 and out[..., 0].max() == 255 and out[..., 0].min() == 0
+
+
+def test_exif_rotation_is_respected():
+    img = Image.new("RGB", (40, 20), (0, 0, 255))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    out = open_image(image_bytes(img, "JPEG", exif=exif))
+    assert out.size == (20, 40)
+
+
+def test_animated_gif_gives_first_frame():
+    frames = [Image.new("RGB", (10, 10), c) for c in ((255, 0, 0), (0, 255, 0))]
+    buf = image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    assert open_image(buf).getpixel((5, 5))[0] > 200
+
+
+def test_center_crop_is_the_tutorial_framing():
+    img = Image.new("RGB", (178, 218))
+    img.paste((255, 0, 0), (0, 0, 178, 15))  # a thin band at the top is cropped away
+    crop = center_crop(img, 64)
+    assert crop.shape == (64, 64, 3) and crop.dtype == np.uint8
+    assert crop[0, 32, 0] < 50
+
+
+def test_list_images_is_recursive_and_sorted(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for p in ["a/b/2.PNG", "a/1.jpg", "z.webp", "notes.txt"]:
+        (tmp_path / p).write_bytes(b"x")
+    assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)] == ["a/1.jpg", "a/b/2.PNG", "z.webp"]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return FaceDetector(device="cpu")
+
+
+def test_mtcnn_finds_a_real_face_and_handles_ragged_batches(detector, real_face_bytes):
+    face = np.asarray(open_image(real_face_bytes))
+    blank = np.full_like(face, 128)
+    # one image with a face and one without, in one batch: facenet-pytorch 2.5.3 itself raises
+    # "inhomogeneous shape" here under NumPy 2
+    found = detector.detect([face, blank, face])
+    assert len(found) == 3
+    assert len(found[0]) >= 1 and found[0][0].prob > 0.99 and found[1] == []
+    x0, y0, x1, y1 = found[0][0].box
+    assert 0 <= x0 < x1 <= face.shape[1] and 0 <= y0 < y1 <= face.shape[0]
+    # images of different sizes in one call
+    small = np.asarray(Image.fromarray(face).resize((120, 146)))
+    assert len(detector.detect([face, small])[1]) >= 1
+
+
+def test_face_found_rate_on_real_crops_and_noise(detector, tiny_cache):
+    from core.data import load_cache
+
+    real = load_cache(tiny_cache)[:8].permute(0, 2, 3, 1).numpy()
+    rate, probs = face_found_rate(real, detector)
+    assert rate >= 0.75 and len(probs) == 8
+    noise = np.random.default_rng(0).integers(0, 255, (4, 64, 64, 3), dtype=np.uint8)
+    assert face_found_rate(noise, detector)[0] == 0.0

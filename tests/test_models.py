@@ -1,0 +1,33 @@
+import pytest
+import torch
+
+from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
+
+
+@pytest.mark.parametrize("nz", [100, 60])
+def test_generator_and_discriminator_shapes(nz):
+    cfg = DCGANConfig(nz=nz, ngf=8, ndf=8)
+    G, D = Generator(cfg), Discriminator(cfg)
+    z = torch.randn(3, nz)
+    x = G(z)
+    assert x.shape == (3, 3, 64, 64)
+    assert x.min() >= -1 and x.max() <= 1  # tanh output
+    assert G(z[:, :, None, None]).shape == (3, 3, 64, 64)  # 4-d latents work too
+    assert D(x).shape == (3,)
+
+
+def test_tutorial_size_parameter_counts():
+    G, D = Generator(DCGANConfig()), Discriminator(DCGANConfig())
+    # the PyTorch DCGAN tutorial's networks: 3,576,704 and 2,765,568 parameters
+    assert sum(p.numel() for p in G.parameters()) == 3_576_704
+    assert sum(p.numel() for p in D.parameters()) == 2_765_568
+
+
+def test_weights_init_follows_the_tutorial():
+    torch.manual_seed(0)
+    G = Generator(DCGANConfig())
+    G.apply(weights_init)
+    conv = G.main[3].weight
+    bn = G.main[1]
+    assert abs(conv.std().item() - 0.02) < 0.002 and abs(conv.mean().item()) < 0.002
+    assert abs(bn.weight.mean().item() - 1.0) < 0.01 and torch.all(bn.bias == 0)

@@ -1,0 +1,71 @@
+import time
+
+import pytest
+import torch
+
+from core import registry
+from core.sampling import generate, sample_latents
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(registry.UnknownModelError) as err:
+        registry.load("stylegan-9000")
+    msg = str(err.value)
+    assert "stylegan-9000" in msg
+    for name in registry.names():
+        assert name in msg
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_every_spec_loads_from_its_bundled_folder_offline(name):
+    started = time.perf_counter()
+    loaded = registry.load(name)
+    assert time.perf_counter() - started < 10
+    assert loaded.source == "bundled" and "HF_HUB_OFFLINE" in loaded.note
+    assert loaded.folder == loaded.spec.bundled_dir
+    assert (loaded.folder / "README.md").exists(), "every bundled model has a model card"
+    assert loaded.training.get("epochs_done", 0) >= 1
+    if loaded.spec.kind == "generator":
+        faces = generate(loaded.model, sample_latents(2, loaded.config["nz"], 0))
+        size = loaded.config["image_size"]
+        assert faces.shape == (2, size, size, 3)
+        assert faces.std() > 10  # a trained generator draws something, not a flat image
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_save_then_load_round_trip_gives_identical_outputs(name, tmp_path):
+    loaded = registry.load(name, use_hub=False)
+    registry.save_pretrained(loaded.model, tmp_path, loaded.config, loaded.training, half=False)
+    model, config, training = registry.load_folder(loaded.spec, tmp_path)
+    assert config == loaded.config and training == loaded.training
+    x = sample_latents(3, config["nz"], 1)
+    with torch.inference_mode():
+        assert torch.equal(model(x), loaded.model(x))
+
+
+def test_half_precision_round_trip_is_close(tmp_path):
+    from core.dcgan import DCGANConfig, Generator
+
+    cfg = {"arch": "dcgan", **DCGANConfig(ngf=8).to_dict()}
+    g = registry.SPECS["dcgan-64"].build(cfg).eval()
+    registry.save_pretrained(g, tmp_path, cfg, half=True)
+    g2, _, _ = registry.load_folder(registry.SPECS["dcgan-64"], tmp_path)
+    assert isinstance(g2, Generator)
+    z = sample_latents(2, 100, 0)
+    with torch.inference_mode():
+        assert (g(z) - g2(z)).abs().max() < 0.02
+
+
+def test_missing_or_damaged_weights_name_the_file(tmp_path):
+    spec = registry.SPECS["dcgan-64"]
+    with pytest.raises(registry.WeightsError, match="model.safetensors is missing"):
+        registry.load_folder(spec, tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(registry.WeightsError, match=r"cannot read .*model.safetensors"):
+        registry.load_folder(spec, tmp_path)
+
+
+def test_models_go_to_cuda_when_present():
+    loaded = registry.load("dcgan-64")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(loaded.model.parameters()).device.type == expected

@@ -1,0 +1,1 @@
+"""Command lines that users run: data preparation, training, sampling, evaluation, Hub push."""

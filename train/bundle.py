@@ -1,0 +1,61 @@
+"""Copy a finished run into weights/<name>/, measure it, and write its model card.
+
+    python -m train.bundle --run runs/dcgan-64 --name dcgan-64
+
+Copies model.safetensors, config.json, training.json, history.jsonl and snapshots/ (never the
+checkpoint), adds the MTCNN face-found figure for 256 samples and for 256 real validation crops
+to training.json, and renders README.md (the model card).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from core import registry
+from core.cards import generator_card
+from core.data import cache_path, load_cache
+from core.faces import FaceDetector
+from core.quality import generator_face_rate, real_face_rate
+from core.store import write_json
+
+BUNDLE_FILES = ["model.safetensors", "config.json", "training.json", "history.jsonl"]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", type=Path, required=True, help="training run folder")
+    ap.add_argument("--name", required=True, help=f"registry name: {', '.join(registry.names())}")
+    ap.add_argument("--dest", type=Path, default=registry.WEIGHTS_DIR)
+    ap.add_argument("--n", type=int, default=256, help="samples for the quality figure")
+    args = ap.parse_args(argv)
+    spec = registry.get_spec(args.name)
+    dest = args.dest / args.name
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in BUNDLE_FILES:
+        shutil.copy2(args.run / f, dest / f)
+    if (dest / "snapshots").exists():
+        shutil.rmtree(dest / "snapshots")
+    shutil.copytree(args.run / "snapshots", dest / "snapshots")
+
+    model, config, training = registry.load_folder(spec, dest)
+    detector = FaceDetector()
+    q = generator_face_rate(model, config["nz"], detector, n=args.n)
+    real_path = cache_path("val", 64)
+    if real_path.exists():
+        real = real_face_rate(load_cache(real_path)[: args.n].numpy(), detector)
+        q["real_face_found_rate"] = real["face_found_rate"]
+        q["real_median_face_prob"] = real["median_face_prob"]
+    training["quality"] = q
+    write_json(dest / "training.json", training)
+    (dest / "README.md").write_text(generator_card(args.name, spec.title, spec.description, config, training))
+    size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    print(f"bundled {args.run} -> {dest} ({size / 1e6:.1f} MB); faces found: {q['face_found_rate']:.1%}"
+          + (f" (real crops: {q['real_face_found_rate']:.1%})" if "real_face_found_rate" in q else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

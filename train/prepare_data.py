@@ -1,0 +1,39 @@
+"""Crop the shared CelebA photos once into cached uint8 tensors under data/ (git-ignored).
+
+    python -m train.prepare_data [--src ../shared/data/celeba] [--size 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.data import build_center_cache, cache_path, celeba_root
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--src", type=Path, default=None, help="CelebA folder holding train/ and val/ "
+                    "(default: $FACEGAN_CELEBA or ../shared/data/celeba)")
+    ap.add_argument("--size", type=int, default=64, help="crop size in pixels (DCGAN: 64)")
+    ap.add_argument("--splits", nargs="+", default=["train", "val"])
+    ap.add_argument("--cache-dir", type=Path, default=None, help="where the caches go (default: data/)")
+    ap.add_argument("--force", action="store_true", help="rebuild caches that exist")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N images (quick tries)")
+    args = ap.parse_args(argv)
+    src = args.src or celeba_root()
+    for split in args.splits:
+        out = cache_path(split, args.size, cache_dir=args.cache_dir)
+        if out.exists() and not args.force:
+            print(f"{out} exists (use --force to rebuild)")
+            continue
+        desc = f"{split} {args.size}px"
+        n = build_center_cache(src / split, out, args.size, limit=args.limit,
+                               progress=lambda it, total, desc=desc: tqdm(it, total=total, desc=desc, unit="img"))
+        print(f"wrote {n} crops to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Models loaded once per server process and shared by every visitor's session."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core import registry
+from core.sampling import generate, sample_latents
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def load_model(name: str) -> registry.LoadedModel:
+    return registry.load(name)
+
+
+def get_model(name: str) -> registry.LoadedModel | None:
+    """Load `name` with a spinner; on failure show the reason and return None (the page goes on)."""
+    try:
+        with st.spinner(f"Loading {name}…"):
+            return load_model(name)
+    except registry.WeightsError as err:
+        st.error(f"Model **{name}** is unavailable: {err}")
+        return None
+
+
+def source_badge(loaded: registry.LoadedModel) -> None:
+    """Say where the weights came from, and why, in one caption."""
+    if loaded.source == "hub":
+        st.caption(f":material/cloud_done: Weights {loaded.note}.")
+    else:
+        st.caption(f":material/inventory_2: Using {loaded.note}.")
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def generate_faces(name: str, n: int, seed: int, truncation: float | None) -> np.ndarray:
+    """(n, H, W, 3) uint8 faces of model `name` for a seed; cached per argument set."""
+    loaded = load_model(name)
+    z = sample_latents(n, loaded.config["nz"], seed, truncation)
+    return generate(loaded.model, z)
