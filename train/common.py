@@ -43,3 +43,11 @@ def apply_threads(args) -> None:
 
         torch.set_num_threads(args.threads)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def push_run(out: Path, repo_id: str, private: bool, card: str) -> str:
+    """Write the model card into the run folder and upload it (never the checkpoint)."""
+    from core.hub import push_folder
+
+    (Path(out) / "README.md").write_text(card)
+    return push_folder(out, repo_id, private=private)

@@ -20,7 +20,7 @@ from pathlib import Path
 from core.data import cache_path, load_cache
 from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 from core.training import BCEGANLoss, GANRun, GANTrainer, TrainConfig, TrainingStopped
-from train.common import add_train_flags, apply_threads, train_config_from
+from train.common import add_train_flags, apply_threads, push_run, train_config_from
 
 
 def main(argv=None) -> int:
@@ -62,11 +62,18 @@ def main(argv=None) -> int:
         return 130
     print(f"done: {summary['epochs_done']} epochs, {summary['steps']} steps, "
           f"{summary['wall_time_s']:.0f} s, {summary['images_per_s']} img/s -> {out}")
-    if args.push_to_hub and not args.dry_run:
-        from core.hub import push_folder
+    if args.push_to_hub:
+        from core.cards import generator_card
+        from core.hub import HubError
 
-        url = push_folder(out, args.push_to_hub, private=args.private)
-        print(f"pushed to {url}")
+        title = f"DCGAN, 64x64, latent {args.nz}"
+        card = generator_card(args.push_to_hub.split("/")[-1], title, "Trained with Face GAN Lab's train.dcgan.",
+                              run.model_config, summary)
+        try:
+            print(f"pushed to {push_run(out, args.push_to_hub, args.private, card)}")
+        except HubError as err:
+            print(f"push failed: {err}", file=sys.stderr)
+            return 4
     return 0
 
 

@@ -1,0 +1,72 @@
+"""How fast the app answers: model load, a grid of faces, and the sampling CLI's PNG writing.
+
+    python -m bench.generate_speed [--repeats 20]
+
+Prints one table; figures are wall-clock seconds on this machine (CPU unless CUDA is present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from core import registry
+from core.sampling import encode_image, generate, make_grid, sample_latents
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q / 100 * (len(xs) - 1)))]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    rows = []
+    for name in registry.names("generator"):
+        t0 = time.perf_counter()
+        loaded = registry.load(name, use_hub=False)
+        load_s = time.perf_counter() - t0
+        times = {}
+        for n in (1, 36, 64):
+            ts = []
+            for r in range(args.repeats):
+                t = time.perf_counter()
+                faces = generate(loaded.model, sample_latents(n, loaded.config["nz"], r))
+                encode_image(make_grid(faces, nrow=8))
+                ts.append(time.perf_counter() - t)
+            times[n] = ts
+        rows.append({"model": name, "load_s": load_s,
+                     **{f"grid{n}_p50_ms": 1000 * statistics.median(ts) for n, ts in times.items()},
+                     **{f"grid{n}_p95_ms": 1000 * pct(ts, 95) for n, ts in times.items()}})
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "train.sample", "--model", "dcgan-64", "--n", "256",
+                        "--out", tmp, "--offline"], check=True, capture_output=True)
+        cli_s = time.perf_counter() - t
+        n_png = len(list(Path(tmp).glob("*.png")))
+    device = "cuda" if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
+    print(f"machine: {platform.machine()} {device}, torch {torch.__version__}")
+    print(f"{'model':<16}{'load s':>8}{'1 face p50/p95 ms':>20}{'36 faces p50/p95 ms':>22}{'64 faces p50/p95 ms':>22}")
+    for r in rows:
+        print(f"{r['model']:<16}{r['load_s']:>8.2f}"
+              + "".join(f"{r[f'grid{n}_p50_ms']:>12.0f} / {r[f'grid{n}_p95_ms']:<6.0f}" for n in (1, 36, 64)))
+    print(f"train.sample --n 256 (process start to {n_png} PNGs on disk): {cli_s:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"generators": rows, "sample_cli_256_s": cli_s, "device": device}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
