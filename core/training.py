@@ -13,6 +13,7 @@ import copy
 import math
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -163,11 +164,40 @@ class GANRun:
     init: Callable[[nn.Module], None] | None = None  # weight init for fresh runs
 
 
+def distributed_context(device=None) -> tuple[int, int, torch.device]:
+    """(rank, world size, device) for this process; sets up torch.distributed under torchrun.
+
+    torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; gloo on CPU, nccl on GPU (one GPU per process).
+    """
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, pick_device(device)
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dev = pick_device(device)
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local_rank)
+        torch.cuda.set_device(dev)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), dev
+
+
 class GANTrainer:
+    """Runs a GANRun. Under `torchrun --nproc_per_node N` each process trains on 1/N of every
+    batch through DistributedDataParallel; rank 0 alone writes history, snapshots and checkpoints.
+    """
+
     def __init__(self, run: GANRun, cfg: TrainConfig, device=None, progress: bool = True):
         self.run, self.cfg = run, cfg
-        self.device = pick_device(device)
-        self.progress = progress
+        self.rank, self.world, self.device = distributed_context(device)
+        self.is_main = self.rank == 0
+        self.progress = progress and self.is_main
+        if cfg.batch_size % self.world:
+            raise ValueError(f"batch size {cfg.batch_size} does not split over {self.world} processes")
         self.out = Path(run.out_dir)
         self.ckpt_path = self.out / "checkpoint.pt"
         self.history_path = self.out / "history.jsonl"
@@ -176,6 +206,7 @@ class GANTrainer:
         self.G = run.generator.to(self.device, memory_format=self.memory_format)
         self.D = run.discriminator.to(self.device, memory_format=self.memory_format)
         self.nz = run.model_config["nz"]
+        self.G_train, self.D_train = self.G, self.D  # what the iteration calls (DDP-wrapped when distributed)
         self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
         self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
         self.steps_per_epoch = max(1, len(run.images) // cfg.batch_size)
@@ -194,15 +225,15 @@ class GANTrainer:
             self.D.apply(self.run.init)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.history: list[dict] = []
-        for p in self.out.glob("snapshots/epoch_*.jpg"):
-            p.unlink()
+        if self.is_main:
+            for p in self.out.glob("snapshots/epoch_*.jpg"):
+                p.unlink()
 
     def _checkpoint_state(self) -> dict:
         return {
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
             "optG": self.optG.state_dict(), "optD": self.optD.state_dict(),
             "epoch": self.epoch, "step": self.step, "wall_time": self.wall_time,
-            "torch_rng": torch.get_rng_state(),
             "train_config": asdict(self.cfg), "model_config": self.run.model_config,
         }
 
@@ -220,23 +251,53 @@ class GANTrainer:
         self.optG.load_state_dict(state["optG"])
         self.optD.load_state_dict(state["optD"])
         self.epoch, self.step, self.wall_time = state["epoch"], state["step"], state["wall_time"]
-        torch.set_rng_state(state["torch_rng"].cpu())
         # rows logged after the checkpoint belong to the epoch that is run again
         self.history = [r for r in read_history(self.history_path) if r["step"] < self.step]
-        write_history(self.history_path, self.history)
-        for p in self.out.glob("snapshots/epoch_*.jpg"):
-            if int(p.stem.split("_")[1]) > self.epoch:
-                p.unlink()
+        if self.is_main:
+            write_history(self.history_path, self.history)
+            for p in self.out.glob("snapshots/epoch_*.jpg"):
+                if int(p.stem.split("_")[1]) > self.epoch:
+                    p.unlink()
 
     # -- loop ---------------------------------------------------------------------------------
 
+    def _wrap_distributed(self) -> None:
+        """Same start on every rank, then DDP averages gradients across ranks each step."""
+        if self.world == 1:
+            return
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        for module in (self.G, self.D, self.G_ema):
+            for t in list(module.parameters()) + list(module.buffers()):
+                dist.broadcast(t.data, src=0)
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # D runs twice (real, fake) before one backward; BatchNorm statistics stay per rank, as
+        # syncing them between those forwards would modify tensors autograd still needs.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # broadcast_buffers: still the right knob here
+            self.G_train = DDP(self.G, device_ids=ids, broadcast_buffers=False)
+            self.D_train = DDP(self.D, device_ids=ids, broadcast_buffers=False)
+
+    def _reduce_metrics(self, row: dict) -> dict:
+        if self.world == 1:
+            return row
+        import torch.distributed as dist
+
+        keys = [k for k in row if k not in ("step", "epoch")]
+        t = torch.tensor([row[k] for k in keys], dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return {"step": row["step"], "epoch": row["epoch"], **dict(zip(keys, (t / self.world).tolist(), strict=True))}
+
     def train(self, resume: bool = False) -> dict:
         """Train up to cfg.epochs (or cfg.max_steps) and return the training summary."""
-        self.out.mkdir(parents=True, exist_ok=True)
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
         if resume and self.ckpt_path.exists():
             self._resume()
         else:
             self._fresh_start()
+        self._wrap_distributed()
         cfg, G, D, loss = self.cfg, self.G, self.D, self.run.loss
         G.train()
         D.train()
@@ -249,23 +310,25 @@ class GANTrainer:
 
             bar = tqdm(total=total, initial=min(self.step, total), unit="it", dynamic_ncols=True,
                        desc=f"{loss.name} epoch {self.epoch + 1}/{cfg.epochs}")
-        history_file = open(self.history_path, "a")
+        history_file = open(self.history_path, "a") if self.is_main else None
         try:
             while self.epoch < cfg.epochs and self.step < total:
                 started = time.perf_counter()
                 if bar is not None:
                     bar.set_description(f"{loss.name} epoch {self.epoch + 1}/{cfg.epochs}")
+                # Randomness is a function of (seed, epoch, rank): a resumed epoch replays exactly.
+                torch.manual_seed(cfg.seed * 1_000_003 + self.epoch * 1_009 + self.rank)
                 order = torch.randperm(
                     len(self.run.images), generator=torch.Generator().manual_seed(cfg.seed * 100_003 + self.epoch)
                 )
                 for i in range(self.steps_per_epoch):
                     if self.step >= total:
                         break
-                    idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
+                    idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size][self.rank :: self.world]
                     real = _to_float_batch(self.run.images[idx], self.device, cfg.hflip)
                     real = real.contiguous(memory_format=self.memory_format)
-                    row = self._iteration(real)
-                    if self.step % cfg.log_every == 0:
+                    row = self._reduce_metrics(self._iteration(real))
+                    if history_file is not None and self.step % cfg.log_every == 0:
                         history_file.write(_json_row(row))
                         self.history.append(row)
                     self.step += 1
@@ -273,18 +336,29 @@ class GANTrainer:
                         bar.update(1)
                         if self.step % 10 == 0:
                             bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k not in ("step", "epoch")})
-                history_file.flush()
+                if history_file is not None:
+                    history_file.flush()
                 self.wall_time += time.perf_counter() - started
                 self.epoch += 1
-                self._end_of_epoch()
+                if self.is_main:
+                    self._end_of_epoch()
         finally:
-            history_file.close()
+            if history_file is not None:
+                history_file.close()
             if bar is not None:
                 bar.close()
         return self.summary()
 
+    def close(self) -> None:
+        """Leave the process group (torchrun); harmless otherwise."""
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+            dist.destroy_process_group()
+
     def _iteration(self, real: torch.Tensor) -> dict:
-        cfg, G, D, loss = self.cfg, self.G, self.D, self.run.loss
+        cfg, G, D, loss = self.cfg, self.G_train, self.D_train, self.run.loss
         b = real.shape[0]
         # (1) Update D: real and fake batches go through D separately, as in the tutorial,
         #     so BatchNorm sees each on its own.
@@ -305,7 +379,7 @@ class GANTrainer:
         # show what G draws; later it smooths over ~1/(1-decay) steps.
         decay = min(cfg.ema_decay, (1 + self.step) / (10 + self.step))
         with torch.no_grad():
-            for p_ema, p in zip(self.G_ema.parameters(), G.parameters(), strict=True):
+            for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
                 p_ema.lerp_(p, 1.0 - decay)
         row = {"step": self.step, "epoch": self.epoch, **metrics_d, **metrics_g}
         bad = [k for k, v in row.items() if not math.isfinite(v)]

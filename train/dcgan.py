@@ -5,6 +5,10 @@
     python -m train.dcgan --out runs/dcgan-64 --resume
     python -m train.dcgan --nz 60 --out runs/dcgan-64-z60
 
+Several processes (one per GPU, or CPU processes with gloo):
+
+    torchrun --nproc_per_node 2 -m train.dcgan --out runs/dcgan-64
+
 The run folder gets model.safetensors + config.json (what the app loads), training.json,
 history.jsonl (Loss_D, Loss_G, D(x), D(G(z)) every iteration), snapshots/epoch_NNN.jpg and
 checkpoint.pt. Copy model.safetensors, config.json, training.json, history.jsonl and snapshots/
@@ -60,6 +64,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted; continue with: python -m train.dcgan --out {out} --resume", file=sys.stderr)
         return 130
+    trainer.close()
+    if not trainer.is_main:
+        return 0
     print(f"done: {summary['epochs_done']} epochs, {summary['steps']} steps, "
           f"{summary['wall_time_s']:.0f} s, {summary['images_per_s']} img/s -> {out}")
     if args.push_to_hub:
