@@ -59,3 +59,43 @@ def load_cache(path: Path) -> torch.Tensor:
             f"{path} does not exist; make it with `python -m train.prepare_data` first"
         )
     return load_file(str(path))["images"]
+
+
+def build_face_cache(
+    src: Path, out: Path, size: int, detector, margin: float = 0.25, progress: Callable | None = None,
+    limit: int | None = None, batch_size: int = 32,
+) -> tuple[int, int]:
+    """MTCNN face crops (the most confident face of each photo) of every image under `src`.
+
+    Writes (N, 3, size, size) uint8 to `out`; returns (crops written, photos with no face).
+    """
+    from core.faces import ImageError, crop_faces, open_image
+
+    paths = list_images(src)[:limit]
+    if not paths:
+        raise FileNotFoundError(f"no images found under {src}")
+    batches = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
+    if progress is not None:
+        batches = progress(batches, total=len(batches))
+    kept, crops, missed = [], [], 0
+    for batch in batches:
+        arrays, names = [], []
+        for p in batch:
+            try:
+                arrays.append(np.asarray(open_image(p)))
+                names.append(p)
+            except ImageError:
+                missed += 1
+        for p, faces in zip(names, crop_faces(arrays, detector, size, margin), strict=True):
+            if faces:
+                kept.append(str(p.relative_to(src)))
+                crops.append(faces[0].crop)
+            else:
+                missed += 1
+    images = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    save_file({"images": images}, str(tmp),
+              metadata={"files": json.dumps(kept), "size": str(size), "margin": str(margin)})
+    os.replace(tmp, out)
+    return len(kept), missed

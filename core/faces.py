@@ -132,6 +132,45 @@ class FaceDetector:
         return out
 
 
+@dataclass
+class FaceCrop:
+    """One face cut out of a photo: where it was, how sure MTCNN was, and the square crop."""
+
+    box: tuple[float, float, float, float]
+    prob: float
+    crop: np.ndarray  # (size, size, 3) uint8
+
+
+def square_crop(img: np.ndarray, box: tuple[float, float, float, float], size: int, margin: float = 0.25) -> np.ndarray:
+    """A square around `box`, `margin` wider than its longer side on each axis, resized to `size`.
+
+    Parts of the square outside the photo are filled by edge replication, so a face at the border
+    is framed the same way as one in the middle.
+    """
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * (1 + margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
+    side = max(1, int(round(side)))
+    h, w = img.shape[:2]
+    pad = max(0, -left, -top, left + side - w, top + side - h)
+    if pad:
+        img = np.pad(img, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+        left, top = left + pad, top + pad
+    patch = img[top : top + side, left : left + side]
+    return np.asarray(Image.fromarray(patch).resize((size, size), Image.BILINEAR), dtype=np.uint8)
+
+
+def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, size: int, margin: float = 0.25,
+               min_prob: float = 0.90) -> list[list[FaceCrop]]:
+    """Every face with probability >= `min_prob` in each image, as square crops, best first."""
+    out = []
+    for img, faces in zip(images, detector.detect(images), strict=True):
+        faces = sorted((f for f in faces if f.prob >= min_prob), key=lambda f: -f.prob)
+        out.append([FaceCrop(f.box, f.prob, square_crop(np.asarray(img), f.box, size, margin)) for f in faces])
+    return out
+
+
 def face_found_rate(
     images: np.ndarray, detector: FaceDetector, threshold: float = 0.90, upscale_to: int = 160,
     batch_size: int = 64,

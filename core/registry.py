@@ -31,11 +31,16 @@ class WeightsError(RuntimeError):
     """A model's weights are missing or unreadable; the message names the file."""
 
 
-def _build_dcgan_generator(config: dict) -> nn.Module:
-    from core.dcgan import DCGANConfig, Generator
-
-    keys = DCGANConfig.__dataclass_fields__
-    return Generator(DCGANConfig(**{k: v for k, v in config.items() if k in keys}))
+def build_generator(config: dict) -> nn.Module:
+    """The generator that `config` (a config.json) describes; `arch` picks the family."""
+    if config.get("arch") == "lsgan":
+        from core.lsgan import Generator
+        from core.lsgan import LSGANConfig as Config
+    else:
+        from core.dcgan import DCGANConfig as Config
+        from core.dcgan import Generator
+    keys = Config.__dataclass_fields__
+    return Generator(Config(**{k: v for k, v in config.items() if k in keys}))
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ SPECS: dict[str, ModelSpec] = {
             kind="generator",
             title="DCGAN, 64x64, latent 100",
             description="The PyTorch DCGAN tutorial's generator trained on 4,800 CelebA photos.",
-            build=_build_dcgan_generator,
+            build=build_generator,
             config={"arch": "dcgan", "nz": 100, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
             hub_repo="face-gan-lab/dcgan-64",
         ),

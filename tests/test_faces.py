@@ -114,3 +114,28 @@ def test_face_found_rate_on_real_crops_and_noise(detector, tiny_cache):
     assert rate >= 0.75 and len(probs) == 8
     noise = np.random.default_rng(0).integers(0, 255, (4, 64, 64, 3), dtype=np.uint8)
     assert face_found_rate(noise, detector)[0] == 0.0
+
+
+def test_square_crop_pads_faces_at_the_border():
+    from core.faces import square_crop
+
+    img = np.zeros((100, 100, 3), np.uint8)
+    img[:, :50] = 200  # left half bright
+    crop = square_crop(img, (0, 40, 20, 60), 32, margin=0.0)  # a 20 px box on the left edge
+    assert crop.shape == (32, 32, 3)
+    assert (crop == 200).all()
+    centre = square_crop(img, (40, 40, 60, 60), 20, margin=0.0)
+    assert (centre[:, :9] == 200).all() and (centre[:, 11:] == 0).all()
+
+
+def test_face_cache_keeps_the_best_face_per_photo(detector, celeba_dir, tmp_path):
+    from core.data import build_face_cache, load_cache
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for p in sorted((celeba_dir / "val").rglob("*.jpg"))[:3]:
+        (src / p.name).write_bytes(p.read_bytes())
+    Image.new("RGB", (178, 218), (128, 128, 128)).save(src / "blank.png")
+    n, missed = build_face_cache(src, tmp_path / "faces.safetensors", 80, detector)
+    assert (n, missed) == (3, 1)
+    assert load_cache(tmp_path / "faces.safetensors").shape == (3, 3, 80, 80)

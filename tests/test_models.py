@@ -31,3 +31,28 @@ def test_weights_init_follows_the_tutorial():
     bn = G.main[1]
     assert abs(conv.std().item() - 0.02) < 0.002 and abs(conv.mean().item()) < 0.002
     assert abs(bn.weight.mean().item() - 1.0) < 0.01 and torch.all(bn.bias == 0)
+
+
+def test_lsgan_80_shapes_and_registry_dispatch():
+    from core.lsgan import Discriminator as LSD
+    from core.lsgan import LSGANConfig
+    from core.registry import build_generator
+
+    cfg = LSGANConfig(nz=128, ngf=8, ndf=8)
+    G = build_generator({"arch": "lsgan", **cfg.to_dict(), "unknown_key": 1})
+    x = G(torch.randn(2, 128))
+    assert x.shape == (2, 3, 80, 80)
+    assert LSD(cfg)(x).shape == (2,)
+    assert isinstance(build_generator({"arch": "dcgan", "nz": 60, "ngf": 8}), Generator)
+
+
+def test_least_squares_loss_by_hand():
+    from core.training import LeastSquaresGANLoss
+
+    loss = LeastSquaresGANLoss()
+    real, fake = torch.tensor([1.0, 0.0]), torch.tensor([0.5, -0.5])
+    total, m = loss.d_loss(real, fake)
+    # d1 = ½ mean((1-1)², (0-1)²) = 0.25; d2 = ½ mean(0.25, 0.25) = 0.125
+    assert m == {"d1": 0.25, "d2": 0.125} and total.item() == 0.375
+    g, mg = loss.g_loss(fake)
+    assert mg["g"] == 0.5 * (0.25 + 2.25) / 2

@@ -101,3 +101,23 @@ def test_history_file_is_json_lines(tiny_cache, tmp_path):
     t.train()
     lines = (tmp_path / "h" / "history.jsonl").read_text().splitlines()
     assert len(lines) == 4 and all(isinstance(json.loads(line)["Loss_G"], float) for line in lines)
+
+
+def test_lsgan_script_dry_run_logs_d1_d2_g(detector_cache_80, tmp_path):
+    from train import lsgan
+
+    out = tmp_path / "ls"
+    assert lsgan.main(["--dry-run", "--data", str(detector_cache_80), "--out", str(out), "--ngf", "8", "--ndf", "8"]) == 0
+    rows = read_history(out / "history.jsonl")
+    assert len(rows) == 1 and {"d1", "d2", "g"} <= rows[0].keys()
+    assert read_json(out / "config.json")["arch"] == "lsgan"
+
+
+@pytest.fixture(scope="module")
+def detector_cache_80(tmp_path_factory, celeba_dir):
+    from core.data import build_face_cache
+    from core.faces import FaceDetector
+
+    out = tmp_path_factory.mktemp("faces") / "faces80.safetensors"
+    build_face_cache(celeba_dir / "train", out, 80, FaceDetector(device="cpu"), limit=16)
+    return out

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-from core.training import TrainConfig
+from core.training import GANRun, GANTrainer, TrainConfig, TrainingStopped
 
 
 def add_train_flags(ap: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -51,3 +52,45 @@ def push_run(out: Path, repo_id: str, private: bool, card: str) -> str:
 
     (Path(out) / "README.md").write_text(card)
     return push_folder(out, repo_id, private=private)
+
+
+def load_training_images(path: Path, dry_run: bool, batch_size: int):
+    """The cached crops, or None after printing what to run first."""
+    from core.data import load_cache
+
+    try:
+        images = load_cache(path)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+    return images[: 2 * batch_size] if dry_run else images
+
+
+def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: str) -> int:
+    """Train, report, optionally push; exit codes: 0 done, 3 stopped by a guard, 4 push failed, 130 Ctrl-C."""
+    trainer = GANTrainer(run, cfg, device=args.device)
+    try:
+        summary = trainer.train(resume=args.resume)
+    except TrainingStopped as err:
+        print(f"training stopped: {err}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; continue with: python -m {script} --out {run.out_dir} --resume", file=sys.stderr)
+        return 130
+    trainer.close()
+    if not trainer.is_main:
+        return 0
+    print(f"done: {summary['epochs_done']} epochs, {summary['steps']} steps, "
+          f"{summary['wall_time_s']:.0f} s, {summary['images_per_s']} img/s -> {run.out_dir}")
+    if args.push_to_hub:
+        from core.cards import generator_card
+        from core.hub import HubError
+
+        card = generator_card(args.push_to_hub.split("/")[-1], title, f"Trained with Face GAN Lab's {script}.",
+                              run.model_config, summary)
+        try:
+            print(f"pushed to {push_run(run.out_dir, args.push_to_hub, args.private, card)}")
+        except HubError as err:
+            print(f"push failed: {err}", file=sys.stderr)
+            return 4
+    return 0

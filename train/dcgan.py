@@ -11,8 +11,7 @@ Several processes (one per GPU, or CPU processes with gloo):
 
 The run folder gets model.safetensors + config.json (what the app loads), training.json,
 history.jsonl (Loss_D, Loss_G, D(x), D(G(z)) every iteration), snapshots/epoch_NNN.jpg and
-checkpoint.pt. Copy model.safetensors, config.json, training.json, history.jsonl and snapshots/
-into weights/<name>/ to bundle a model, or pass --push-to-hub.
+checkpoint.pt. `python -m train.bundle` copies a run into weights/<name>/ with its model card.
 """
 
 from __future__ import annotations
@@ -21,10 +20,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.data import cache_path, load_cache
+from core.data import cache_path
 from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
-from core.training import BCEGANLoss, GANRun, GANTrainer, TrainConfig, TrainingStopped
-from train.common import add_train_flags, apply_threads, push_run, train_config_from
+from core.training import BCEGANLoss, GANRun, TrainConfig
+from train.common import add_train_flags, apply_threads, load_training_images, run_gan_training, train_config_from
 
 
 def main(argv=None) -> int:
@@ -38,50 +37,18 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     apply_threads(args)
     cfg = train_config_from(args)
-    out = args.out or Path("runs") / ("dcgan-64" if args.nz == 100 else f"dcgan-64-z{args.nz}")
-    data_path = args.data or cache_path("train", 64)
-    try:
-        images = load_cache(data_path)
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
+    images = load_training_images(args.data or cache_path("train", 64), args.dry_run, cfg.batch_size)
+    if images is None:
         return 2
-    if args.dry_run:
-        images = images[: 2 * cfg.batch_size]
     mcfg = DCGANConfig(nz=args.nz, ngf=args.ngf, ndf=args.ndf)
     run = GANRun(
-        generator=Generator(mcfg), discriminator=Discriminator(mcfg), loss=BCEGANLoss(),
-        images=images, out_dir=out, init=weights_init,
-        model_config={"arch": "dcgan", **mcfg.to_dict()},
+        generator=Generator(mcfg), discriminator=Discriminator(mcfg), loss=BCEGANLoss(), images=images,
+        out_dir=args.out or Path("runs") / ("dcgan-64" if args.nz == 100 else f"dcgan-64-z{args.nz}"),
+        init=weights_init, model_config={"arch": "dcgan", **mcfg.to_dict()},
         meta={"dataset": "CelebA subset (shared/data/celeba/train), centre crop 64x64",
               "train_images": len(images)},
     )
-    trainer = GANTrainer(run, cfg, device=args.device)
-    try:
-        summary = trainer.train(resume=args.resume)
-    except TrainingStopped as err:
-        print(f"training stopped: {err}", file=sys.stderr)
-        return 3
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python -m train.dcgan --out {out} --resume", file=sys.stderr)
-        return 130
-    trainer.close()
-    if not trainer.is_main:
-        return 0
-    print(f"done: {summary['epochs_done']} epochs, {summary['steps']} steps, "
-          f"{summary['wall_time_s']:.0f} s, {summary['images_per_s']} img/s -> {out}")
-    if args.push_to_hub:
-        from core.cards import generator_card
-        from core.hub import HubError
-
-        title = f"DCGAN, 64x64, latent {args.nz}"
-        card = generator_card(args.push_to_hub.split("/")[-1], title, "Trained with Face GAN Lab's train.dcgan.",
-                              run.model_config, summary)
-        try:
-            print(f"pushed to {push_run(out, args.push_to_hub, args.private, card)}")
-        except HubError as err:
-            print(f"push failed: {err}", file=sys.stderr)
-            return 4
-    return 0
+    return run_gan_training(args, run, cfg, "train.dcgan", f"DCGAN, 64x64, latent {args.nz}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+"""The command lines users run, end to end on small inputs."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.data import load_cache
+from core.store import read_json
+
+
+def test_sample_writes_one_png_per_face(tmp_path, capsys):
+    from train import sample
+
+    assert sample.main(["--model", "dcgan-64", "--n", "5", "--seed", "3", "--out", str(tmp_path)]) == 0
+    files = sorted(tmp_path.glob("*.png"))
+    assert len(files) == 5
+    faces = [np.asarray(Image.open(f)) for f in files]
+    assert all(f.shape == (64, 64, 3) for f in faces)
+    assert not np.array_equal(faces[0], faces[1])
+    assert "bundled" in capsys.readouterr().out
+    # same seed, same faces
+    again = tmp_path / "again"
+    sample.main(["--model", "dcgan-64", "--n", "1", "--seed", "3", "--out", str(again)])
+    assert np.array_equal(np.asarray(Image.open(next(again.glob("*.png")))), faces[0])
+
+
+def test_sample_unknown_model_is_a_message_not_a_traceback(tmp_path, capsys):
+    from train import sample
+
+    assert sample.main(["--model", "nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'nope'" in err and "dcgan-64" in err and "Traceback" not in err
+
+
+def test_prepare_data_builds_the_cache_and_skips_bad_files(celeba_dir, tmp_path):
+    from train import prepare_data
+
+    src = tmp_path / "celeba"
+    (src / "train" / "x").mkdir(parents=True)
+    for p in sorted((celeba_dir / "train").rglob("*.jpg"))[:3]:
+        (src / "train" / "x" / p.name).write_bytes(p.read_bytes())
+    (src / "train" / "x" / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        prepare_data.main(["--src", str(src), "--splits", "train", "--cache-dir", str(tmp_path / "cache")])
+    images = load_cache(tmp_path / "cache" / "celeba-center64-train.safetensors")
+    assert images.shape == (3, 3, 64, 64) and str(images.dtype) == "torch.uint8"
+
+
+def test_missing_cache_names_the_command_that_makes_it(tmp_path, capsys):
+    from train import dcgan
+
+    assert dcgan.main(["--dry-run", "--data", str(tmp_path / "none.safetensors"), "--out", str(tmp_path)]) == 2
+    assert "python -m train.prepare_data" in capsys.readouterr().err
+
+
+def test_bundle_copies_measures_and_writes_a_model_card(tiny_cache, tmp_path):
+    from train import bundle, dcgan
+
+    run = tmp_path / "run"
+    assert dcgan.main(["--dry-run", "--data", str(tiny_cache), "--out", str(run)]) == 0
+    assert bundle.main(["--run", str(run), "--name", "dcgan-64", "--dest", str(tmp_path / "w"), "--n", "8"]) == 0
+    dest = tmp_path / "w" / "dcgan-64"
+    assert not (dest / "checkpoint.pt").exists()
+    assert (dest / "snapshots" / "epoch_001.jpg").exists()
+    quality = read_json(dest / "training.json")["quality"]
+    assert quality["n"] == 8 and 0.0 <= quality["face_found_rate"] <= 1.0
+    card = (dest / "README.md").read_text()
+    assert card.startswith("---\nlicense: other") and "non-commercial research purposes only" in card
+    assert "faces found by MTCNN" in card
+
+
+def test_evaluate_generators_reports_model_and_real_ceiling(tmp_path, capsys):
+    from train import evaluate_generators
+
+    out = tmp_path / "q.json"
+    assert evaluate_generators.main(["--models", "dcgan-64", "--n", "16", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["dcgan-64"]["n"] == 16 and 0 <= results["dcgan-64"]["face_found_rate"] <= 1
+    assert "faces found" in capsys.readouterr().out
