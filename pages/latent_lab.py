@@ -1,0 +1,161 @@
+"""Latent Lab: walk from one face to another, and add and subtract groups of faces."""
+
+import random
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import registry
+from core.latent import group_mean, interpolate, neighbours, numbered_grid, strip_to_gif, vector_arithmetic
+from core.sampling import generate, make_grid, sample_latents
+from ui.models import generate_faces, get_model, load_model, source_badge
+
+GENERATORS = registry.names("generator")
+GRID_SIDE = 6
+CANDIDATES = GRID_SIDE * GRID_SIDE  # faces numbered 0..35, row by row
+FACE_NUMBERS = list(range(CANDIDATES))
+PATHS = {"spherical": "slerp", "linear": "linear"}  # what the radio shows -> core.latent method
+GROUP_SIZE = 3  # as in the DCGAN paper: one face per concept is too noisy, three averaged is enough
+RESULTS = 6  # A - B + C itself and 5 noisy neighbours
+GIF_FRAME_MS = 120
+GIF_SCALE = 2  # 128x128 frames: a 64x64 GIF is too small to watch
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def interpolation_strip(name: str, seed: int, start: int, end: int, steps: int, method: str) -> tuple[np.ndarray, bytes]:
+    """Frames (steps, H, W, 3) from candidate `start` to candidate `end` of grid `seed`, and their GIF."""
+    loaded = load_model(name)
+    z = sample_latents(CANDIDATES, loaded.config["nz"], seed)
+    frames = generate(loaded.model, interpolate(z[start], z[end], steps, method))
+    return frames, strip_to_gif(frames, GIF_FRAME_MS, scale=GIF_SCALE)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def arithmetic_faces(name: str, seed: int, a: list[int], b: list[int], c: list[int],
+                     noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """The mean faces of groups a, b, c of grid `seed` (3, H, W, 3), and A - B + C with its neighbours."""
+    loaded = load_model(name)
+    z = sample_latents(CANDIDATES, loaded.config["nz"], seed)
+    means = torch.stack([group_mean(z[group]) for group in (a, b, c)])
+    result = vector_arithmetic(z[a], z[b], z[c])
+    faces = generate(loaded.model, torch.cat([means, neighbours(result, RESULTS, noise, seed)]))
+    return faces[:3], faces[3:]
+
+
+def new_seed(key: str) -> None:
+    st.session_state[key] = random.randrange(1_000_000)
+
+
+def candidate_grid(name: str, seed: int) -> None:
+    # PNG, not the automatic JPEG: small faces and printed numbers stay sharp
+    faces = generate_faces(name, CANDIDATES, seed, None)
+    st.image(numbered_grid(faces, GRID_SIDE), width="stretch", output_format="PNG",
+             caption=f"{CANDIDATES} candidates from {name}, seed {seed}, numbered 0–{CANDIDATES - 1} row by row")
+
+
+st.title("Latent Lab")
+with st.sidebar:
+    # Widgets bound to the URL: a shared link opens the same grids, path and groups.
+    name = st.selectbox("Model", GENERATORS, key="model", bind="query-params",
+                        help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in GENERATORS))
+
+loaded = get_model(name)
+if loaded is None:
+    st.stop()
+source_badge(loaded)
+st.caption(
+    f"Every face is the generator's answer to a vector z of {loaded.config['nz']} numbers. Here you move "
+    "and combine those vectors instead of drawing new ones, to see what the generator learned about the space "
+    "between faces."
+)
+
+walk_tab, arithmetic_tab = st.tabs([":material/timeline: Interpolation", ":material/calculate: Vector arithmetic"])
+
+with walk_tab:
+    grid_col, controls_col = st.columns([3, 2], gap="large")
+    with controls_col:
+        seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed",
+                                   bind="query-params", help="The same seed and model always give the same grid."))
+        st.button("New grid", on_click=new_seed, args=("seed",), icon=":material/casino:", key="new_walk_grid")
+        from_col, to_col = st.columns(2)
+        start = from_col.selectbox("From face #", FACE_NUMBERS, index=0, key="from", bind="query-params")
+        end = to_col.selectbox("To face #", FACE_NUMBERS, index=1, key="to", bind="query-params")
+        steps = st.slider("Steps", 4, 16, 8, key="steps", bind="query-params",
+                          help="Number of faces on the path, both ends included.")
+        path = st.radio("Path", list(PATHS), key="method", bind="query-params", horizontal=True,
+                        format_func=str.capitalize,
+                        help="Spherical follows the sphere where random latents live; linear cuts straight "
+                             "through its middle.")
+    with grid_col:
+        candidate_grid(name, seed)
+
+    frames, gif = interpolation_strip(name, seed, start, end, steps, PATHS[path])
+    strip = make_grid(frames, nrow=steps)
+    # 2x like the Generate page; a long strip is shrunk to the page width by the browser
+    st.image(strip, width=strip.shape[1] * 2, output_format="PNG",
+             caption=f"Face {start} → face {end} in {steps} steps along a {path} path")
+    st.download_button("Download animated GIF", gif, file_name=f"{name}-seed{seed}-{start}-to-{end}.gif",
+                       mime="image/gif", icon=":material/download:", on_click="ignore",
+                       help="Plays forward and back in a loop, 128x128 pixels per frame.")
+    st.caption(
+        "**What this shows.** Each picture is the generator's output for one point on a path between the two "
+        "chosen vectors. If the faces change gradually (hair, pose, light sliding over) rather than jumping or "
+        "breaking into noise halfway, the generator has learned a *continuous* space: nearby vectors give similar "
+        "faces, and every point between two faces is a face too, not a memorised photo."
+    )
+    st.caption(
+        "**Spherical or linear.** Random latents are drawn from N(0, I); in "
+        f"{loaded.config['nz']} dimensions almost all of them have nearly the same length, about "
+        f"√{loaded.config['nz']} ≈ {loaded.config['nz'] ** 0.5:.0f}. A straight line between two of them passes "
+        "through shorter vectors (about 0.7x that length halfway), which the generator rarely saw in training: the "
+        "middle faces tend to look washed out and average. The spherical path (slerp) turns from one direction to "
+        "the other while keeping a typical length, so the middle faces stay as sharp as the ends."
+    )
+
+with arithmetic_tab:
+    grid_col, controls_col = st.columns([3, 2], gap="large")
+    with controls_col:
+        arithmetic_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=1, step=1,
+                                              key="aseed", bind="query-params",
+                                              help="The same seed and model always give the same grid."))
+        st.button("New grid", on_click=new_seed, args=("aseed",), icon=":material/casino:",
+                  key="new_arithmetic_grid")
+        groups = {}
+        for label, key, example, default in [("A", "a", "e.g. smiling women", [0, 1, 2]),
+                                             ("B", "b", "e.g. neutral women", [3, 4, 5]),
+                                             ("C", "c", "e.g. neutral men", [6, 7, 8])]:
+            groups[label] = st.multiselect(f"Group {label} ({example})", FACE_NUMBERS, default=default, key=key,
+                                           bind="query-params", help=f"Pick {GROUP_SIZE} face numbers from the grid.")
+        noise = st.slider("Neighbour noise", 0.0, 1.0, 0.3, step=0.05, key="noise", bind="query-params",
+                          help="Scale of the random N(0, I) noise added to A − B + C for its neighbours.")
+    with grid_col:
+        candidate_grid(name, arithmetic_seed)
+
+    st.caption(
+        "**How to use it.** Find three faces in the grid that share something (say, smiling women) and put their "
+        "numbers in A; three that lack it but are otherwise alike (neutral women) in B; three that lack it and "
+        "differ in another way (neutral men) in C. The classic example from the DCGAN paper (Radford et al., 2015): "
+        "*smiling woman − neutral woman + neutral man ≈ smiling man*. A − B keeps what A has and B has not (the "
+        "smile); adding C puts it on a new face. Try **New grid** until the grid has faces you can group."
+    )
+    wrong = [label for label, picked in groups.items() if len(picked) != GROUP_SIZE]
+    if wrong:
+        st.warning(f"Group {', '.join(wrong)} must have exactly {GROUP_SIZE} faces; "
+                   f"now: {', '.join(f'{label} has {len(groups[label])}' for label in wrong)}.",
+                   icon=":material/warning:")
+    else:
+        means, results = arithmetic_faces(name, arithmetic_seed, groups["A"], groups["B"], groups["C"], noise)
+        size = means.shape[2] * 2
+        for col, (label, sign), mean in zip(st.columns(3), [("A", ""), ("B", "− "), ("C", "+ ")], means, strict=True):
+            col.image(mean, width=size, output_format="PNG",
+                      caption=f"{sign}mean of {label}: faces {', '.join(map(str, groups[label]))}")
+        row = make_grid(results, nrow=RESULTS)
+        st.image(row, width=row.shape[1] * 2, output_format="PNG",
+                 caption=f"= A − B + C (first), then {RESULTS - 1} neighbours with noise scale {noise:g}")
+        st.caption(
+            "**Reading the result.** A mean of three latents is shorter than a typical one (about 0.58x), so the "
+            "mean faces look smoother and more generic than any single face; A − B + C is back at a typical "
+            "length. If the neighbours keep the attribute you aimed for, it is a direction in the latent space, "
+            "not an accident of one vector."
+        )
