@@ -1,4 +1,8 @@
-"""DCGAN generator and discriminator (the PyTorch DCGAN tutorial's architecture, 64x64)."""
+"""DCGAN generator and discriminator: the PyTorch DCGAN tutorial's architecture.
+
+At 64x64 it is exactly the tutorial's networks. The same layers with a 5x5 base instead of 4x4
+give 80x80, which the LSGAN uses (arch "lsgan": these networks, the least-squares loss).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,16 @@ class DCGANConfig:
     ngf: int = 64  # generator width; 64 gives the tutorial's 3.6M-parameter G
     ndf: int = 64  # discriminator width
     nc: int = 3  # colour channels
-    image_size: int = 64  # fixed by the five stride-2 layers below
+    image_size: int = 64  # 16 x base: 64 (tutorial) or 80 (LSGAN)
+
+    def __post_init__(self):
+        if self.image_size % 16 or self.image_size < 32:
+            raise ValueError(f"image_size must be a multiple of 16 (64, 80, ...), not {self.image_size}")
+
+    @property
+    def base(self) -> int:
+        """Side of the first feature map; four stride-2 layers double it up to image_size."""
+        return self.image_size // 16
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -31,7 +44,7 @@ def weights_init(m: nn.Module) -> None:
 
 
 class Generator(nn.Module):
-    """z (N, nz) or (N, nz, 1, 1) -> image (N, nc, 64, 64) in [-1, 1]."""
+    """z (N, nz) or (N, nz, 1, 1) -> image (N, nc, S, S) in [-1, 1], S = image_size, b = S / 16."""
 
     def __init__(self, cfg: DCGANConfig | None = None, **kwargs):
         super().__init__()
@@ -39,25 +52,25 @@ class Generator(nn.Module):
         nz, ngf, nc = cfg.nz, cfg.ngf, cfg.nc
         self.main = nn.Sequential(
             # input: nz x 1 x 1
-            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),
+            nn.ConvTranspose2d(nz, ngf * 8, cfg.base, 1, 0, bias=False),
             nn.BatchNorm2d(ngf * 8),
             nn.ReLU(True),
-            # state size. (ngf*8) x 4 x 4
+            # state size. (ngf*8) x b x b (4 x 4 at 64 px)
             nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
             nn.BatchNorm2d(ngf * 4),
             nn.ReLU(True),
-            # state size. (ngf*4) x 8 x 8
+            # state size. (ngf*4) x 2b x 2b
             nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
             nn.BatchNorm2d(ngf * 2),
             nn.ReLU(True),
-            # state size. (ngf*2) x 16 x 16
+            # state size. (ngf*2) x 4b x 4b
             nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
             nn.BatchNorm2d(ngf),
             nn.ReLU(True),
-            # state size. (ngf) x 32 x 32
+            # state size. (ngf) x 8b x 8b
             nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
             nn.Tanh(),
-            # state size. (nc) x 64 x 64
+            # state size. (nc) x S x S
         )
 
     @property
@@ -71,10 +84,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """image (N, nc, 64, 64) -> logit (N,) that the image is real.
+    """image (N, nc, S, S) -> raw score (N,).
 
     The tutorial ends in a Sigmoid and uses BCELoss; we return the logit and use
-    BCEWithLogitsLoss, the same objective computed without saturating in float32.
+    BCEWithLogitsLoss, the same objective computed without saturating in float32. The LSGAN's
+    least-squares loss reads the raw score directly.
     """
 
     def __init__(self, cfg: DCGANConfig | None = None, **kwargs):
@@ -82,23 +96,23 @@ class Discriminator(nn.Module):
         self.cfg = cfg = cfg or DCGANConfig(**kwargs)
         ndf, nc = cfg.ndf, cfg.nc
         self.main = nn.Sequential(
-            # input is (nc) x 64 x 64
+            # input is (nc) x S x S
             nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
             nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf) x 32 x 32
+            # state size. (ndf) x 8b x 8b
             nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
             nn.BatchNorm2d(ndf * 2),
             nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf*2) x 16 x 16
+            # state size. (ndf*2) x 4b x 4b
             nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
             nn.BatchNorm2d(ndf * 4),
             nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf*4) x 8 x 8
+            # state size. (ndf*4) x 2b x 2b
             nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
             nn.BatchNorm2d(ndf * 8),
             nn.LeakyReLU(0.2, inplace=True),
-            # state size. (ndf*8) x 4 x 4
-            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+            # state size. (ndf*8) x b x b
+            nn.Conv2d(ndf * 8, 1, cfg.base, 1, 0, bias=False),
             # state size. 1 x 1 x 1
         )
 

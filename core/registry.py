@@ -32,15 +32,11 @@ class WeightsError(RuntimeError):
 
 
 def build_generator(config: dict) -> nn.Module:
-    """The generator that `config` (a config.json) describes; `arch` picks the family."""
-    if config.get("arch") == "lsgan":
-        from core.lsgan import Generator
-        from core.lsgan import LSGANConfig as Config
-    else:
-        from core.dcgan import DCGANConfig as Config
-        from core.dcgan import Generator
-    keys = Config.__dataclass_fields__
-    return Generator(Config(**{k: v for k, v in config.items() if k in keys}))
+    """The generator that `config` (a config.json) describes."""
+    from core.dcgan import DCGANConfig, Generator  # "dcgan" and "lsgan" share the architecture
+
+    keys = DCGANConfig.__dataclass_fields__
+    return Generator(DCGANConfig(**{k: v for k, v in config.items() if k in keys}))
 
 
 @dataclass(frozen=True)

@@ -33,17 +33,17 @@ def test_weights_init_follows_the_tutorial():
     assert abs(bn.weight.mean().item() - 1.0) < 0.01 and torch.all(bn.bias == 0)
 
 
-def test_lsgan_80_shapes_and_registry_dispatch():
-    from core.lsgan import Discriminator as LSD
-    from core.lsgan import LSGANConfig
+def test_80px_variant_for_the_lsgan_and_registry_build():
     from core.registry import build_generator
 
-    cfg = LSGANConfig(nz=128, ngf=8, ndf=8)
+    cfg = DCGANConfig(nz=128, ngf=8, ndf=8, image_size=80)
     G = build_generator({"arch": "lsgan", **cfg.to_dict(), "unknown_key": 1})
     x = G(torch.randn(2, 128))
     assert x.shape == (2, 3, 80, 80)
-    assert LSD(cfg)(x).shape == (2,)
-    assert isinstance(build_generator({"arch": "dcgan", "nz": 60, "ngf": 8}), Generator)
+    assert Discriminator(cfg)(x).shape == (2,)
+    assert build_generator({"arch": "dcgan", "nz": 60, "ngf": 8})(torch.randn(1, 60)).shape == (1, 3, 64, 64)
+    with pytest.raises(ValueError, match="multiple of 16"):
+        DCGANConfig(image_size=70)
 
 
 def test_least_squares_loss_by_hand():

@@ -94,3 +94,34 @@ def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: st
             print(f"push failed: {err}", file=sys.stderr)
             return 4
     return 0
+
+
+def gan_script(argv, doc: str, *, script: str, arch: str, loss, nz: int, nz_help: str, image_size: int,
+               data: Path, dataset: str, default_out) -> int:
+    """The whole of a GAN training command line: flags, data, model, loop, report, push.
+
+    `default_out(nz)` names the run folder when --out is not given.
+    """
+    from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nz", type=int, default=nz, help=nz_help)
+    ap.add_argument("--ngf", type=int, default=64, help="generator width")
+    ap.add_argument("--ndf", type=int, default=64, help="discriminator width")
+    ap.add_argument("--data", type=Path, default=None, help=f"cached crops (default: {data})")
+    add_train_flags(ap, TrainConfig())
+    args = ap.parse_args(argv)
+    apply_threads(args)
+    cfg = train_config_from(args)
+    images = load_training_images(args.data or data, args.dry_run, cfg.batch_size)
+    if images is None:
+        return 2
+    mcfg = DCGANConfig(nz=args.nz, ngf=args.ngf, ndf=args.ndf, image_size=image_size)
+    run = GANRun(
+        generator=Generator(mcfg), discriminator=Discriminator(mcfg), loss=loss, images=images,
+        out_dir=args.out or default_out(args.nz), init=weights_init,
+        model_config={"arch": arch, **mcfg.to_dict()},
+        meta={"dataset": dataset, "train_images": len(images)},
+    )
+    title = f"{arch.upper()}, {image_size}x{image_size}, latent {args.nz}"
+    return run_gan_training(args, run, cfg, script, title)
