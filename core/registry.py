@@ -106,14 +106,17 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
     weights = folder / "model.safetensors"
     if not weights.exists():
         raise WeightsError(f"{weights} is missing; train it with train/ or fetch it from the Hub")
-    config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
-    model = spec.build(config)
     try:
+        config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
+        training = read_json(folder / "training.json", {}) or {}
+    except ValueError as err:
+        raise WeightsError(f"cannot read the JSON files in {folder}: {err}") from err
+    try:
+        model = spec.build(config)
         load_weights(model, weights)
-    except Exception as err:  # safetensors raises several types for damaged files
+    except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
         raise WeightsError(f"cannot read {weights}: {err}") from err
-    model = model.to(pick_device(device)).eval()
-    return model, config, read_json(folder / "training.json", {}) or {}
+    return model.to(pick_device(device)).eval(), config, training
 
 
 def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:

@@ -10,6 +10,7 @@ resume, rows after the checkpoint's step are dropped, so the history stays conti
 from __future__ import annotations
 
 import copy
+import json
 import math
 import platform
 import time
@@ -25,7 +26,7 @@ from torch import nn
 
 from core.device import pick_device
 from core.sampling import encode_image, generate, make_grid, sample_latents
-from core.store import atomic_write_bytes, read_history, save_weights, write_history, write_json
+from core.store import atomic_torch_save, atomic_write_bytes, read_history, save_weights, write_history, write_json
 
 
 class TrainingStopped(RuntimeError):
@@ -329,7 +330,7 @@ class GANTrainer:
                     real = real.contiguous(memory_format=self.memory_format)
                     row = self._reduce_metrics(self._iteration(real))
                     if history_file is not None and self.step % cfg.log_every == 0:
-                        history_file.write(_json_row(row))
+                        history_file.write(json.dumps(row) + "\n")
                         self.history.append(row)
                     self.step += 1
                     if bar is not None:
@@ -406,15 +407,17 @@ class GANTrainer:
             self.out / "snapshots" / f"epoch_{self.epoch:03d}.jpg",
             encode_image(make_grid(samples, nrow=nrow), "JPEG", quality=88),
         )
-        save_weights(g, self.out / "model.safetensors", half=True)
-        write_json(self.out / "config.json", self.run.model_config)
-        write_json(self.out / "training.json", self.summary())
-        atomic_write_bytes_torch(self.ckpt_path, self._checkpoint_state())
+        # checked before saving, so the checkpoint on disk stays the last good one
         if self.step >= 500 and len(samples) > 1 and spread < 2.0:
             raise TrainingStopped(
                 f"mode collapse at epoch {self.epoch}: the {len(samples)} fixed-noise samples are nearly "
-                f"identical (pixel spread {spread:.2f} of 255). Restart with another --seed or a lower --lr."
+                f"identical (pixel spread {spread:.2f} of 255). Resume from {self.ckpt_path} with a lower "
+                "--lr, or restart with another --seed."
             )
+        save_weights(g, self.out / "model.safetensors", half=True)
+        write_json(self.out / "config.json", self.run.model_config)
+        write_json(self.out / "training.json", self.summary())
+        atomic_torch_save(self.ckpt_path, self._checkpoint_state())
 
     def summary(self) -> dict:
         cfg = self.cfg
@@ -435,17 +438,3 @@ class GANTrainer:
             "last_epoch_means": means,
             "finished": self.epoch >= cfg.epochs,
         }
-
-
-def _json_row(row: dict) -> str:
-    import json
-
-    return json.dumps(row) + "\n"
-
-
-def atomic_write_bytes_torch(path: Path, obj) -> None:
-    import io
-
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())

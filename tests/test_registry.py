@@ -63,6 +63,9 @@ def test_missing_or_damaged_weights_name_the_file(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(registry.WeightsError, match=r"cannot read .*model.safetensors"):
         registry.load_folder(spec, tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(registry.WeightsError, match="cannot read the JSON files"):
+        registry.load_folder(spec, tmp_path)
 
 
 def test_models_go_to_cuda_when_present():
