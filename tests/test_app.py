@@ -70,3 +70,24 @@ def test_bad_url_parameters_fall_back_to_defaults():
     assert at.sidebar.number_input[0].value == 0
     assert at.sidebar.slider[0].value == 36
     assert at.sidebar.selectbox[0].value == registry.names("generator")[0]
+
+
+@pytest.fixture
+def missing_weights(monkeypatch, tmp_path):
+    """dcgan-64 pointed at an empty folder, and the cached copy dropped."""
+    import dataclasses
+
+    from ui.models import load_model
+
+    spec = registry.SPECS["dcgan-64"]
+    monkeypatch.setitem(registry.SPECS, "dcgan-64", dataclasses.replace(spec, bundled=tmp_path))
+    load_model.clear()
+    yield
+    load_model.clear()
+
+
+@pytest.mark.parametrize("page", [None, "pages/generate.py", "pages/latent_lab.py"])
+def test_missing_weights_are_a_message_not_a_traceback(missing_weights, page):
+    at = run_page(page)
+    errors = " ".join(e.value for e in at.error)
+    assert "dcgan-64" in errors and "model.safetensors is missing" in errors
