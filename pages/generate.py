@@ -1,5 +1,6 @@
 """Generate: a grid of new faces from any generator, shareable by URL."""
 
+import math
 import random
 
 import streamlit as st
@@ -7,6 +8,7 @@ import streamlit as st
 from core import registry
 from core.sampling import encode_image, make_grid
 from ui.models import generate_faces, get_model, source_badge
+from ui.widgets import show_image
 
 GENERATORS = registry.names("generator")
 params = st.query_params
@@ -48,11 +50,8 @@ if loaded is None:
 source_badge(loaded)
 
 faces = generate_faces(name, n, seed, trunc)
-grid = make_grid(faces, nrow=min(n, 8))
-# small grids at 2x (pixel-crisp enough), wide ones fill the column
-shown = grid.shape[1] * 2
-st.image(grid, caption=f"{n} faces from {name}, seed {seed}" + (f", truncation {trunc}" if trunc else ""),
-         width="stretch" if shown >= 640 else shown)
+grid = make_grid(faces, nrow=math.ceil(math.sqrt(n)))
+show_image(grid, caption=f"{n} faces from {name}, seed {seed}" + (f", truncation {trunc}" if trunc else ""))
 st.download_button("Download PNG", encode_image(grid), file_name=f"{name}-seed{seed}-n{n}.png",
                    mime="image/png", icon=":material/download:")
 st.caption(

@@ -32,7 +32,7 @@ for name in registry.names():
             cols[1].metric("Epochs", t.get("epochs_done", "?"))
             cols[2].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
             quality = t.get("quality", {}).get("face_found_rate")
-            cols[3].metric("Faces found", f"{quality:.0%}" if quality is not None else "n/a",
+            cols[3].metric("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
                            help="Share of 256 samples in which the MTCNN face detector finds a face "
                                 "with probability >= 0.90 (after upscaling to 160 px).")
             st.caption(

@@ -10,6 +10,7 @@ from core import registry
 from core.latent import group_mean, interpolate, neighbours, numbered_grid, strip_to_gif, vector_arithmetic
 from core.sampling import generate, make_grid, sample_latents
 from ui.models import generate_faces, get_model, load_model, source_badge
+from ui.widgets import show_image
 
 GENERATORS = registry.names("generator")
 GRID_SIDE = 6
@@ -92,9 +93,7 @@ with walk_tab:
 
     frames, gif = interpolation_strip(name, seed, start, end, steps, PATHS[path])
     strip = make_grid(frames, nrow=steps)
-    # 2x like the Generate page; a long strip is shrunk to the page width by the browser
-    st.image(strip, width=strip.shape[1] * 2, output_format="PNG",
-             caption=f"Face {start} → face {end} in {steps} steps along a {path} path")
+    show_image(strip, caption=f"Face {start} → face {end} in {steps} steps along a {path} path")
     st.download_button("Download animated GIF", gif, file_name=f"{name}-seed{seed}-{start}-to-{end}.gif",
                        mime="image/gif", icon=":material/download:", on_click="ignore",
                        help="Plays forward and back in a loop, 128x128 pixels per frame.")
@@ -146,13 +145,11 @@ with arithmetic_tab:
                    icon=":material/warning:")
     else:
         means, results = arithmetic_faces(name, arithmetic_seed, groups["A"], groups["B"], groups["C"], noise)
-        size = means.shape[2] * 2
         for col, (label, sign), mean in zip(st.columns(3), [("A", ""), ("B", "− "), ("C", "+ ")], means, strict=True):
-            col.image(mean, width=size, output_format="PNG",
-                      caption=f"{sign}mean of {label}: faces {', '.join(map(str, groups[label]))}")
+            show_image(mean, caption=f"{sign}mean of {label}: faces {', '.join(map(str, groups[label]))}",
+                       container=col)
         row = make_grid(results, nrow=RESULTS)
-        st.image(row, width=row.shape[1] * 2, output_format="PNG",
-                 caption=f"= A − B + C (first), then {RESULTS - 1} neighbours with noise scale {noise:g}")
+        show_image(row, caption=f"= A − B + C (first), then {RESULTS - 1} neighbours with noise scale {noise:g}")
         st.caption(
             "**Reading the result.** A mean of three latents is shorter than a typical one (about 0.58x), so the "
             "mean faces look smoother and more generic than any single face; A − B + C is back at a typical "

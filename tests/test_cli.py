@@ -23,7 +23,9 @@ def test_sample_writes_one_png_per_face(tmp_path, capsys):
     # same seed, same faces
     again = tmp_path / "again"
     sample.main(["--model", "dcgan-64", "--n", "1", "--seed", "3", "--out", str(again)])
-    assert np.array_equal(np.asarray(Image.open(next(again.glob("*.png")))), faces[0])
+    alone = np.asarray(Image.open(next(again.glob("*.png")))).astype(int)
+    # alone or in a batch of 5, CPU kernels may round differently: within 3 of 255 levels
+    assert np.abs(alone - faces[0].astype(int)).max() <= 3
 
 
 def test_sample_unknown_model_is_a_message_not_a_traceback(tmp_path, capsys):
