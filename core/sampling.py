@@ -12,17 +12,20 @@ from PIL import Image
 def sample_latents(n: int, nz: int, seed: int, truncation: float | None = None) -> torch.Tensor:
     """`n` latent vectors N(0, I) of size `nz`, the same for the same seed on any machine.
 
-    With `truncation` t, components beyond |t| are redrawn until inside (the truncation trick):
-    fewer odd faces, less variety.
+    Face i of a seed is the same whatever `n` is (one row is drawn at a time: torch's vectorised
+    randn fills blocks of 16 and redraws the tail, so one big draw would tie row i to the total).
+    With `truncation` t, components beyond |t| are redrawn from a second stream until inside
+    (the truncation trick): the same faces, fewer odd ones, less variety.
     """
     gen = torch.Generator().manual_seed(int(seed))
-    z = torch.randn(n, nz, generator=gen)
+    z = torch.stack([torch.randn(nz, generator=gen) for _ in range(n)]) if n else torch.zeros(0, nz)
     if truncation is not None:
+        redraw = torch.Generator().manual_seed(int(seed) + 1_000_003)
         for _ in range(100):
             outside = z.abs() > truncation
             if not outside.any():
                 break
-            z[outside] = torch.randn(int(outside.sum()), generator=gen)
+            z[outside] = torch.randn(int(outside.sum()), generator=redraw)
         z.clamp_(-truncation, truncation)
     return z
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -9,14 +10,22 @@ def test_latents_are_seeded():
     a, b = sample_latents(4, 100, seed=7), sample_latents(4, 100, seed=7)
     assert torch.equal(a, b)
     assert not torch.equal(a, sample_latents(4, 100, seed=8))
-    # the first faces of a larger grid are the same faces
-    assert torch.equal(sample_latents(8, 100, seed=7)[:4], a)
 
 
-def test_truncation_bounds_latents():
+@pytest.mark.parametrize("nz", [100, 60, 128])
+def test_face_i_of_a_seed_does_not_depend_on_how_many_are_drawn(nz):
+    # sizes that are not multiples of 16 numbers: one big randn would differ in its tail
+    one, five, many = (sample_latents(n, nz, seed=3) for n in (1, 5, 37))
+    assert torch.equal(one[0], five[0]) and torch.equal(five, many[:5])
+
+
+def test_truncation_bounds_latents_and_keeps_the_faces():
+    plain = sample_latents(64, 100, seed=0)
     z = sample_latents(64, 100, seed=0, truncation=0.5)
     assert z.abs().max() <= 0.5
     assert z.std() > 0.2  # redrawn, not clamped to the edges
+    inside = plain.abs() <= 0.5
+    assert torch.equal(z[inside], plain[inside])  # only outlying numbers change
 
 
 def test_grid_layout_and_png():
