@@ -13,8 +13,8 @@ GENERATOR_LIMITS = (
     "- CelebA is mostly young, light-skinned, smiling celebrities photographed at events; the "
     "generator reproduces that bias and draws other faces poorly or not at all.\n"
     "- 64x64 pixels only; backgrounds, hair and glasses are often smeared.\n"
-    "- Trained on 4,800 photos of 200 people: some samples resemble those people. The "
-    "memorisation check of `train.evaluate_generators` looks for near-copies.\n"
+    "- Trained on 4,800 photos of 200 people: some samples may resemble those people. No "
+    "memorisation check (distance of samples to their nearest training photo) has been run yet.\n"
     "- Not for making deceptive images of real people."
 )
 
@@ -30,7 +30,7 @@ def generator_card(name: str, title: str, description: str, config: dict, traini
     quality_rows = ""
     if q:
         quality_rows = (
-            "| measure | this model | real crops |\n|---|---|---|\n"
+            "| measure | this model | real validation crops |\n|---|---|---|\n"
             f"| faces found by MTCNN (p >= {q.get('threshold', 0.9)}, {q.get('n', '?')} samples, 160 px) "
             f"| {q['face_found_rate']:.1%} | {q.get('real_face_found_rate', float('nan')):.1%} |\n"
             f"| median MTCNN face probability | {q.get('median_face_prob', float('nan')):.4f} "
@@ -48,7 +48,7 @@ datasets: [celeba]
 
 {description}
 
-Made by `train/` in [Face GAN Lab](../../README.md). Load it with
+Made by the `train/` scripts of Face GAN Lab. Load it there with
 `core.registry.load("{name}")`, or rebuild the generator from `config.json` and read
 `model.safetensors` (float16) with safetensors.
 
