@@ -8,7 +8,10 @@ import streamlit as st
 from core import registry
 from core.sampling import encode_image, make_grid
 from ui.models import generate_faces, get_model, source_badge
+from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
+
+ensure_app_navigation()
 
 GENERATORS = registry.names("generator")
 params = st.query_params

@@ -4,6 +4,9 @@ import streamlit as st
 
 from core import registry
 from ui.models import get_model
+from ui.nav import ensure_app_navigation
+
+ensure_app_navigation()
 
 st.title("Face GAN Lab")
 st.markdown(

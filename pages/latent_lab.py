@@ -10,7 +10,10 @@ from core import registry
 from core.latent import group_mean, interpolate, neighbours, numbered_grid, strip_to_gif, vector_arithmetic
 from core.sampling import generate, make_grid, sample_latents
 from ui.models import generate_faces, get_model, load_model, source_badge
+from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
+
+ensure_app_navigation()
 
 GENERATORS = registry.names("generator")
 GRID_SIDE = 6

@@ -35,3 +35,24 @@ def test_open_generate_click_and_see_new_faces(server):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "failure-generate.png"), full_page=True)
             raise
+
+
+@pytest.mark.parametrize("path, heading", [("generate?seed=42&n=9", "Generate faces"), ("latent-lab", "Latent Lab")])
+def test_first_visit_to_a_deep_link_gets_the_app_menu(path, heading):
+    """On a just-started server, Streamlit's old pages/ router would serve the page without app.py."""
+    with streamlit_server() as url, chromium_page() as page:
+        try:
+            page.goto(f"{url}/{path}")  # the very first script run of this server
+            wait_for_app(page)
+            page.get_by_role("heading", name=heading).wait_for()
+            nav = page.locator("[data-testid='stSidebarNav']")
+            nav.get_by_role("link", name="Home", exact=True).wait_for()
+            labels = nav.inner_text()
+            assert "Latent Lab" in labels and "app" not in labels.split()
+            if "seed=42" in path:
+                assert "seed=42" in page.url
+                page.get_by_text("9 faces from dcgan-64, seed 42").wait_for()  # the URL set the faces
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"failure-deep-link-{heading.split()[0]}.png"), full_page=True)
+            raise
