@@ -16,7 +16,9 @@ st.markdown(
     "beating the other. Every model here was trained by this project's own scripts in `train/`, "
     "on a laptop-class CPU."
 )
-st.page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
+left, right = st.columns(2)
+left.page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
+right.page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
 
 st.header("Models")
 for name in registry.names():
