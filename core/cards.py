@@ -13,8 +13,8 @@ GENERATOR_LIMITS = (
     "- CelebA is mostly young, light-skinned, smiling celebrities photographed at events; the "
     "generator reproduces that bias and draws other faces poorly or not at all.\n"
     "- 64x64 pixels only; backgrounds, hair and glasses are often smeared.\n"
-    "- Trained on 4,800 photos of 200 people: some samples may resemble those people. No "
-    "memorisation check (distance of samples to their nearest training photo) has been run yet.\n"
+    "- Trained on 4,800 photos of 200 people: some samples may resemble those people, even where "
+    "the pixel-distance memorisation check above finds no near-copies (it cannot see a likeness).\n"
     "- Not for making deceptive images of real people."
 )
 
@@ -36,6 +36,19 @@ def generator_card(name: str, title: str, description: str, config: dict, traini
             f"| median MTCNN face probability | {q.get('median_face_prob', float('nan')):.4f} "
             f"| {q.get('real_median_face_prob', float('nan')):.4f} |\n"
         )
+        if "diversity_vs_real" in q:
+            quality_rows += (f"| pixel diversity (mean pairwise distance, relative to real) "
+                             f"| {q['diversity_vs_real']:.2f} | 1.00 |\n")
+        m = q.get("memorisation")
+        if m:
+            quality_rows += (
+                f"\nMemorisation check: each sample's nearest training photo (or its mirror image) is at a "
+                f"median RMS pixel distance of {m['sample_to_train_median']:.3f} (closest: "
+                f"{m['sample_to_train_min']:.3f}); training photos are {m['train_to_train_median']:.3f} from "
+                f"their nearest other training photo. {m['near_copies']} of {m['n']} samples are nearer to a "
+                f"training photo than 99% of training photos are to each other "
+                f"(threshold {m['near_copy_threshold']:.3f}).\n"
+            )
     return f"""---
 license: other
 license_name: celeba-research-only

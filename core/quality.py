@@ -3,23 +3,95 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from core.faces import FaceDetector, face_found_rate
 from core.sampling import generate, sample_latents
 
 
-def generator_face_rate(model, nz: int, detector: FaceDetector, n: int = 256, seed: int = 1234,
-                        threshold: float = 0.90) -> dict:
-    """Share of `n` samples (seeded) that MTCNN finds as a face with prob >= threshold."""
-    faces = generate(model, sample_latents(n, nz, seed))
-    rate, probs = face_found_rate(faces, detector, threshold=threshold)
-    return {"face_found_rate": rate, "n": n, "threshold": threshold, "seed": seed,
-            "median_face_prob": float(np.median(probs))}
-
-
 def real_face_rate(images_nchw: np.ndarray, detector: FaceDetector, threshold: float = 0.90) -> dict:
-    """The same figure for real crops (N, 3, H, W uint8): the ceiling a generator can reach."""
+    """The MTCNN face-found figure for real crops (N, 3, H, W uint8): the ceiling for a generator."""
     images = np.ascontiguousarray(np.asarray(images_nchw).transpose(0, 2, 3, 1))
     rate, probs = face_found_rate(images, detector, threshold=threshold)
     return {"face_found_rate": rate, "n": len(images), "threshold": threshold,
             "median_face_prob": float(np.median(probs))}
+
+
+def evaluate_generator(model, nz: int, detector: FaceDetector, n: int = 256, seed: int = 1234,
+                       threshold: float = 0.90, train: np.ndarray | None = None,
+                       real: np.ndarray | None = None) -> dict:
+    """Every quality figure for `n` seeded samples of a generator.
+
+    Always: share of samples MTCNN finds as a face with prob >= threshold (upscaled to 160 px).
+    With `train` crops (N, 3, H, W uint8): the memorisation check. With held-out `real` crops:
+    the same face figure for them, and the samples' pixel diversity relative to theirs.
+    """
+    faces = generate(model, sample_latents(n, nz, seed))
+    rate, probs = face_found_rate(faces, detector, threshold=threshold)
+    out = {"face_found_rate": rate, "n": n, "threshold": threshold, "seed": seed,
+           "median_face_prob": float(np.median(probs))}
+    if train is not None:
+        out["memorisation"] = memorisation_report(faces, train)
+    if real is not None:
+        real = np.asarray(real)[:n]
+        r = real_face_rate(real, detector, threshold)
+        out["real_face_found_rate"], out["real_median_face_prob"] = r["face_found_rate"], r["median_face_prob"]
+        out["diversity_vs_real"] = diversity_ratio(faces, real)
+    return out
+
+
+def _flat(images: np.ndarray) -> torch.Tensor:
+    """uint8 images, (N, H, W, 3) or (N, 3, H, W), as (N, D) floats in [0, 1], channel-first order."""
+    x = torch.as_tensor(np.asarray(images))
+    if x.shape[-1] == 3 and x.shape[1] != 3:
+        x = x.permute(0, 3, 1, 2)
+    return x.reshape(len(x), -1).float().div_(255.0)
+
+
+def nearest_distances(queries: np.ndarray, references: np.ndarray, exclude_self: bool = False,
+                      chunk: int = 256) -> np.ndarray:
+    """Per query, the RMS pixel distance (0-1 scale) to its nearest reference image."""
+    q, r = _flat(queries), _flat(references)
+    dims = q.shape[1] ** 0.5
+    out = []
+    for start in range(0, len(q), chunk):
+        d = torch.cdist(q[start : start + chunk], r) / dims
+        if exclude_self:
+            idx = torch.arange(start, min(start + chunk, len(q)))
+            d[torch.arange(len(idx)), idx] = float("inf")
+        out.append(d.min(dim=1).values)
+    return torch.cat(out).numpy()
+
+
+def memorisation_report(samples: np.ndarray, train_nchw: np.ndarray, n_reference: int = 512) -> dict:
+    """Are samples copies of training photos? Compare each sample's nearest training photo (or its
+    mirror image: training used flips) with how close training photos are to each other.
+
+    A sample nearer to a training photo than 99% of training photos are to their nearest other
+    training photo counts as a near-copy.
+    """
+    train = np.asarray(train_nchw)
+    mirrored = np.concatenate([train, train[..., ::-1]])
+    to_train = nearest_distances(samples, mirrored)
+    ref = train[:n_reference]
+    spread = nearest_distances(ref, train, exclude_self=True)
+    threshold = float(np.percentile(spread, 1))
+    return {
+        "sample_to_train_median": float(np.median(to_train)),
+        "sample_to_train_min": float(to_train.min()),
+        "train_to_train_median": float(np.median(spread)),
+        "near_copy_threshold": threshold,
+        "near_copies": int((to_train < threshold).sum()),
+        "n": len(to_train),
+    }
+
+
+def diversity_ratio(samples: np.ndarray, real: np.ndarray) -> float:
+    """Mean pairwise RMS pixel distance among samples over the same among real crops (1 = as varied)."""
+    def mean_pairwise(x):
+        f = _flat(x)
+        d = torch.cdist(f, f) / f.shape[1] ** 0.5
+        n = len(f)
+        return float(d.sum() / (n * (n - 1)))
+
+    return mean_pairwise(samples) / mean_pairwise(real)

@@ -54,3 +54,22 @@ def test_generate_batches_and_restores_eval():
     assert out.shape == (5, 64, 64, 3) and out.dtype == np.uint8
     # batching does not change the faces (eval mode: no batch statistics)
     assert np.array_equal(out, generate(G, z, batch_size=5))
+
+
+def test_memorisation_report_finds_a_copied_and_a_mirrored_photo():
+    from core.quality import diversity_ratio, memorisation_report, nearest_distances
+
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, (40, 3, 8, 8), dtype=np.uint8)
+    fresh = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    copy = train[5].transpose(1, 2, 0)[None]
+    mirror = train[7][..., ::-1].transpose(1, 2, 0)[None]
+    samples = np.concatenate([fresh, copy, mirror])
+    report = memorisation_report(samples, train, n_reference=40)
+    assert report["near_copies"] == 2 and report["sample_to_train_min"] == 0.0
+    assert report["sample_to_train_median"] > report["near_copy_threshold"] > 0
+    # distances are RMS on a 0-1 scale
+    white, black = np.full((1, 2, 2, 3), 255, np.uint8), np.zeros((1, 2, 2, 3), np.uint8)
+    assert nearest_distances(white, black)[0] == pytest.approx(1.0)
+    same = np.repeat(fresh[:1], 4, axis=0)
+    assert diversity_ratio(same, fresh) == 0.0 and diversity_ratio(fresh, fresh) == pytest.approx(1.0)

@@ -18,7 +18,7 @@ from core import registry
 from core.cards import generator_card
 from core.data import cache_path, load_cache
 from core.faces import FaceDetector
-from core.quality import generator_face_rate, real_face_rate
+from core.quality import evaluate_generator
 from core.store import write_json
 
 BUNDLE_FILES = ["model.safetensors", "config.json", "training.json", "history.jsonl"]
@@ -41,13 +41,10 @@ def main(argv=None) -> int:
     shutil.copytree(args.run / "snapshots", dest / "snapshots")
 
     model, config, training = registry.load_folder(spec, dest)
-    detector = FaceDetector()
-    q = generator_face_rate(model, config["nz"], detector, n=args.n)
-    real_path = cache_path("val", 64)
-    if real_path.exists():
-        real = real_face_rate(load_cache(real_path)[: args.n].numpy(), detector)
-        q["real_face_found_rate"] = real["face_found_rate"]
-        q["real_median_face_prob"] = real["median_face_prob"]
+    caches = {split: cache_path(split, config["image_size"],
+                                crop="mtcnn" if config.get("arch") == "lsgan" else "center") for split in ("train", "val")}
+    crops = {split: load_cache(p).numpy() if p.exists() else None for split, p in caches.items()}
+    q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
     training["quality"] = q
     write_json(dest / "training.json", training)
     (dest / "README.md").write_text(generator_card(args.name, spec.title, spec.description, config, training))

@@ -18,7 +18,7 @@ from pathlib import Path
 from core import registry
 from core.data import cache_path, load_cache
 from core.faces import FaceDetector
-from core.quality import generator_face_rate, real_face_rate
+from core.quality import evaluate_generator
 
 
 def main(argv=None) -> int:
@@ -33,23 +33,36 @@ def main(argv=None) -> int:
     ap.add_argument("--offline", action="store_true", help="bundled weights only")
     args = ap.parse_args(argv)
     detector = FaceDetector()
-    results = {}
     real_path = args.real or cache_path("val", 64)
-    if real_path.exists():
-        real = load_cache(real_path)[: args.n].numpy()
-        results["real (val crops)"] = real_face_rate(real, detector, args.threshold)
-    else:
-        print(f"note: {real_path} missing, no real-crop ceiling (run python -m train.prepare_data)")
+    train_path = cache_path("train", 64)
+    real = load_cache(real_path).numpy() if real_path.exists() else None
+    train = load_cache(train_path).numpy() if train_path.exists() else None
+    if real is None or train is None:
+        print("note: no real-crop ceiling or memorisation check without the caches (python -m train.prepare_data)")
+    results = {}
     for name in args.models:
         started = time.perf_counter()
         loaded = registry.load(name, use_hub=not args.offline)
-        results[name] = generator_face_rate(loaded.model, loaded.config["nz"], detector, args.n,
-                                            args.seed, args.threshold)
+        size = loaded.config["image_size"]
+        # the 64x64 caches serve only models of that size
+        train_ok, real_ok = (x is not None and x.shape[-1] == size for x in (train, real))
+        results[name] = evaluate_generator(loaded.model, loaded.config["nz"], detector, args.n, args.seed,
+                                           args.threshold, train=train if train_ok else None,
+                                           real=real if real_ok else None)
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
-    print(f"\n{'model':<22}{'n':>6}{'faces found':>14}{'median p':>11}")
+    print(f"\n{'model':<16}{'n':>5}{'faces found':>13}{'real crops':>12}{'diversity':>11}"
+          f"{'nearest train photo':>21}{'near-copies':>13}")
     for name, r in results.items():
-        print(f"{name:<22}{r['n']:>6}{r['face_found_rate']:>14.1%}{r['median_face_prob']:>11.4f}")
-    print(f"(MTCNN probability >= {args.threshold}, images upscaled to 160 px)")
+        m = r.get("memorisation", {})
+        real_rate = f"{r['real_face_found_rate']:.1%}" if "real_face_found_rate" in r else "-"
+        div = f"{r['diversity_vs_real']:.2f}" if "diversity_vs_real" in r else "-"
+        nearest = (f"{m['sample_to_train_median']:.3f} (train {m['train_to_train_median']:.3f})" if m else "-")
+        print(f"{name:<16}{r['n']:>5}{r['face_found_rate']:>13.1%}{real_rate:>12}{div:>11}{nearest:>21}"
+              f"{m.get('near_copies', '-'):>13}")
+    print(f"faces found: MTCNN probability >= {args.threshold} after upscaling to 160 px. diversity: mean pairwise "
+          "pixel distance of samples / of real val crops. nearest train photo: median RMS pixel distance of a "
+          "sample to its nearest training photo (or mirror), with the same for training photos among themselves; "
+          "near-copies: samples nearer than 99% of training photos are to each other.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
