@@ -4,9 +4,13 @@ import streamlit as st
 
 st.set_page_config(page_title="Face GAN Lab", page_icon=":material/face:", layout="wide")
 
+# Each URL path is the page's file name (/generate, /latent_lab, ...): a fresh server's first run
+# goes through Streamlit's file-based router, which knows pages only by those names (ui/nav.py).
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", url_path="generate"),
-    st.Page("pages/latent_lab.py", title="Latent Lab", icon=":material/blur_on:", url_path="latent-lab"),
+    st.Page("pages/latent_lab.py", title="Latent Lab", icon=":material/blur_on:", url_path="latent_lab"),
+    st.Page("pages/training_history.py", title="Training History", icon=":material/monitoring:",
+            url_path="training_history"),
 ]
 st.navigation(pages).run()

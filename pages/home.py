@@ -16,9 +16,10 @@ st.markdown(
     "beating the other. Every model here was trained by this project's own scripts in `train/`, "
     "on a laptop-class CPU."
 )
-left, right = st.columns(2)
-left.page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
-right.page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
+links = st.columns(3)
+links[0].page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
+links[1].page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
+links[2].page_link("pages/training_history.py", label="Watch a GAN learn", icon=":material/monitoring:")
 
 st.header("Models")
 for name in registry.names():

@@ -37,7 +37,8 @@ def test_open_generate_click_and_see_new_faces(server):
             raise
 
 
-@pytest.mark.parametrize("path, heading", [("generate?seed=42&n=9", "Generate faces"), ("latent-lab", "Latent Lab")])
+@pytest.mark.parametrize("path, heading", [("generate?seed=42&n=9", "Generate faces"), ("latent_lab", "Latent Lab"),
+                                           ("training_history", "Training History")])
 def test_first_visit_to_a_deep_link_gets_the_app_menu(path, heading):
     """On a just-started server, Streamlit's old pages/ router would serve the page without app.py."""
     with streamlit_server() as url, chromium_page() as page:
@@ -49,10 +50,30 @@ def test_first_visit_to_a_deep_link_gets_the_app_menu(path, heading):
             nav.get_by_role("link", name="Home", exact=True).wait_for()
             labels = nav.inner_text()
             assert "Latent Lab" in labels and "app" not in labels.split()
+            page.wait_for_timeout(1500)  # a "Page not found" dialog would have opened by now
+            assert page.locator("[role='dialog']").count() == 0, page.locator("[role='dialog']").all_inner_texts()
             if "seed=42" in path:
                 assert "seed=42" in page.url
                 page.get_by_text("9 faces from dcgan-64, seed 42").wait_for()  # the URL set the faces
         except Exception:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"failure-deep-link-{heading.split()[0]}.png"), full_page=True)
+            raise
+
+
+def test_training_history_play_steps_through_the_epochs(server):
+    """Play restarts at epoch 1 and walks to the last snapshot (AppTest cannot click this button:
+    with url_path equal to the file name it resolves the page the old way and drops the click)."""
+    with chromium_page(1300, 1400) as page:
+        try:
+            page.goto(f"{server}/training_history")
+            wait_for_app(page)
+            page.get_by_text("Epoch 36 of 36").wait_for()
+            assert len(page.locator(".js-plotly-plot").all()) >= 2  # losses and D outputs
+            page.get_by_role("button", name="Play").click()
+            page.get_by_text("Epoch 3 of 36").wait_for(timeout=30_000)
+            page.get_by_text("Epoch 36 of 36").wait_for(timeout=30_000)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "failure-history-play.png"), full_page=True)
             raise

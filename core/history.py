@@ -1,0 +1,166 @@
+"""A model's training record: per-iteration metrics, fixed-noise snapshots and the model card's facts.
+
+Plain Python and numpy, so the Training History page stays thin and these pieces are testable alone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from core.store import read_history
+
+HISTORY_FILE = "history.jsonl"
+SNAPSHOT_DIR = "snapshots"
+INDEX_KEYS = ("step", "epoch")  # where a row sits in training; every other key is a metric
+
+# Known metric keys -> what charts call them; an unknown key is shown as it is.
+DISPLAY_NAMES = {
+    "Loss_D": "Loss_D",
+    "Loss_G": "Loss_G",
+    "D_x": "D(x)",
+    "D_G_z1": "D(G(z)) before D step",
+    "D_G_z2": "D(G(z)) after D step",
+    "d1": "d1 (D on real)",
+    "d2": "d2 (D on fake)",
+    "g": "g (G loss)",
+}
+# The DCGAN objective logs D's sigmoid outputs: probabilities in 0..1, charted apart from the losses.
+# (LSGAN's d1/d2 are least-squares losses, not probabilities, so they go with the losses.)
+PROBABILITY_KEYS = ("D_x", "D_G_z1", "D_G_z2")
+
+_SNAPSHOT_NAME = re.compile(r"epoch_(\d+)$")
+
+
+def display_name(key: str) -> str:
+    return DISPLAY_NAMES.get(key, key)
+
+
+def load_history(folder: str | Path) -> dict[str, np.ndarray]:
+    """The folder's history.jsonl as float columns, one entry per logged iteration.
+
+    Columns are the union of the rows' keys in first-seen order; a key missing from some rows is
+    NaN there (a metric added mid-run must not shift the others). "step" falls back to the row
+    number when the log lacks it, so every chart has an x axis.
+    """
+    path = Path(folder) / HISTORY_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no training history at {path}: this model was trained without one, "
+                                "or its folder came from somewhere that does not ship history.jsonl")
+    rows = read_history(path)
+    if not rows:
+        raise ValueError(f"{path} holds no readable rows")
+    keys: dict[str, None] = {}  # an ordered set
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    columns = {k: np.array([_number(row.get(k)) for row in rows], dtype=float) for k in keys}
+    columns.setdefault("step", np.arange(len(rows), dtype=float))
+    return columns
+
+
+def _number(value) -> float:
+    # null, strings and the like become NaN: a bad cell should cost one point, not the page
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def metric_names(columns: dict[str, np.ndarray]) -> list[str]:
+    """Every column except step and epoch, in log order."""
+    return [k for k in columns if k not in INDEX_KEYS]
+
+
+def split_metrics(names: list[str]) -> tuple[list[str], list[str]]:
+    """(losses, probabilities): probabilities share a 0..1 axis; everything else is a loss."""
+    probabilities = [n for n in names if n in PROBABILITY_KEYS]
+    return [n for n in names if n not in PROBABILITY_KEYS], probabilities
+
+
+def smooth_ema(values, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: a debiased exponential moving average; weight 0 returns the input.
+
+    Dividing by 1 - weight**n removes the pull toward the zero the average starts from, so the
+    first smoothed value equals the first input instead of weight times less. Non-finite values
+    stay as they are and do not enter the average, as in TensorBoard.
+    """
+    if not 0 <= weight < 1:
+        raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    last, n = 0.0, 0
+    for i, v in enumerate(values):
+        if not np.isfinite(v):
+            continue
+        last = last * weight + (1 - weight) * v
+        n += 1
+        out[i] = last / (1 - weight**n)
+    return out
+
+
+def epoch_boundaries(columns: dict[str, np.ndarray]) -> list[int]:
+    """The step at which each epoch begins (the first row of every epoch); [] without an epoch column."""
+    epoch = columns.get("epoch")
+    if epoch is None or len(epoch) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, epoch[1:] != epoch[:-1]])
+    return [int(columns["step"][i]) for i in starts]
+
+
+def snapshot_paths(folder: str | Path) -> list[tuple[int, Path]]:
+    """(epoch, image) for every snapshots/epoch_NNN.jpg|png, by epoch number (not by name: 10 after 2)."""
+    found = []
+    for path in (Path(folder) / SNAPSHOT_DIR).glob("epoch_*"):
+        match = _SNAPSHOT_NAME.match(path.stem)
+        if match and path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def strip_front_matter(markdown: str) -> str:
+    """A model card without its YAML header (the '---' block Hub cards start with)."""
+    if markdown.startswith("---"):
+        end = markdown.find("\n---", 3)
+        if end != -1:
+            return markdown[end + 4:].lstrip("\n")
+    return markdown
+
+
+def training_facts(training: dict) -> dict[str, str]:
+    """training.json's headline figures as label -> text; absent figures are left out, not guessed."""
+    t = training or {}
+    config = t.get("train_config") or {}
+    quality = t.get("quality") or {}
+    memo = quality.get("memorisation") or {}
+    facts = {}
+    if "epochs_done" in t:
+        planned = t.get("epochs_planned")
+        facts["Epochs"] = f"{t['epochs_done']}" + (f" of {planned}" if planned and planned != t["epochs_done"] else "")
+    if "steps" in t:
+        facts["Iterations"] = f"{t['steps']:,}"
+    if "batch_size" in config:
+        facts["Batch size"] = str(config["batch_size"])
+    if "wall_time_s" in t:
+        facts["Wall time"] = _duration(t["wall_time_s"])
+    if "images_per_s" in t:
+        facts["Images/s"] = f"{t['images_per_s']:.1f}"
+    if "face_found_rate" in quality:
+        real = quality.get("real_face_found_rate")
+        if real is None:
+            facts["Faces found"] = f"{quality['face_found_rate']:.0%}"
+        else:  # short enough for a metric tile in a narrow column
+            facts["Faces found / real"] = f"{quality['face_found_rate']:.0%} / {real:.0%}"
+    if "diversity_vs_real" in quality:
+        facts["Diversity vs real"] = f"{quality['diversity_vs_real']:.2f}"
+    if "near_copies" in memo:
+        facts["Near-copies"] = f"{memo['near_copies']} / {memo.get('n', '?')}"
+    if "hardware" in t:
+        facts["Hardware"] = str(t["hardware"])
+    return facts
+
+
+def _duration(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
