@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.device import pick_device
+from core.history import HISTORY_FILE, SNAPSHOT_DIR, snapshot_paths
 from core.sampling import encode_image, generate, make_grid, sample_latents
 from core.store import atomic_torch_save, atomic_write_bytes, read_history, save_weights, write_history, write_json
 
@@ -201,7 +202,7 @@ class GANTrainer:
             raise ValueError(f"batch size {cfg.batch_size} does not split over {self.world} processes")
         self.out = Path(run.out_dir)
         self.ckpt_path = self.out / "checkpoint.pt"
-        self.history_path = self.out / "history.jsonl"
+        self.history_path = self.out / HISTORY_FILE
         # channels_last is ~20% faster for these convolutions on CPU (bench/train_throughput.py)
         self.memory_format = torch.channels_last
         self.G = run.generator.to(self.device, memory_format=self.memory_format)
@@ -227,7 +228,7 @@ class GANTrainer:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.history: list[dict] = []
         if self.is_main:
-            for p in self.out.glob("snapshots/epoch_*.jpg"):
+            for _, p in snapshot_paths(self.out):
                 p.unlink()
 
     def _checkpoint_state(self) -> dict:
@@ -256,8 +257,8 @@ class GANTrainer:
         self.history = [r for r in read_history(self.history_path) if r["step"] < self.step]
         if self.is_main:
             write_history(self.history_path, self.history)
-            for p in self.out.glob("snapshots/epoch_*.jpg"):
-                if int(p.stem.split("_")[1]) > self.epoch:
+            for epoch, p in snapshot_paths(self.out):
+                if epoch > self.epoch:
                     p.unlink()
 
     # -- loop ---------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ class GANTrainer:
         spread = float(samples.reshape(len(samples), -1).astype(np.float32).std(axis=0).mean())
         nrow = int(math.ceil(math.sqrt(len(samples))))
         atomic_write_bytes(
-            self.out / "snapshots" / f"epoch_{self.epoch:03d}.jpg",
+            self.out / SNAPSHOT_DIR / f"epoch_{self.epoch:03d}.jpg",
             encode_image(make_grid(samples, nrow=nrow), "JPEG", quality=88),
         )
         # checked before saving, so the checkpoint on disk stays the last good one

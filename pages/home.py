@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import registry
+from core.history import snapshot_paths
 from ui.models import get_model
 from ui.nav import ensure_app_navigation
 
@@ -46,10 +47,10 @@ for name in registry.names():
                 f"{t.get('steps', '?')} steps at batch {t.get('train_config', {}).get('batch_size', '?')}."
             )
         with right:
-            snaps = sorted((loaded.folder / "snapshots").glob("epoch_*.jpg")) if loaded else []
+            snaps = snapshot_paths(loaded.folder) if loaded else []
             if snaps:
-                st.image(str(snaps[-1]), caption=f"Fixed-noise samples after epoch {int(snaps[-1].stem[6:])}",
-                         width="stretch")
+                epoch, path = snaps[-1]
+                st.image(str(path), caption=f"Fixed-noise samples after epoch {epoch}", width="stretch")
 
 st.divider()
 st.caption(

@@ -24,13 +24,13 @@ from core.history import (
 )
 from core.store import read_json
 from ui.nav import ensure_app_navigation
+from ui.widgets import show_image
 
 ensure_app_navigation()
 
 COLORS = qualitative.Plotly
 RAW_OPACITY = 0.25  # raw per-iteration values are noisy: faint behind the smoothed trend
 PLAY_FRAME_S = 0.25
-SNAPSHOT_SCALE = 2  # 64 px faces are too small to judge at 1x
 
 
 def record_folder(name: str) -> Path:
@@ -144,11 +144,8 @@ else:
         frame = st.empty()
 
     def show(epoch: int) -> None:
-        path = snapshots[epoch]
-        with Image.open(path) as img:  # reads the header only
-            shown = SNAPSHOT_SCALE * img.width
-        frame.image(str(path), width=shown,
-                    caption=f"Epoch {epoch} of {epochs[-1]}")
+        with Image.open(snapshots[epoch]) as img:
+            show_image(np.asarray(img.convert("RGB")), caption=f"Epoch {epoch} of {epochs[-1]}", container=frame)
 
     if play:
         for epoch in epochs:

@@ -18,10 +18,11 @@ from core import registry
 from core.cards import generator_card
 from core.data import cache_path, load_cache
 from core.faces import FaceDetector
+from core.history import HISTORY_FILE, SNAPSHOT_DIR
 from core.quality import evaluate_generator
 from core.store import write_json
 
-BUNDLE_FILES = ["model.safetensors", "config.json", "training.json", "history.jsonl"]
+BUNDLE_FILES = [*registry.MODEL_FILES, HISTORY_FILE]
 
 
 def main(argv=None) -> int:
@@ -36,9 +37,9 @@ def main(argv=None) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     for f in BUNDLE_FILES:
         shutil.copy2(args.run / f, dest / f)
-    if (dest / "snapshots").exists():
-        shutil.rmtree(dest / "snapshots")
-    shutil.copytree(args.run / "snapshots", dest / "snapshots")
+    if (dest / SNAPSHOT_DIR).exists():
+        shutil.rmtree(dest / SNAPSHOT_DIR)
+    shutil.copytree(args.run / SNAPSHOT_DIR, dest / SNAPSHOT_DIR)
 
     model, config, training = registry.load_folder(spec, dest)
     caches = {split: cache_path(split, config["image_size"],
