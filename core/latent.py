@@ -7,6 +7,7 @@ display the results. Vectors are 1-d, shape (nz,); groups are 2-d, shape (k, nz)
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -151,3 +152,100 @@ def numbered_grid(images: np.ndarray, nrow: int, scale: int = 2, padding: int = 
         draw.rectangle((left - 2, top - 1, right + 2, bottom + 1), fill=(0, 0, 0))
         draw.text((x, y), str(index), fill=(255, 255, 255), font=font)
     return np.asarray(img)
+
+
+# --- Attribute directions: fit, orthogonalise, move along, store ---------------------------------
+# A direction is a unit vector d (nz,) in latent space; z + a * d moves face z "a units" towards the
+# attribute. Directions are fitted by train.directions and stored beside the model's weights.
+
+DIRECTIONS_FILE = "directions.safetensors"
+DIRECTIONS_FACTS = "directions.json"
+
+
+def mean_difference(z: torch.Tensor, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
+    """mean(z[high]) - mean(z[low]) for latents `z` (n, nz) and two boolean masks (n,): (nz,)."""
+    if z.dim() != 2 or high.shape != (len(z),) or low.shape != (len(z),):
+        raise ValueError(f"expected z (n, nz) and two (n,) masks, got {tuple(z.shape)}, "
+                         f"{tuple(high.shape)}, {tuple(low.shape)}")
+    if not high.any() or not low.any():
+        raise ValueError(f"both groups need at least one latent; got {int(high.sum())} and {int(low.sum())}")
+    return group_mean(z[high]) - group_mean(z[low])
+
+
+def least_squares_direction(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The weights w (nz,) of the least-squares fit y ≈ z @ w + b over latents `z` (n, nz) and scores `y` (n,).
+
+    For z drawn from N(0, I) the columns are nearly uncorrelated, so w is close to the covariance
+    of each latent number with y: the direction along which y grows fastest on average.
+    """
+    if z.dim() != 2 or y.shape != (len(z),):
+        raise ValueError(f"expected z (n, nz) and y (n,), got {tuple(z.shape)} and {tuple(y.shape)}")
+    if len(z) <= z.shape[1] + 1:
+        raise ValueError(f"need more than nz + 1 = {z.shape[1] + 1} samples for a least-squares fit, got {len(z)}")
+    design = torch.cat([z.double(), torch.ones(len(z), 1, dtype=torch.float64)], dim=1)
+    solution = torch.linalg.lstsq(design, y.double().unsqueeze(1)).solution.squeeze(1)
+    return solution[:-1].to(z.dtype)
+
+
+def orthonormalise(directions: dict[str, torch.Tensor], order: list[str]) -> dict[str, torch.Tensor]:
+    """Gram-Schmidt in `order`: the first keeps its direction, each later one loses its component
+    along every earlier one; all come back unit length, in `order`.
+
+    Raises ValueError when a direction is (nearly) a combination of the earlier ones.
+    """
+    out: dict[str, torch.Tensor] = {}
+    for key in order:
+        v = directions[key].double().clone()
+        for u in out.values():
+            v -= (v @ u.double()) * u.double()
+        norm = v.norm()
+        if norm < 1e-8 * max(1.0, float(directions[key].double().norm())):
+            raise ValueError(f"direction {key!r} lies in the span of {', '.join(out)}; cannot orthogonalise it")
+        out[key] = (v / norm).to(directions[key].dtype)
+    return out
+
+
+def move_along(z: torch.Tensor, directions: dict[str, torch.Tensor], amounts: dict[str, float]) -> torch.Tensor:
+    """z + sum of amounts[k] * directions[k]: latents `z` (nz,) or (n, nz) moved along named directions.
+
+    Every key of `amounts` must be a direction; directions not named in `amounts` are not used.
+    With unit, orthogonal directions each amount is the distance moved along that direction.
+    """
+    unknown = sorted(set(amounts) - set(directions))
+    if unknown:
+        raise KeyError(f"no direction named {', '.join(map(repr, unknown))}; have {', '.join(sorted(directions))}")
+    out = z.clone()
+    for key, amount in amounts.items():
+        d = directions[key]
+        if d.shape != (z.shape[-1],):
+            raise ValueError(f"direction {key!r} has shape {tuple(d.shape)}, latents have nz = {z.shape[-1]}")
+        out = out + float(amount) * d.to(z.dtype)
+    return out
+
+
+def direction_strip(z: torch.Tensor, direction: torch.Tensor, amounts: list[float]) -> torch.Tensor:
+    """`z` (nz,) moved by each of `amounts` along one `direction`: (len(amounts), nz)."""
+    return torch.stack([move_along(z, {"d": direction}, {"d": a}) for a in amounts])
+
+
+def save_directions(folder: Path, directions: dict[str, torch.Tensor], facts: dict) -> None:
+    """Write `directions` (name -> (nz,) tensor) to folder/directions.safetensors and `facts` beside it."""
+    from safetensors.torch import save
+
+    from core.store import atomic_write_bytes, write_json
+
+    tensors = {k: v.detach().float().cpu().contiguous() for k, v in directions.items()}
+    atomic_write_bytes(Path(folder) / DIRECTIONS_FILE, save(tensors))
+    write_json(Path(folder) / DIRECTIONS_FACTS, facts)
+
+
+def load_directions(folder: Path) -> tuple[dict[str, torch.Tensor], dict] | None:
+    """(directions, facts) from `folder`, or None when it has no directions file."""
+    from safetensors.torch import load_file
+
+    from core.store import read_json
+
+    path = Path(folder) / DIRECTIONS_FILE
+    if not path.exists():
+        return None
+    return load_file(str(path)), read_json(Path(folder) / DIRECTIONS_FACTS, {}) or {}

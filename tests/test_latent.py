@@ -8,10 +8,12 @@ import torch
 from PIL import Image
 
 from core.latent import (
+    direction_strip,
     group_mean,
     interpolate,
     interpolate_linear,
     interpolate_slerp,
+    move_along,
     neighbours,
     numbered_grid,
     strip_to_gif,
@@ -166,3 +168,32 @@ def test_numbered_grid_is_enlarged_and_marks_each_tile():
         corner = grid[y : y + 14, x : x + 14]
         assert (corner == 0).any() and (corner > 200).any()  # a black box with a light number
     assert (grid[62:70, 62:70] == 128).all()  # the rest of the face is untouched
+
+
+def test_move_along_matches_a_hand_computation():
+    z = torch.tensor([1.0, 2.0, 3.0])
+    directions = {"older": torch.tensor([0.0, 1.0, 0.0]), "male": torch.tensor([0.6, 0.0, 0.8])}
+    moved = move_along(z, directions, {"older": 2.0, "male": -0.5})
+    torch.testing.assert_close(moved, torch.tensor([1.0 - 0.3, 2.0 + 2.0, 3.0 - 0.4]))  # z + 2*older - 0.5*male
+    torch.testing.assert_close(move_along(z, directions, {}), z)
+    assert torch.equal(z, torch.tensor([1.0, 2.0, 3.0]))  # the input is not changed in place
+
+
+def test_move_along_moves_every_row_of_a_batch_alike():
+    z = torch.tensor([[0.0, 0.0], [1.0, -1.0]])
+    moved = move_along(z, {"d": torch.tensor([1.0, 2.0])}, {"d": 3.0})
+    torch.testing.assert_close(moved, torch.tensor([[3.0, 6.0], [4.0, 5.0]]))
+
+
+def test_move_along_rejects_unknown_names_and_sizes():
+    z = torch.zeros(3)
+    with pytest.raises(KeyError, match="younger"):
+        move_along(z, {"older": torch.ones(3)}, {"younger": 1.0})
+    with pytest.raises(ValueError, match="nz = 3"):
+        move_along(z, {"older": torch.ones(4)}, {"older": 1.0})
+
+
+def test_direction_strip_steps_along_one_direction():
+    z = torch.tensor([1.0, 1.0])
+    strip = direction_strip(z, torch.tensor([0.0, 1.0]), [-1.0, 0.0, 2.0])
+    torch.testing.assert_close(strip, torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 3.0]]))
