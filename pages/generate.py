@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import registry
 from core.sampling import encode_image, make_grid
+from ui.attributes import OVERLAY_HELP, face_attributes, show_attribute_table
 from ui.models import generate_faces, get_model, source_badge
 from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
@@ -25,6 +26,7 @@ if "gen_model" not in st.session_state:
         st.session_state.gen_trunc = min(3.0, max(0.0, float(params.get("trunc", 0.0))))
     except ValueError:
         st.session_state.gen_trunc = 0.0
+    st.session_state.gen_ages = params.get("ages") == "1"
 
 
 def new_seed() -> None:
@@ -41,11 +43,14 @@ with st.sidebar:
     st.slider("Truncation", 0.0, 3.0, step=0.1, key="gen_trunc",
               help="0 = off. Otherwise each latent number is kept within ±t: smaller t gives more "
                    "typical, cleaner faces and less variety.")
+    st.toggle("Predicted age and gender", key="gen_ages", help=f"Show each face's predicted age and gender. {OVERLAY_HELP}")
     st.button("New faces", on_click=new_seed, type="primary", icon=":material/casino:")
 
 name, n, seed = st.session_state.gen_model, st.session_state.gen_n, int(st.session_state.gen_seed)
 trunc = st.session_state.gen_trunc or None
-st.query_params.from_dict({"model": name, "n": n, "seed": seed, **({"trunc": trunc} if trunc else {})})
+show_ages = st.session_state.gen_ages
+st.query_params.from_dict({"model": name, "n": n, "seed": seed, **({"trunc": trunc} if trunc else {}),
+                           **({"ages": 1} if show_ages else {})})
 
 loaded = get_model(name)
 if loaded is None:
@@ -53,8 +58,12 @@ if loaded is None:
 source_badge(loaded)
 
 faces = generate_faces(name, n, seed, trunc)
-grid = make_grid(faces, nrow=math.ceil(math.sqrt(n)))
+nrow = math.ceil(math.sqrt(n))
+grid = make_grid(faces, nrow=nrow)
 show_image(grid, caption=f"{n} faces from {name}, seed {seed}" + (f", truncation {trunc}" if trunc else ""))
+if show_ages:
+    with st.spinner("Predicting age and gender…"):
+        show_attribute_table(face_attributes(name, n, seed, trunc), nrow)
 st.download_button("Download PNG", encode_image(grid), file_name=f"{name}-seed{seed}-n{n}.png",
                    mime="image/png", icon=":material/download:")
 st.caption(

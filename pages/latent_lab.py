@@ -1,4 +1,4 @@
-"""Latent Lab: walk from one face to another, and add and subtract groups of faces."""
+"""Latent Lab: walk from one face to another, add and subtract groups of faces, move along age and gender."""
 
 import random
 
@@ -7,8 +7,19 @@ import streamlit as st
 import torch
 
 from core import registry
-from core.latent import group_mean, interpolate, neighbours, numbered_grid, strip_to_gif, vector_arithmetic
+from core.attributes import predict_attributes
+from core.latent import (
+    direction_strip,
+    group_mean,
+    interpolate,
+    move_along,
+    neighbours,
+    numbered_grid,
+    strip_to_gif,
+    vector_arithmetic,
+)
 from core.sampling import generate, make_grid, sample_latents
+from ui.attributes import OVERLAY_HELP, face_attributes, model_directions, show_attribute_table
 from ui.models import generate_faces, get_model, load_model, source_badge
 from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
@@ -24,6 +35,9 @@ GROUP_SIZE = 3  # as in the DCGAN paper: one face per concept is too noisy, thre
 RESULTS = 6  # A - B + C itself and 5 noisy neighbours
 GIF_FRAME_MS = 120
 GIF_SCALE = 2  # 128x128 frames: a 64x64 GIF is too small to watch
+MAX_MOVE = 3.0  # slider range ±3: about a third of a typical latent's length (√nz ≈ 10 for nz = 100)
+STRIP_AMOUNTS = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]  # the faces shown along each direction
+DIRECTION_LABELS = {"older": "Older", "male": "Male"}  # stored direction name -> slider label
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -47,6 +61,25 @@ def arithmetic_faces(name: str, seed: int, a: list[int], b: list[int], c: list[i
     return faces[:3], faces[3:]
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def moved_faces(name: str, seed: int, face: int, amounts: dict[str, float]) -> tuple[np.ndarray, list, dict]:
+    """Candidate `face` of grid `seed` before and after moving by `amounts` (2, H, W, 3) with both faces'
+    predicted attributes, and per direction a strip through STRIP_AMOUNTS (the other amounts kept) with its."""
+    loaded = load_model(name)
+    directions = model_directions(name)[0]
+    z = sample_latents(CANDIDATES, loaded.config["nz"], seed)[face]
+    latents = [torch.stack([z, move_along(z, directions, amounts)])]
+    for key in DIRECTION_LABELS:
+        others = {k: v for k, v in amounts.items() if k != key}
+        latents.append(direction_strip(move_along(z, directions, others), directions[key], STRIP_AMOUNTS))
+    faces = generate(loaded.model, torch.cat(latents))  # one batch through the generator and the labeller
+    found = predict_attributes(faces)
+    n = len(STRIP_AMOUNTS)
+    strips = {key: (faces[2 + i * n : 2 + (i + 1) * n], found[2 + i * n : 2 + (i + 1) * n])
+              for i, key in enumerate(DIRECTION_LABELS)}
+    return faces[:2], found[:2], strips
+
+
 def new_seed(key: str) -> None:
     st.session_state[key] = random.randrange(1_000_000)
 
@@ -58,11 +91,21 @@ def candidate_grid(name: str, seed: int) -> None:
              caption=f"{CANDIDATES} candidates from {name}, seed {seed}, numbered 0–{CANDIDATES - 1} row by row")
 
 
+def age_table(name: str, seed: int) -> None:
+    """The predicted age and gender of grid `seed`'s candidates, when the sidebar toggle is on (full width:
+    six columns of captions do not fit beside the controls)."""
+    if show_ages:
+        with st.spinner("Predicting age and gender…"):
+            show_attribute_table(face_attributes(name, CANDIDATES, seed, None), GRID_SIDE)
+
+
 st.title("Latent Lab")
 with st.sidebar:
     # Widgets bound to the URL: a shared link opens the same grids, path and groups.
     name = st.selectbox("Model", GENERATORS, key="model", bind="query-params",
                         help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in GENERATORS))
+    show_ages = st.toggle("Predicted age and gender", key="ages", bind="query-params",
+                          help=f"Show each candidate's predicted age and gender under the grids. {OVERLAY_HELP}")
 
 loaded = get_model(name)
 if loaded is None:
@@ -74,7 +117,9 @@ st.caption(
     "between faces."
 )
 
-walk_tab, arithmetic_tab = st.tabs([":material/timeline: Interpolation", ":material/calculate: Vector arithmetic"])
+walk_tab, arithmetic_tab, directions_tab = st.tabs([":material/timeline: Interpolation",
+                                                    ":material/calculate: Vector arithmetic",
+                                                    ":material/face: Age and gender directions"])
 
 with walk_tab:
     grid_col, controls_col = st.columns([3, 2], gap="large")
@@ -93,6 +138,7 @@ with walk_tab:
                              "through its middle.")
     with grid_col:
         candidate_grid(name, seed)
+    age_table(name, seed)
 
     frames, gif = interpolation_strip(name, seed, start, end, steps, PATHS[path])
     strip = make_grid(frames, nrow=steps)
@@ -133,6 +179,7 @@ with arithmetic_tab:
                           help="Scale of the random N(0, I) noise added to A − B + C for its neighbours.")
     with grid_col:
         candidate_grid(name, arithmetic_seed)
+    age_table(name, arithmetic_seed)
 
     st.caption(
         "**How to use it.** Find three faces in the grid that share something (say, smiling women) and put their "
@@ -159,3 +206,65 @@ with arithmetic_tab:
             "length. If the neighbours keep the attribute you aimed for, it is a direction in the latent space, "
             "not an accident of one vector."
         )
+
+
+def strip_readout(key: str, found: list) -> str:
+    """What the labeller says along a strip: ages along "older", P(male) along "male"; – where no face."""
+    if key == "older":
+        return "predicted age " + ", ".join(f"{f.age:.0f}" if f.found else "–" for f in found)
+    return "predicted P(male) " + ", ".join(f"{f.p_male:.2f}" if f.found else "–" for f in found)
+
+
+def directions_section() -> None:
+    directions, facts, problem = model_directions(name)
+    if directions is None or problem:
+        why = problem or f"**{name}** has no age and gender directions yet"
+        st.info(f"{why[0].upper()}{why[1:]}. Make them (a few minutes on a CPU) with\n\n"
+                f"`python -m train.directions --model {name}`", icon=":material/info:")
+        return
+    grid_col, controls_col = st.columns([3, 2], gap="large")
+    with controls_col:
+        direction_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=2, step=1,
+                                             key="dseed", bind="query-params",
+                                             help="The same seed and model always give the same grid."))
+        st.button("New grid", on_click=new_seed, args=("dseed",), icon=":material/casino:", key="new_direction_grid")
+        face = st.selectbox("Face #", FACE_NUMBERS, index=0, key="face", bind="query-params")
+        amounts = {key: st.slider(label, -MAX_MOVE, MAX_MOVE, 0.0, step=0.25, key=key, bind="query-params",
+                                  help=f"Distance moved along the unit \"{key}\" direction; negative goes the "
+                                       "other way.")
+                   for key, label in DIRECTION_LABELS.items()}
+        pair, pair_attributes, strips = moved_faces(name, direction_seed, face, amounts)
+        setting = ", ".join(f"{key} {amount:+g}" for key, amount in amounts.items())
+        for col, image, found, caption in zip(st.columns(2), pair, pair_attributes,
+                                              [f"Face {face}", f"Face {face} moved: {setting}"], strict=True):
+            show_image(image, caption=f"{caption} — {found.caption()}", container=col)
+    with grid_col:
+        candidate_grid(name, direction_seed)
+    age_table(name, direction_seed)
+
+    for key, label in DIRECTION_LABELS.items():
+        frames, found = strips[key]
+        held = ", ".join(f"{k} {v:+g}" for k, v in amounts.items() if k != key)
+        show_image(make_grid(frames, nrow=len(frames)),
+                   caption=f"{label}: face {face} moved {', '.join(f'{a:+g}' for a in STRIP_AMOUNTS)} along "
+                           f"\"{key}\" ({held} kept) — {strip_readout(key, found)}")
+    older, male = facts["effect"].get(f"older +{MAX_MOVE:g}", {}), facts["effect"].get(f"male +{MAX_MOVE:g}", {})
+    measured = ""
+    if older.get("faces_found_both") and male.get("faces_found_both"):
+        measured = (f" Measured on {older['faces_found_both']} fresh faces: moving {MAX_MOVE:g} along \"older\" "
+                    f"changed the mean predicted age from {older['mean_age_before']:.1f} to "
+                    f"{older['mean_age_after']:.1f} years; {MAX_MOVE:g} along \"male\" changed the share predicted "
+                    f"male from {male['share_male_before']:.0%} to {male['share_male_after']:.0%}.")
+    st.caption(
+        f"**Where the directions come from.** {facts.get('labelled', '?')} faces of this model were labelled by an "
+        f"age and gender model ({facts.get('no_face', '?')} more had no face it could find); a straight-line fit "
+        "of age, and of the probability of \"male\", on the latent numbers gives the direction in which each "
+        "grows fastest. \"Older\" was then made perpendicular to \"male\", so moving along one changes the "
+        f"other as little as the generator allows.{measured} The labels are a model's guesses about how a face "
+        "looks, with its biases, and CelebA is mostly young light-skinned celebrities: expect the generator to "
+        "age a face with what it saw on older celebrities (hairstyles, make-up, lighting), not real ageing."
+    )
+
+
+with directions_tab:
+    directions_section()

