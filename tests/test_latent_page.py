@@ -1,6 +1,7 @@
 """AppTest: the Latent Lab page walks between faces, offers the GIF, and does group arithmetic."""
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -180,7 +181,9 @@ def test_directions_tab_shows_the_face_moved_and_a_strip_per_direction(media):
         assert np.abs(tile(strip, 3) - original).max() <= 3  # the middle of each strip is the face itself
     assert "predicted age" in image_by_caption(at, "Older: ").captions[0]
     assert "predicted P(male)" in image_by_caption(at, "Male: ").captions[0]
-    assert any("Where the directions come from" in c.value and "2949 faces" in c.value for c in at.caption)
+    facts = json.loads((ROOT / "weights" / "dcgan-64" / "directions.json").read_text())
+    where = [c.value for c in at.caption if "Where the directions come from" in c.value]
+    assert len(where) == 1 and f"{facts['labelled']} faces" in where[0] and f"({facts['no_face']} more" in where[0]
     assert not at.info
 
 
