@@ -26,7 +26,7 @@ if "gen_model" not in st.session_state:
         st.session_state.gen_trunc = min(3.0, max(0.0, float(params.get("trunc", 0.0))))
     except ValueError:
         st.session_state.gen_trunc = 0.0
-    st.session_state.gen_ages = params.get("ages") == "1"
+    st.session_state.gen_ages = params.get("ages") in ("true", "1")  # "true", as the Latent Lab's toggle writes
 
 
 def new_seed() -> None:
@@ -50,7 +50,7 @@ name, n, seed = st.session_state.gen_model, st.session_state.gen_n, int(st.sessi
 trunc = st.session_state.gen_trunc or None
 show_ages = st.session_state.gen_ages
 st.query_params.from_dict({"model": name, "n": n, "seed": seed, **({"trunc": trunc} if trunc else {}),
-                           **({"ages": 1} if show_ages else {})})
+                           **({"ages": "true"} if show_ages else {})})
 
 loaded = get_model(name)
 if loaded is None:

@@ -133,8 +133,8 @@ def test_generate_overlay_is_off_by_default_and_follows_the_url():
     at = generate_page()
     assert not at.dataframe and at.sidebar.toggle[0].value is False and "ages" not in at.query_params
 
-    at = generate_page({"seed": "5", "n": "9", "ages": "1"})
-    assert at.sidebar.toggle[0].value is True and at.query_params["ages"] == "1"
+    at = generate_page({"seed": "5", "n": "9", "ages": "true"})
+    assert at.sidebar.toggle[0].value is True and at.query_params["ages"] == "true"
     cells = table_cells(at)
     assert len(cells) == 9 and at.dataframe[0].value.shape == (3, 3)  # laid out like the 3x3 grid
     expected = predict_attributes(generate_faces("dcgan-64", 9, 5, None))
@@ -147,7 +147,7 @@ def test_generate_overlay_toggle_adds_captions_and_the_url_parameter():
     at = generate_page({"n": "4"})
     at.sidebar.toggle[0].set_value(True).run()
     assert not at.exception, at.exception
-    assert at.query_params["ages"] == "1"
+    assert at.query_params["ages"] == "true"
     cells = table_cells(at)
     assert len(cells) == 4
     for i, cell in enumerate(cells):
