@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 # Enlarge smaller images to this short side before detection. On 150 dcgan-64 samples and 150
-# real 64x64 CelebA crops, 128, 192 and 256 px found faces in 96-98% of both; 192 found the most
+# real 64x64 CelebA crops, 128, 192 and 256 px found faces in 95-98% of both; 192 found the most
 # real ones, at about 14 ms an image on one core.
 MIN_SIDE = 192
 GENDERS = ("female", "male")
