@@ -98,3 +98,80 @@ after each epoch.
 
 {GENERATOR_LIMITS}
 """
+
+
+DETECTOR_LIMITS = (
+    "- It has seen real CelebA photos and fakes from our own small GANs only. Faces from other "
+    "generators (StyleGAN, diffusion models, face swaps), heavy edits or filters can fool it in "
+    "either direction; the held-out-generator figure above is the best estimate we have of that.\n"
+    "- It judges a 48x48 face crop found by MTCNN: it says nothing about the rest of the picture, "
+    "and tiny or blurred faces carry little evidence.\n"
+    "- CelebA is mostly young, light-skinned celebrities; accuracy on other faces is not measured.\n"
+    "- A probability is not proof. The app reports an \"uncertain\" band instead of forcing a verdict."
+)
+
+
+def detector_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
+    """Markdown model card with Hub front matter for a GAN-face detector."""
+    tc = training.get("train_config", {})
+    data = training.get("data", {})
+    ev = training.get("evaluation", {})
+    eval_rows = ""
+    for label, r in ev.items():
+        if r.get("auc") is None:
+            continue
+        eval_rows += (f"| {label} | {r['count']} | {r['accuracy']:.4f} | {r['auc']:.4f} | {r['average_precision']:.4f} "
+                      f"| {r['eer']:.4f} | {r['ece']:.4f} |\n")
+    if eval_rows:
+        eval_rows = ("| test set | crops | accuracy | ROC AUC | AP | EER | ECE |\n|---|---|---|---|---|---|---|\n"
+                     + eval_rows)
+    epochs = ", ".join(f"{k}: {v}" for k, v in training.get("epochs_run", {}).items())
+    return f"""---
+license: other
+license_name: celeba-research-only
+library_name: pytorch
+tags: [gan-detection, deepfake-detection, faces, celeba, face-gan-lab]
+datasets: [celeba]
+---
+
+# {name}: {title}
+
+{description} It returns a logit per 48x48 face crop; positive means GAN-made.
+`config.json` holds the temperature fitted on validation data: P(GAN-made) = sigmoid(logit / T).
+
+Made by `python -m train.detector --arch {training.get('arch', name)}` in Face GAN Lab; load it with
+`core.registry.load("{name}")`, or rebuild it from `config.json` with `core.detectors.build_detector`.
+
+## Data and licence
+
+{CELEBA_LICENCE}
+
+| | |
+|---|---|
+| real crops | {data.get('train_real', '?')} train (CelebA train split), {data.get('val_real', '?')} validation (val split, other people) |
+| fake crops | {data.get('train_fake', '?')} train, {data.get('val_fake', '?')} validation, from {', '.join(training.get('generators', []))} |
+| held out (never trained on) | {', '.join(training.get('held_out', []) or ['none'])} |
+| cropping | {training.get('crop', {}).get('cropper', 'MTCNN')}, resized to {config.get('image_size')} px |
+| augmentation | {training.get('augment', {})} |
+
+## Training
+
+| | |
+|---|---|
+| architecture | `{ {k: v for k, v in config.items() if k != 'temperature'} }` |
+| epochs (early stopping, patience {tc.get('patience', '?')}) | {epochs} |
+| optimiser | AdamW lr {tc.get('lr', '?')}, weight decay {tc.get('weight_decay', '?')}, batch {tc.get('batch_size', '?')} |
+| wall time | {_fmt_minutes(training.get('wall_time_s'))} |
+| hardware | {training.get('hardware', '?')} |
+| temperature | {config.get('temperature', 1.0):.3f} (ECE on validation {training.get('val_ece_before', float('nan')):.4f} before, {training.get('val_ece_after', float('nan')):.4f} after) |
+
+`history.jsonl` holds train and validation loss and accuracy per epoch.
+
+## Evaluation
+
+{eval_rows or 'Validation accuracy: ' + format(training.get('val_accuracy') or float('nan'), '.4f') + '. Full figures: `python -m train.evaluate`.'}
+
+## Limits
+
+{DETECTOR_LIMITS}
+"""

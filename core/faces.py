@@ -53,6 +53,39 @@ def open_image(source: bytes | str | Path) -> Image.Image:
     return to_rgb(img)
 
 
+MIN_SIDE = 32  # smaller images hold too little of a face to judge
+
+
+def open_upload(data: bytes) -> tuple[Image.Image, list[str]]:
+    """`open_image` for a user's upload, plus notes in words on what was done to it.
+
+    Notes cover animated images (first frame), EXIF rotation, CMYK, 16-bit and transparency.
+    Raises ImageError for anything unusable, including images under MIN_SIDE pixels.
+    """
+    img = open_image(data)
+    notes = []
+    try:
+        raw = Image.open(io.BytesIO(data))
+        frames = getattr(raw, "n_frames", 1)
+        if frames > 1:
+            notes.append(f"Animated image with {frames} frames: only the first frame is judged.")
+        orientation = raw.getexif().get(0x0112, 1)
+        if orientation not in (None, 1):
+            notes.append("The photo carries an EXIF rotation tag; it was turned upright first, as a viewer shows it.")
+        if raw.mode == "CMYK":
+            notes.append("CMYK image (print colours): converted to RGB.")
+        elif raw.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            notes.append(f"High bit depth image ({raw.mode}): scaled to 8 bits per channel.")
+        if raw.mode in ("RGBA", "LA", "PA") or "transparency" in raw.info:
+            notes.append("Transparent areas were filled with white.")
+    except Exception:  # noqa: BLE001 - open_image succeeded; the notes are a courtesy
+        pass
+    if min(img.size) < MIN_SIDE:
+        raise ImageError(f"The image is only {img.width}x{img.height} pixels; at least {MIN_SIDE}x{MIN_SIDE} is "
+                         "needed to see a face.")
+    return img, notes
+
+
 def to_rgb(img: Image.Image) -> Image.Image:
     """Convert any PIL mode (CMYK, palette, alpha, 16-bit, float) to 8-bit RGB."""
     if img.mode == "RGB":
@@ -161,11 +194,38 @@ def square_crop(img: np.ndarray, box: tuple[float, float, float, float], size: i
     return np.asarray(Image.fromarray(patch).resize((size, size), Image.BILINEAR), dtype=np.uint8)
 
 
+MIN_DETECT_SIDE = 160  # MTCNN's smallest face is 20 px: small images are enlarged to find faces
+
+
+def detect_any_size(images: Sequence[np.ndarray], detector: FaceDetector,
+                    min_side: int = MIN_DETECT_SIDE) -> list[list[FaceBox]]:
+    """Faces in images of any size; boxes are in each image's own pixels.
+
+    Images whose short side is under `min_side` are enlarged for the detector only (a 64x64
+    generated face has a 30 px face, too close to MTCNN's limit); crops are then cut from the
+    original pixels, so nothing is judged on interpolated data.
+    """
+    scaled, factors = [], []
+    for im in images:
+        im = np.asarray(im)
+        h, w = im.shape[:2]
+        f = max(1.0, min_side / max(1, min(h, w)))
+        if f > 1.0:
+            im = np.asarray(Image.fromarray(im).resize((round(w * f), round(h * f)), Image.BILINEAR))
+        scaled.append(im)
+        factors.append(f)
+    found = detector.detect(scaled)
+    return [
+        [FaceBox(tuple(v / f for v in face.box), face.prob) for face in faces]
+        for faces, f in zip(found, factors, strict=True)
+    ]
+
+
 def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, size: int, margin: float = 0.25,
                min_prob: float = 0.90) -> list[list[FaceCrop]]:
     """Every face with probability >= `min_prob` in each image, as square crops, best first."""
     out = []
-    for img, faces in zip(images, detector.detect(images), strict=True):
+    for img, faces in zip(images, detect_any_size(images, detector), strict=True):
         faces = sorted((f for f in faces if f.prob >= min_prob), key=lambda f: -f.prob)
         out.append([FaceCrop(f.box, f.prob, square_crop(np.asarray(img), f.box, size, margin)) for f in faces])
     return out

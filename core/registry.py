@@ -39,10 +39,17 @@ def build_generator(config: dict) -> nn.Module:
     return Generator(DCGANConfig(**{k: v for k, v in config.items() if k in keys}))
 
 
+def build_detector(config: dict) -> nn.Module:
+    """The detector that `config` (a config.json) describes."""
+    from core.detectors import build_detector as build
+
+    return build(config)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # what users see and type
-    kind: str  # "generator" (later also "detector")
+    kind: str  # "generator" or "detector"
     title: str
     description: str
     build: Callable[[dict], nn.Module]  # config dict -> untrained module
@@ -67,6 +74,34 @@ SPECS: dict[str, ModelSpec] = {
             build=build_generator,
             config={"arch": "dcgan", "nz": 100, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
             hub_repo="face-gan-lab/dcgan-64",
+        ),
+        ModelSpec(
+            name="lstm",
+            kind="detector",
+            title="LSTM over rows of the face crop",
+            description="A bidirectional LSTM reads the 48x48 face crop two rows at a time, top to bottom (seed 000).",
+            build=build_detector,
+            config={"arch": "lstm", "image_size": 48, "strip": 2, "embed": 128, "hidden": 128, "layers": 1},
+            hub_repo="face-gan-lab/detector-lstm",
+        ),
+        ModelSpec(
+            name="cnn",
+            kind="detector",
+            title="ResNet trained from scratch",
+            description="A small ResNet whose first layers keep full resolution, trained from scratch (seed 002).",
+            build=build_detector,
+            config={"arch": "cnn", "image_size": 48, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1]},
+            hub_repo="face-gan-lab/detector-cnn",
+        ),
+        ModelSpec(
+            name="supcon",
+            kind="detector",
+            title="Supervised-contrastive encoder + linear head",
+            description="A ResNet encoder trained with the supervised contrastive loss, then a linear head (seed 004).",
+            build=build_detector,
+            config={"arch": "supcon", "image_size": 48, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
+                    "proj_dim": 64},
+            hub_repo="face-gan-lab/detector-supcon",
         ),
     ]
 }

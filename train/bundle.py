@@ -3,7 +3,7 @@
     python -m train.bundle --run runs/dcgan-64 --name dcgan-64
 
 Copies model.safetensors, config.json, training.json, history.jsonl and snapshots/ (never the
-checkpoint), adds the MTCNN face-found figure for 256 samples and for 256 real validation crops
+checkpoint; detectors also spectra.json), adds for generators the MTCNN face-found figure for 256 samples and for 256 real validation crops
 to training.json, and renders README.md (the model card).
 """
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from core import registry
-from core.cards import generator_card
+from core.cards import detector_card, generator_card
 from core.data import cache_path, load_cache
 from core.faces import FaceDetector
 from core.history import HISTORY_FILE, SNAPSHOT_DIR
@@ -23,6 +23,18 @@ from core.quality import evaluate_generator
 from core.store import write_json
 
 BUNDLE_FILES = [*registry.MODEL_FILES, HISTORY_FILE]
+DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]
+
+
+def bundle_detector(spec, run: Path, dest: Path) -> int:
+    """Detectors: copy the files and write the card (figures come from train.evaluate --record)."""
+    for f in DETECTOR_FILES:
+        shutil.copy2(run / f, dest / f)
+    _, config, training = registry.load_folder(spec, dest)
+    (dest / "README.md").write_text(detector_card(spec.name, spec.title, spec.description, config, training))
+    size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    print(f"bundled {run} -> {dest} ({size / 1e6:.1f} MB); validation accuracy {training.get('val_accuracy', 0):.4f}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -35,6 +47,8 @@ def main(argv=None) -> int:
     spec = registry.get_spec(args.name)
     dest = args.dest / args.name
     dest.mkdir(parents=True, exist_ok=True)
+    if spec.kind == "detector":
+        return bundle_detector(spec, args.run, dest)
     for f in BUNDLE_FILES:
         shutil.copy2(args.run / f, dest / f)
     if (dest / SNAPSHOT_DIR).exists():

@@ -1,0 +1,293 @@
+"""Training loop for the GAN-face detectors (LSTM, CNN, SupCon), and the data they learn from.
+
+Real crops come from the CelebA cache (`core.data.build_face_cache` at CROP_SIZE); fake crops are
+samples of our generators passed through the very same cropper (`fake_crops`). One epoch shows
+every real crop and as many fakes, each augmented afresh (`core.detectors.Augment`).
+
+Per epoch: history row (train/val loss and accuracy), atomic checkpoint (resume continues from
+it), early stopping on validation loss with the best weights kept. SupCon runs two phases in the
+same loop: "encoder" (supervised contrastive loss on two views) then "head" (a linear layer on the
+frozen encoder, cross-entropy). At the end, temperature scaling is fitted on validation logits.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.detectors import (
+    CROP_SIZE,
+    Augment,
+    expected_calibration_error,
+    fit_temperature,
+    radial_spectrum,
+    supcon_loss,
+    to_input,
+)
+from core.store import atomic_torch_save, read_history, write_history
+
+
+@dataclass
+class DetectorTrainConfig:
+    arch: str
+    epochs: int = 12  # per phase; early stopping usually ends sooner
+    batch_size: int = 64
+    lr: float = 1e-3  # AdamW; detectors from scratch on ~10k crops like a brisk rate
+    weight_decay: float = 1e-4
+    patience: int = 3  # epochs without a better validation loss before stopping
+    seed: int = 0
+    supcon_temperature: float = 0.1  # Khosla et al.'s default
+    head_epochs: int = 4  # SupCon's linear head converges fast on frozen features
+    max_steps: int | None = None  # per phase; dry runs and tests
+    per_epoch: int | None = None  # crops of each class per epoch (a fresh random subset); None: all
+    augment: Augment = field(default_factory=Augment)
+
+
+@dataclass
+class DetectorData:
+    """(N, S, S, 3) uint8 crops; label 1 = GAN-made."""
+
+    train_real: np.ndarray
+    train_fake: np.ndarray
+    val_real: np.ndarray
+    val_fake: np.ndarray
+
+    def counts(self) -> dict:
+        return {k: int(len(v)) for k, v in asdict(self).items()}
+
+
+def fake_crops(generator: nn.Module, nz: int, n: int, seed: int, face_detector, batch: int = 128,
+               progress: Callable | None = None) -> tuple[np.ndarray, int]:
+    """`n` generated faces passed through the one cropper; returns the crops and how many had no face.
+
+    Samples in which MTCNN finds no face are dropped, as an upload without a face would be.
+    """
+    from core.detect import FACE_MARGIN, MIN_FACE_PROB
+    from core.faces import crop_faces
+    from core.sampling import generate, sample_latents
+
+    z = sample_latents(n, nz, seed)
+    starts = range(0, n, batch)
+    if progress is not None:
+        starts = progress(starts, total=math.ceil(n / batch))
+    crops, missed = [], 0
+    for s in starts:
+        images = generate(generator, z[s : s + batch])
+        for faces in crop_faces(list(images), face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB):
+            if faces:
+                crops.append(faces[0].crop)
+            else:
+                missed += 1
+    return (np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)), missed
+
+
+def mean_spectra(crops: np.ndarray, limit: int = 1000) -> list[float]:
+    return np.mean([radial_spectrum(c) for c in crops[:limit]], axis=0).round(4).tolist()
+
+
+class DetectorTrainer:
+    def __init__(self, model: nn.Module, cfg: DetectorTrainConfig, data: DetectorData, out_dir: Path,
+                 device=None, progress: bool = True):
+        from core.device import pick_device
+
+        self.cfg, self.data, self.out = cfg, data, Path(out_dir)
+        self.device = pick_device(device)
+        self.model = model.to(self.device)
+        self.progress = progress
+        self.ckpt_path = self.out / "checkpoint.pt"
+        self.history_path = self.out / "history.jsonl"
+        self.phases = ["encoder", "head"] if cfg.arch == "supcon" else ["classifier"]
+        self.state = {"phase": 0, "epoch": 0, "step": 0, "best_loss": math.inf, "bad_epochs": 0,
+                      "best": None, "wall_time": 0.0}
+        self.history: list[dict] = []
+
+    # -- data -----------------------------------------------------------------------------
+
+    def _val_set(self) -> tuple[torch.Tensor, torch.Tensor]:
+        x = np.concatenate([self.data.val_real, self.data.val_fake])
+        y = np.r_[np.zeros(len(self.data.val_real)), np.ones(len(self.data.val_fake))]
+        return to_input(x), torch.from_numpy(y).float()
+
+    def _epoch_batches(self, rng: np.random.Generator):
+        """Balanced epoch: every real crop and as many fakes (a fresh random subset each epoch)."""
+        real, fake = self.data.train_real, self.data.train_fake
+        n = min(len(real), len(fake), self.cfg.per_epoch or len(real))
+        ri = rng.permutation(len(real))[:n]
+        fi = rng.permutation(len(fake))[:n]
+        items = [(0, i) for i in ri] + [(1, i) for i in fi]
+        order = rng.permutation(len(items))
+        bs = self.cfg.batch_size
+        for s in range(0, len(order) - bs + 1, bs):
+            idx = [items[k] for k in order[s : s + bs]]
+            yield [(real if lab == 0 else fake)[i] for lab, i in idx], torch.tensor([lab for lab, _ in idx]).float()
+
+    def _views(self, images: list[np.ndarray], rng: np.random.Generator) -> torch.Tensor:
+        return to_input(np.stack([self.cfg.augment(im, rng) for im in images]), self.device)
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def _params(self, phase: str):
+        if phase == "head":
+            return list(self.model.head.parameters())
+        if phase == "encoder":
+            return list(self.model.body.parameters()) + list(self.model.projection.parameters())
+        return [p for n, p in self.model.named_parameters() if not n.startswith("projection")]
+
+    def _train_step(self, phase: str, images, y, rng) -> tuple[float, float | None]:
+        y = y.to(self.device)
+        if phase == "encoder":
+            views = torch.cat([self._views(images, rng), self._views(images, rng)])
+            loss = supcon_loss(self.model.embed(views), torch.cat([y, y]), self.cfg.supcon_temperature)
+            acc = None
+        else:
+            logits = self.model(self._views(images, rng))
+            loss = F.binary_cross_entropy_with_logits(logits, y)
+            acc = float(((logits > 0).float() == y).float().mean())
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return float(loss.detach()), acc
+
+    @torch.no_grad()
+    def _validate(self, phase: str) -> tuple[float, float | None, torch.Tensor]:
+        """Validation loss (and accuracy) on un-augmented crops; also returns the logits."""
+        self.model.eval()
+        x, y = self._val_set()
+        if phase == "encoder":
+            losses = []
+            for s in range(0, len(x), 256):
+                xb, yb = x[s : s + 256].to(self.device), y[s : s + 256].to(self.device)
+                feats = self.model.embed(torch.cat([xb, xb.flip(-1)]))
+                losses.append(float(supcon_loss(feats, torch.cat([yb, yb]), self.cfg.supcon_temperature)))
+            return float(np.mean(losses)), None, torch.zeros(0)
+        logits = torch.cat([self.model(x[s : s + 256].to(self.device)).float().cpu() for s in range(0, len(x), 256)])
+        loss = float(F.binary_cross_entropy_with_logits(logits, y))
+        acc = float(((logits > 0).float() == y).float().mean())
+        return loss, acc, logits
+
+    def _set_mode(self, phase: str) -> None:
+        self.model.train()
+        if phase == "head":  # frozen encoder: BatchNorm statistics stay as the encoder phase left them
+            self.model.body.eval()
+            self.model.body.requires_grad_(False)
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def _save_checkpoint(self) -> None:
+        atomic_torch_save(self.ckpt_path, {
+            "model": self.model.state_dict(), "opt": self.opt.state_dict(), "state": self.state,
+            "train_config": {k: v for k, v in asdict(self.cfg).items() if k != "augment"},
+        })
+        write_history(self.history_path, self.history)
+
+    def _resume(self) -> None:
+        ckpt = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
+        if ckpt["train_config"]["arch"] != self.cfg.arch:
+            raise ValueError(f"{self.ckpt_path} is a {ckpt['train_config']['arch']} run, not {self.cfg.arch}")
+        self.model.load_state_dict(ckpt["model"])
+        self.state = ckpt["state"]
+        self._make_optimizer(self.phases[self.state["phase"]])
+        self.opt.load_state_dict(ckpt["opt"])
+        done = self.state["step"]
+        self.history = [r for r in read_history(self.history_path) if r["step"] <= done]
+
+    def _make_optimizer(self, phase: str) -> None:
+        self.opt = torch.optim.AdamW(self._params(phase), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def train(self, resume: bool = False) -> dict:
+        self.out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(self.cfg.seed)
+        if resume and self.ckpt_path.exists():
+            self._resume()
+        else:
+            self._make_optimizer(self.phases[0])
+        while self.state["phase"] < len(self.phases):
+            phase = self.phases[self.state["phase"]]
+            epochs = self.cfg.head_epochs if phase == "head" else self.cfg.epochs
+            while self.state["epoch"] < epochs and self.state["bad_epochs"] < self.cfg.patience:
+                self._run_epoch(phase, epochs)
+            self._next_phase()
+        return self.finish()
+
+    def _run_epoch(self, phase: str, epochs: int) -> None:
+        from tqdm.auto import tqdm
+
+        st = self.state
+        rng = np.random.default_rng([self.cfg.seed, st["phase"], st["epoch"]])  # same epoch, same draws
+        started = time.perf_counter()
+        self._set_mode(phase)
+        losses, accs = [], []
+        batches = self._epoch_batches(rng)
+        per_class = min(len(self.data.train_real), len(self.data.train_fake), self.cfg.per_epoch or 10**9)
+        n_batches = 2 * per_class // self.cfg.batch_size
+        if self.cfg.max_steps:
+            n_batches = min(n_batches, self.cfg.max_steps)
+        bar = tqdm(batches, total=n_batches, disable=not self.progress, leave=False,
+                   desc=f"{self.cfg.arch} {phase} epoch {st['epoch'] + 1}/{epochs}")
+        for i, (images, y) in enumerate(bar):
+            if i >= n_batches:
+                break
+            loss, acc = self._train_step(phase, images, y, rng)
+            losses.append(loss)
+            if acc is not None:
+                accs.append(acc)
+            st["step"] += 1
+            if i % 10 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+        bar.close()
+        val_loss, val_acc, _ = self._validate(phase)
+        st["epoch"] += 1
+        seconds = time.perf_counter() - started
+        st["wall_time"] += seconds
+        row = {"phase": phase, "epoch": st["epoch"], "step": st["step"], "train_loss": float(np.mean(losses)),
+               "train_acc": float(np.mean(accs)) if accs else None, "val_loss": val_loss, "val_acc": val_acc,
+               "seconds": round(seconds, 2)}
+        self.history.append(row)
+        if val_loss < st["best_loss"] - 1e-4:
+            st["best_loss"], st["bad_epochs"] = val_loss, 0
+            st["best"] = copy.deepcopy(self.model.state_dict())
+        else:
+            st["bad_epochs"] += 1
+        if self.progress:
+            acc_txt = f", val acc {val_acc:.4f}" if val_acc is not None else ""
+            print(f"{self.cfg.arch} {phase} epoch {st['epoch']}: train loss {row['train_loss']:.4f}, "
+                  f"val loss {val_loss:.4f}{acc_txt} ({seconds:.0f} s)", flush=True)
+        self._save_checkpoint()
+
+    def _next_phase(self) -> None:
+        st = self.state
+        if st["best"] is not None:
+            self.model.load_state_dict(st["best"])  # early stopping keeps the best epoch
+        st.update(phase=st["phase"] + 1, epoch=0, best_loss=math.inf, bad_epochs=0, best=None)
+        if st["phase"] < len(self.phases):
+            self._make_optimizer(self.phases[st["phase"]])
+        self._save_checkpoint()
+
+    def finish(self) -> dict:
+        """Fit the temperature on validation logits; return the facts for training.json."""
+        self.model.eval()
+        _, acc, logits = self._validate("classifier")
+        _, y = self._val_set()
+        temperature = fit_temperature(logits, y)
+        raw = torch.sigmoid(logits).numpy()
+        calibrated = torch.sigmoid(logits / temperature).numpy()
+        return {
+            "temperature": temperature,
+            "val_accuracy": acc,
+            "val_ece_before": expected_calibration_error(raw, y.numpy()),
+            "val_ece_after": expected_calibration_error(calibrated, y.numpy()),
+            "epochs_run": {p: sum(1 for r in self.history if r["phase"] == p) for p in self.phases},
+            "steps": self.state["step"],
+            "wall_time_s": round(self.state["wall_time"], 1),
+        }

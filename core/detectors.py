@@ -1,0 +1,300 @@
+"""Detectors of GAN-made faces: three ways to read the same face crop.
+
+Every detector takes a batch of face crops, (N, 3, S, S) float in [-1, 1] with S = `CROP_SIZE`,
+made by `core.detect.find_faces` (the one MTCNN cropper), and returns one logit per crop:
+positive means "GAN-made". `temperature` (fitted on validation data after training, stored in
+config.json) turns logits into calibrated probabilities: sigmoid(logit / T).
+
+- `RowLSTM` (seed 000): the crop's rows, two at a time, are a sequence read top to bottom by a
+  bidirectional LSTM. The per-strip linear embedding sees every pixel of a strip, so it can learn
+  the high-frequency patterns that transposed convolutions leave.
+- `ResNetDetector` (seed 002): a small ResNet trained from scratch. The stem convolution reads the
+  crop at full resolution (no stride, no pooling): GAN traces live in the finest pixels, and a
+  strided first layer would alias them away before anything learned to look for them.
+- `SupConDetector` (seed 004): the same ResNet body trained with the supervised contrastive loss
+  of Khosla et al. (2020) on two augmented views, then a linear head on the frozen features.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageFilter
+from torch import nn
+
+CROP_SIZE = 48  # a 64x64 generated face's crop is ~51 px: every source is down-scaled, never up
+ARCHS = ("lstm", "cnn", "supcon")
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class RowLSTM(nn.Module):
+    def __init__(self, image_size: int = CROP_SIZE, strip: int = 2, embed: int = 128, hidden: int = 128,
+                 layers: int = 1):
+        super().__init__()
+        if image_size % strip:
+            raise ValueError(f"image size {image_size} is not a multiple of the strip height {strip}")
+        self.strip = strip
+        self.embed = nn.Sequential(nn.Linear(strip * image_size * 3, embed), nn.LayerNorm(embed), nn.GELU())
+        self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(4 * hidden, 1)  # mean over strips + last state, both directions
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        # (N, 3, H, W) -> (N, H/strip, strip*W*3): one step per strip of rows, top to bottom
+        seq = x.permute(0, 2, 3, 1).reshape(n, h // self.strip, self.strip * w * c)
+        out, _ = self.lstm(self.embed(seq))  # (N, T, 2*hidden)
+        feats = torch.cat([out.mean(1), out[:, -1]], dim=1)  # (N, 4*hidden)
+        return self.head(feats).squeeze(1)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.short is None else self.short(x)))
+
+
+class ResNetBody(nn.Module):
+    """Stem at full resolution, then four stages that each halve it; `forward` pools the last stage."""
+
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128), blocks: tuple[int, ...] = (1, 1, 1, 1)):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        stages, cin = [], widths[0]
+        for w, b in zip(widths, blocks, strict=True):
+            layers = [BasicBlock(cin, w, stride=2)] + [BasicBlock(w, w) for _ in range(b - 1)]
+            stages.append(nn.Sequential(*layers))
+            cin = w
+        # state sizes at 48 px: stem 16 x 48x48 -> 16 x 24x24 -> 32 x 12x12 -> 64 x 6x6 -> 128 x 3x3
+        self.stages = nn.ModuleList(stages)
+        self.out_dim = widths[-1]
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.feature_maps(x).mean((2, 3))
+
+
+class ResNetDetector(nn.Module):
+    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1)):
+        super().__init__()
+        self.body = ResNetBody(tuple(widths), tuple(blocks))
+        self.head = nn.Linear(self.body.out_dim, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x)).squeeze(1)
+
+
+class SupConDetector(nn.Module):
+    """Encoder + projection (used by the contrastive loss only) + linear head (the verdict)."""
+
+    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1), proj_dim: int = 64):
+        super().__init__()
+        self.body = ResNetBody(tuple(widths), tuple(blocks))
+        d = self.body.out_dim
+        self.projection = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, proj_dim))
+        self.head = nn.Linear(d, 1)
+
+    def embed(self, x):
+        """Unit-length projections, what the supervised contrastive loss compares."""
+        return F.normalize(self.projection(self.body(x)), dim=1)
+
+    def forward(self, x):
+        return self.head(self.body(x)).squeeze(1)
+
+
+def build_detector(config: dict) -> nn.Module:
+    """The untrained detector that `config` (a detector's config.json) describes."""
+    arch = config.get("arch")
+    size = int(config.get("image_size", CROP_SIZE))
+    if arch == "lstm":
+        return RowLSTM(size, config.get("strip", 2), config.get("embed", 128), config.get("hidden", 128),
+                       config.get("layers", 1))
+    if arch == "cnn":
+        return ResNetDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)))
+    if arch == "supcon":
+        return SupConDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)),
+                              config.get("proj_dim", 64))
+    raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020, "L_out"), for unit-length `features` (N, D).
+
+    For each anchor i, the positives are the other samples with its label; the loss is
+    -mean over positives p of log( exp(f_i.f_p/t) / sum over a != i of exp(f_i.f_a/t) ),
+    averaged over anchors that have at least one positive.
+    """
+    n = features.shape[0]
+    sim = features @ features.T / temperature
+    self_mask = torch.eye(n, dtype=torch.bool, device=features.device)
+    sim = sim.masked_fill(self_mask, float("-inf"))
+    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    pos = (labels[:, None] == labels[None, :]) & ~self_mask
+    n_pos = pos.sum(1)
+    has_pos = n_pos > 0
+    mean_log_prob_pos = log_prob.masked_fill(~pos, 0.0).sum(1)[has_pos] / n_pos[has_pos]
+    return -mean_log_prob_pos.mean()
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 200) -> float:
+    """Temperature scaling (Guo et al. 2017): the T > 0 minimising the NLL of sigmoid(logits / T)."""
+    logits, labels = logits.detach().double(), labels.detach().double()
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return float(log_t.detach().exp().clamp(0.05, 100.0))
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE of binary probabilities of the positive class, with equal-width confidence bins.
+
+    Confidence is max(p, 1 - p) and the prediction p >= 0.5, as for any two-class classifier.
+    """
+    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels, dtype=int)
+    if len(probs) == 0:
+        return float("nan")
+    conf = np.maximum(probs, 1 - probs)
+    correct = (probs >= 0.5).astype(int) == labels
+    edges = np.linspace(0.5, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (conf > lo) & (conf <= hi) if lo > 0.5 else (conf >= lo) & (conf <= hi)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - conf[in_bin].mean())
+    return float(ece)
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+
+@dataclass
+class Augment:
+    """What a robust detector must ignore: mirror images, JPEG, blur and re-scaling.
+
+    Uploaded photos have been through phones, chat apps and editors; a detector that keys on
+    pristine PNG pixels fails on the first JPEG (a probe without JPEG augmentation fell to 75.5%
+    accuracy after re-encoding at quality 75). Each step happens independently with its probability.
+    """
+
+    hflip: float = 0.5
+    resize: float = 0.3  # down-scale to `resize_scale` of the side and back: low-resolution photos
+    resize_scale: tuple[float, float] = (0.5, 1.0)
+    blur: float = 0.2
+    blur_sigma: tuple[float, float] = (0.2, 1.2)
+    jpeg: float = 0.6  # last, as in the wild: a photo is edited, then compressed
+    jpeg_quality: tuple[int, int] = (60, 100)
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One (H, W, 3) uint8 image in, one out."""
+        h, w = img.shape[:2]
+        pil = Image.fromarray(img)
+        if rng.random() < self.resize:
+            s = rng.uniform(*self.resize_scale)
+            small = (max(8, round(w * s)), max(8, round(h * s)))
+            pil = pil.resize(small, Image.BILINEAR).resize((w, h), Image.BILINEAR)
+        if rng.random() < self.blur:
+            pil = pil.filter(ImageFilter.GaussianBlur(rng.uniform(*self.blur_sigma)))
+        if rng.random() < self.jpeg:
+            pil = jpeg_roundtrip(pil, int(rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1)))
+        out = np.asarray(pil, dtype=np.uint8)
+        if rng.random() < self.hflip:
+            out = out[:, ::-1]
+        return np.ascontiguousarray(out)
+
+
+def jpeg_roundtrip(img: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def to_input(crops_nhwc: np.ndarray, device=None) -> torch.Tensor:
+    """(N, H, W, 3) uint8 crops -> the (N, 3, H, W) float [-1, 1] tensor every detector takes."""
+    x = torch.from_numpy(np.ascontiguousarray(crops_nhwc)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+    return x if device is None else x.to(device)
+
+
+# ----------------------------------------------------------------------------- explanations
+
+
+def radial_spectrum(img: np.ndarray, bins: int | None = None) -> np.ndarray:
+    """Azimuthally averaged log power spectrum of an (H, W, 3) uint8 image, low to high frequency.
+
+    GAN up-sampling (transposed convolutions) leaves periodic patterns that show up as bumps at
+    high frequencies (Durall et al. 2020, "Watch your up-convolution").
+    """
+    gray = np.asarray(img, dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
+    gray = gray - gray.mean()
+    power = np.abs(np.fft.fftshift(np.fft.fft2(gray))) ** 2
+    h, w = gray.shape
+    yy, xx = np.indices((h, w))
+    r = np.hypot(yy - h // 2, xx - w // 2)
+    bins = bins or min(h, w) // 2
+    idx = np.minimum((r / (min(h, w) / 2) * bins).astype(int), bins - 1)  # corners go into the last bin
+    sums = np.bincount(idx.ravel(), weights=power.ravel(), minlength=bins)
+    counts = np.bincount(idx.ravel(), minlength=bins)
+    return np.log10(sums / np.maximum(counts, 1) + 1e-8)
+
+
+def grad_cam(model: ResNetDetector | SupConDetector, x: torch.Tensor) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al. 2017) for one crop (1, 3, S, S): where the "GAN-made" logit looks.
+
+    Uses the second stage (12x12 at 48 px), fine enough to point at eyes, hair or background.
+    Returns an (S, S) map in [0, 1].
+    """
+    body = model.body
+    was_training = model.training
+    model.eval()
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(False)
+        h = body.stem(x)
+        for stage in body.stages[:2]:
+            h = stage(h)
+        h.retain_grad()
+        out = h
+        for stage in body.stages[2:]:
+            out = stage(out)
+        out = out.mean((2, 3))
+        logit = model.head(out).sum()
+        logit.backward()
+    weights = h.grad.mean((2, 3), keepdim=True)  # (1, C, 1, 1)
+    cam = F.relu((weights * h).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+    cam = cam.detach().numpy()
+    model.train(was_training)
+    return cam / cam.max() if cam.max() > 0 else cam
