@@ -1,0 +1,273 @@
+"""A GAN small enough to watch learn: 2-D toy distributions, an MLP generator and discriminator.
+
+The Classroom page steps a `ToyGANTrainer` a few dozen iterations per click and draws three
+things it returns: real sample points, the generator's points for one fixed noise batch (so
+frames differ only because G changed), and the discriminator's probability of "real" over a grid
+(its decision surface). Everything runs on the CPU: the networks are a few thousand parameters,
+where a GPU's launch overhead would cost more than the arithmetic.
+
+Mode coverage on the ring follows the 8-Gaussians benchmark of Metz et al. (Unrolled GANs, 2017)
+and Srivastava et al. (VEEGAN, 2017): a generated point is *high quality* when it lies within 3
+standard deviations of its nearest centre, and a mode counts as *covered* when it holds enough
+of the generated points (here at least a quarter of its fair share, see `mode_coverage`). The
+ceiling is below 100%: 3 sigma around a 2-D Gaussian's centre holds 1 - exp(-9/2) = 98.9% of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# The ring: 8 Gaussians on a circle. Neighbouring centres are 2 * 2 * sin(pi / 8) = 1.53 apart,
+# five times the 3-sigma radius, so "which mode is this point on" is never ambiguous.
+RING_MODES = 8
+RING_RADIUS = 2.0
+RING_STD = 0.1
+MOONS_NOISE = 0.05  # scikit-learn's make_moons noise level that its examples use
+LINE_NOISE = 0.02  # a segment, thickened just enough to be visible
+EXTENT = 3.0  # every distribution fits in [-3, 3]^2, the plot range of all charts
+
+# Coverage measure (module docstring): within N_SIGMA of a centre is high quality; a mode is
+# covered with at least COVERED_FAIR_SHARE of the 1/8 of points a perfect generator gives it.
+N_SIGMA = 3.0
+COVERED_FAIR_SHARE = 0.25
+
+
+def ring_centres(n_modes: int = RING_MODES, radius: float = RING_RADIUS) -> np.ndarray:
+    """(n_modes, 2) centres evenly spaced on a circle, the first at angle 0."""
+    angles = 2 * math.pi * np.arange(n_modes) / n_modes
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def sample_ring(n: int, gen: torch.Generator) -> torch.Tensor:
+    centres = torch.from_numpy(ring_centres()).float()
+    which = torch.randint(0, RING_MODES, (n,), generator=gen)
+    return centres[which] + RING_STD * torch.randn(n, 2, generator=gen)
+
+
+def sample_moons(n: int, gen: torch.Generator) -> torch.Tensor:
+    """scikit-learn's make_moons (two interleaved half circles), centred and scaled to fill the plot."""
+    t = math.pi * torch.rand(n, generator=gen)
+    upper = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(upper, torch.cos(t), 1 - torch.cos(t))
+    y = torch.where(upper, torch.sin(t), 0.5 - torch.sin(t))
+    points = torch.stack([x - 0.5, y - 0.25], dim=1) * 1.6
+    return points + MOONS_NOISE * torch.randn(n, 2, generator=gen)
+
+
+def sample_line(n: int, gen: torch.Generator) -> torch.Tensor:
+    """Points spread evenly along the segment from (-2, -1) to (2, 1)."""
+    t = torch.rand(n, 1, generator=gen)
+    start, end = torch.tensor([-2.0, -1.0]), torch.tensor([2.0, 1.0])
+    return start + t * (end - start) + LINE_NOISE * torch.randn(n, 2, generator=gen)
+
+
+@dataclass(frozen=True)
+class ToyDistribution:
+    name: str
+    title: str
+    sample: Callable[[int, torch.Generator], torch.Tensor]  # (n, generator) -> (n, 2) points
+
+
+DISTRIBUTIONS: dict[str, ToyDistribution] = {
+    d.name: d
+    for d in [
+        ToyDistribution("ring", "Ring: 8 Gaussians on a circle", sample_ring),
+        ToyDistribution("two moons", "Two moons", sample_moons),
+        ToyDistribution("line", "Line: points on a segment", sample_line),
+    ]
+}
+
+
+def get_distribution(name: str) -> ToyDistribution:
+    try:
+        return DISTRIBUTIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown toy distribution {name!r}; valid names: {', '.join(DISTRIBUTIONS)}") from None
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the toy nets' tiny ops on one thread, then restore the thread count.
+
+    Splitting a 256x64 matmul over threads costs more than it saves, and when other processes
+    keep every core busy the worker threads spin waiting for each other: 50 steps took 53 s on
+    2 threads of a loaded 2-core machine and 1 s on one. PyTorch keeps this setting per calling
+    thread under OpenMP, so other sessions' face generation keeps its threads.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+def mlp(n_in: int, hidden: int, n_out: int, depth: int) -> nn.Sequential:
+    """`depth` hidden layers of `hidden` units with LeakyReLU (ReLU's dead units stall tiny GANs)."""
+    layers: list[nn.Module] = []
+    width = n_in
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+        width = hidden
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class ToyGANConfig:
+    distribution: str = "ring"
+    lr_g: float = 1e-3  # Adam; the toy nets tolerate 5x the DCGAN paper's 2e-4, and learn in a class period
+    lr_d: float = 1e-3
+    beta1: float = 0.5  # the DCGAN paper's Adam momentum: less overshoot in the two-player game
+    batch_size: int = 256  # real and fake points per step
+    nz: int = 8  # latent size: a few dimensions give G room to tear the noise into separate modes
+    hidden: int = 64  # 4x cheaper than 128 and learns the ring as well; 50 steps stay well under a second
+    depth: int = 3  # hidden layers in G and in D
+    seed: int = 0
+    n_fixed: int = 1000  # the fixed noise batch the charts show (and coverage counts)
+
+
+class ToyGANTrainer:
+    """Train a toy GAN a few steps at a time; everything it draws is reproducible from `config.seed`.
+
+    Each step: one discriminator update on a real and a fake batch (maximise
+    log D(x) + log(1 - D(G(z)))), then one generator update with the non-saturating loss
+    (maximise log D(G(z))), the DCGAN recipe. `history` holds per step: the losses of both, and
+    D's mean probability of "real" on the real batch (d_real) and on the fake batch (d_fake).
+    """
+
+    def __init__(self, config: ToyGANConfig | None = None):
+        self.config = c = config or ToyGANConfig()
+        self.distribution = get_distribution(c.distribution)
+        # the nets' initial weights come from the seed without touching torch's global generator
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(c.seed)
+            self.generator = mlp(c.nz, c.hidden, 2, c.depth)
+            self.discriminator = mlp(2, c.hidden, 1, c.depth)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, 0.999))
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=(c.beta1, 0.999))
+        # separate streams: training draws never shift the points shown, and the reverse
+        self._train_gen = torch.Generator().manual_seed(c.seed)
+        self.fixed_noise = torch.randn(c.n_fixed, c.nz, generator=torch.Generator().manual_seed(c.seed + 1))
+        self._real_points = self.distribution.sample(c.n_fixed, torch.Generator().manual_seed(c.seed + 2))
+        self.history: dict[str, list[float]] = {k: [] for k in ("step", "loss_d", "loss_g", "d_real", "d_fake")}
+
+    @property
+    def steps_done(self) -> int:
+        return len(self.history["step"])
+
+    def set_learning_rates(self, lr_g: float, lr_d: float) -> None:
+        """Change both learning rates from the next step on; Adam's running moments are kept."""
+        for opt, lr in ((self.opt_g, lr_g), (self.opt_d, lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        self.config.lr_g, self.config.lr_d = lr_g, lr_d
+
+    def step(self, n: int = 1) -> None:
+        """Train `n` iterations (one D update and one G update each), appending each to `history`."""
+        with one_thread():
+            for _ in range(n):
+                self._train_step()
+
+    def _train_step(self) -> None:
+        c, G, D = self.config, self.generator, self.discriminator
+        real = self.distribution.sample(c.batch_size, self._train_gen)
+        z = torch.randn(c.batch_size, c.nz, generator=self._train_gen)
+        fake = G(z)
+
+        # (1) D: maximise log D(x) + log(1 - D(G(z))); G's output is detached, G is not updated here
+        out_real, out_fake = D(real), D(fake.detach())
+        loss_d = (F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real))
+                  + F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake)))
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        # (2) G: maximise log D(G(z)) against the just-updated D (non-saturating loss)
+        out_gen = D(fake)
+        loss_g = F.binary_cross_entropy_with_logits(out_gen, torch.ones_like(out_gen))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+
+        h = self.history
+        h["step"].append(self.steps_done + 1)
+        h["loss_d"].append(loss_d.item())
+        h["loss_g"].append(loss_g.item())
+        h["d_real"].append(torch.sigmoid(out_real).mean().item())
+        h["d_fake"].append(torch.sigmoid(out_fake).mean().item())
+
+    def real_points(self) -> np.ndarray:
+        """(n_fixed, 2) points from the true distribution, the same ones every call."""
+        return self._real_points.numpy().copy()
+
+    @torch.no_grad()
+    def generated_points(self) -> np.ndarray:
+        """(n_fixed, 2): G applied to the same fixed noise batch every call."""
+        with one_thread():
+            return self.generator(self.fixed_noise).numpy()
+
+    @torch.no_grad()
+    def decision_surface(self, resolution: int = 80, extent: float = EXTENT) -> tuple[np.ndarray, np.ndarray]:
+        """(axis, probs): D's probability of "real" at every point of a square grid.
+
+        `axis` (resolution,) holds the coordinates along x and along y; probs[i, j] is D's output
+        at (x=axis[j], y=axis[i]), the row-major layout of a heatmap.
+        """
+        axis = torch.linspace(-extent, extent, resolution)
+        yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+        grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+        with one_thread():
+            probs = torch.sigmoid(self.discriminator(grid)).reshape(resolution, resolution)
+        return axis.numpy(), probs.numpy()
+
+    def coverage(self) -> ModeCoverage | None:
+        """Mode coverage of the fixed-noise points; None for distributions without discrete modes."""
+        if self.distribution.name != "ring":
+            return None
+        return mode_coverage(self.generated_points(), ring_centres(), RING_STD)
+
+
+@dataclass(frozen=True)
+class ModeCoverage:
+    modes_covered: int
+    n_modes: int
+    high_quality_share: float  # share of all points within N_SIGMA std of their nearest centre
+    counts: tuple[int, ...]  # high-quality points per mode
+    min_points: int  # what a mode needs to count as covered
+
+
+def mode_coverage(points: np.ndarray, centres: np.ndarray, std: float, n_sigma: float = N_SIGMA,
+                  fair_share: float = COVERED_FAIR_SHARE) -> ModeCoverage:
+    """How many modes the points cover, and how many points sit on a mode at all.
+
+    Each point goes to its nearest centre if it lies within `n_sigma` standard deviations of it
+    (a "high-quality" point), else to none. A mode is covered when it holds at least
+    `fair_share` of the points a perfect generator would put there (len(points) / n_modes):
+    with 8 modes and the default 0.25, that is 1/32 of all points, about 3%.
+    """
+    points = np.asarray(points, dtype=float)
+    centres = np.asarray(centres, dtype=float)
+    dist = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)  # (n_points, n_modes)
+    nearest = dist.argmin(axis=1)
+    good = dist[np.arange(len(points)), nearest] <= n_sigma * std
+    counts = np.bincount(nearest[good], minlength=len(centres))
+    min_points = max(1, math.ceil(fair_share * len(points) / len(centres)))
+    return ModeCoverage(
+        modes_covered=int((counts >= min_points).sum()),
+        n_modes=len(centres),
+        high_quality_share=float(good.mean()) if len(points) else 0.0,
+        counts=tuple(int(c) for c in counts),
+        min_points=min_points,
+    )

@@ -1,0 +1,130 @@
+"""core.toygan: the 2-D toy GAN the Classroom page trains, and its mode-coverage measure."""
+
+import numpy as np
+import pytest
+import torch
+
+from core import toygan
+from core.toygan import ToyGANConfig, ToyGANTrainer, mode_coverage, ring_centres
+
+LEARN_STEPS = 1500  # seed 0 covers 6 of 8 modes from here on; seeds 1-5 cover 7 or 8 (measured)
+
+
+# --- distributions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(toygan.DISTRIBUTIONS))
+def test_distributions_sample_2d_points_inside_the_plot(name):
+    points = toygan.get_distribution(name).sample(2000, torch.Generator().manual_seed(0))
+    assert points.shape == (2000, 2)
+    assert points.abs().max() < toygan.EXTENT
+    again = toygan.get_distribution(name).sample(2000, torch.Generator().manual_seed(0))
+    assert torch.equal(points, again)
+
+
+def test_unknown_distribution_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="ring"):
+        ToyGANTrainer(ToyGANConfig(distribution="spiral"))
+
+
+def test_real_ring_points_cover_every_mode():
+    """The measure's ceiling: 8 of 8 covered, and 1 - exp(-9/2) = 98.9% of a 2-D Gaussian lies within 3 sigma."""
+    points = toygan.sample_ring(4000, torch.Generator().manual_seed(1)).numpy()
+    cov = mode_coverage(points, ring_centres(), toygan.RING_STD)
+    assert cov.modes_covered == 8
+    assert cov.high_quality_share == pytest.approx(1 - np.exp(-4.5), abs=0.005)
+
+
+# --- mode_coverage ------------------------------------------------------------------------------
+
+def test_mode_coverage_hand_checked():
+    centres = ring_centres()
+    std = 0.1
+    on_0 = np.repeat(centres[:1], 20, axis=0)
+    on_1 = np.repeat(centres[1:2] + [0.25, 0.0], 10, axis=0)  # 2.5 sigma off: still high quality
+    near_2 = np.repeat(centres[2:3], 1, axis=0)  # one point: below a quarter of its fair share
+    far = np.repeat(centres[3:4] + [0.35, 0.0], 9, axis=0)  # 3.5 sigma off: not on any mode
+    cov = mode_coverage(np.concatenate([on_0, on_1, near_2, far]), centres, std)
+    # 40 points: a fair share is 5 per mode, a quarter of it rounds up to 2
+    assert cov.min_points == 2
+    assert cov.counts == (20, 10, 1, 0, 0, 0, 0, 0)
+    assert cov.modes_covered == 2
+    assert cov.high_quality_share == pytest.approx(31 / 40)
+
+
+def test_collapsed_points_cover_one_mode():
+    centres = ring_centres()
+    collapsed = centres[5] + 0.05 * np.random.default_rng(0).standard_normal((1000, 2))
+    cov = mode_coverage(collapsed, centres, toygan.RING_STD)
+    assert cov.modes_covered == 1 and cov.counts[5] == 1000
+
+
+# --- the trainer --------------------------------------------------------------------------------
+
+def test_step_counts_and_history_lengths():
+    trainer = ToyGANTrainer()
+    assert trainer.steps_done == 0 and all(len(v) == 0 for v in trainer.history.values())
+    trainer.step(3)
+    trainer.step(7)
+    assert trainer.steps_done == 10
+    assert set(trainer.history) == {"step", "loss_d", "loss_g", "d_real", "d_fake"}
+    assert all(len(v) == 10 for v in trainer.history.values())
+    assert trainer.history["step"] == list(range(1, 11))
+    assert all(np.isfinite(trainer.history["loss_d"])) and all(np.isfinite(trainer.history["loss_g"]))
+    assert all(0 <= p <= 1 for p in trainer.history["d_real"] + trainer.history["d_fake"])
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    a, b, c = ToyGANTrainer(ToyGANConfig(seed=5)), ToyGANTrainer(ToyGANConfig(seed=5)), ToyGANTrainer(ToyGANConfig(seed=6))
+    torch.manual_seed(123)  # the global generator must not matter
+    a.step(25)
+    torch.manual_seed(999)
+    b.step(25)
+    c.step(25)
+    assert a.history == b.history
+    np.testing.assert_array_equal(a.generated_points(), b.generated_points())
+    assert a.history["loss_d"] != c.history["loss_d"]
+
+
+def test_shown_points_are_fixed_between_calls_and_real_points_do_not_move():
+    trainer = ToyGANTrainer()
+    real, fake = trainer.real_points(), trainer.generated_points()
+    assert real.shape == fake.shape == (trainer.config.n_fixed, 2)
+    np.testing.assert_array_equal(fake, trainer.generated_points())  # same noise batch every call
+    trainer.step(5)
+    np.testing.assert_array_equal(real, trainer.real_points())
+    assert not np.array_equal(fake, trainer.generated_points())  # only G's training moved them
+
+
+def test_decision_surface_layout_matches_the_discriminator():
+    trainer = ToyGANTrainer()
+    trainer.step(5)
+    axis, probs = trainer.decision_surface(resolution=21, extent=3.0)
+    assert axis.shape == (21,) and probs.shape == (21, 21)
+    assert axis[0] == -3.0 and axis[-1] == 3.0
+    assert ((probs >= 0) & (probs <= 1)).all()
+    i, j = 4, 15  # row i is y = axis[i], column j is x = axis[j]
+    with torch.no_grad():
+        direct = torch.sigmoid(trainer.discriminator(torch.tensor([[axis[j], axis[i]]]))).item()
+    assert probs[i, j] == pytest.approx(direct, abs=1e-6)
+
+
+def test_set_learning_rates_reaches_the_optimizers():
+    trainer = ToyGANTrainer()
+    trainer.set_learning_rates(5e-3, 2e-4)
+    assert trainer.opt_g.param_groups[0]["lr"] == 5e-3 and trainer.opt_d.param_groups[0]["lr"] == 2e-4
+    assert (trainer.config.lr_g, trainer.config.lr_d) == (5e-3, 2e-4)
+
+
+def test_coverage_only_for_the_ring():
+    assert ToyGANTrainer(ToyGANConfig(distribution="two moons")).coverage() is None
+    assert ToyGANTrainer(ToyGANConfig(distribution="line")).coverage() is None
+
+
+def test_untrained_generator_covers_no_mode_and_training_covers_most():
+    trainer = ToyGANTrainer(ToyGANConfig(seed=0))
+    before = trainer.coverage()
+    assert before.modes_covered <= 1 and before.high_quality_share < 0.05
+    trainer.step(LEARN_STEPS)
+    after = trainer.coverage()
+    assert after.modes_covered >= 6, after
+    assert after.high_quality_share > 0.5, after
