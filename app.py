@@ -12,5 +12,6 @@ pages = [
     st.Page("pages/latent_lab.py", title="Latent Lab", icon=":material/blur_on:", url_path="latent_lab"),
     st.Page("pages/training_history.py", title="Training History", icon=":material/monitoring:",
             url_path="training_history"),
+    st.Page("pages/classroom.py", title="Classroom", icon=":material/school:", url_path="classroom"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,326 @@
+"""Classroom: a GAN you can watch learn on 2-D points, and a "which face is real?" quiz."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import registry
+from core.data import celeba_root
+from core.faces import ImageError, center_crop, list_images, open_image
+from core.toygan import DISTRIBUTIONS, EXTENT, N_SIGMA, RING_MODES, ToyGANConfig, ToyGANTrainer
+from ui.models import generate_faces, load_model
+from ui.nav import ensure_app_navigation
+
+ensure_app_navigation()
+
+LIVE_TAB, QUIZ_TAB = "Live GAN", "Which face is real?"
+LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+STEPS_PER_CLICK = [1, 10, 50, 100, 200]
+PLAY_EVERY_S = 0.5  # a frame every half second while playing; queued frames coalesce when the CPU is slower
+MAX_PLAY_STEPS = 20_000  # Play pauses itself here, so a forgotten browser tab does not train forever
+MAX_CURVE_POINTS = 2_000  # longer loss curves are thinned for drawing (every k-th step)
+SURFACE_RESOLUTION = 80
+# D's probability of "real": red (generated) - white (0.5, cannot tell) - blue (real)
+SURFACE_COLORS = [[0.0, "#c62828"], [0.5, "#ffffff"], [1.0, "#1565c0"]]
+REAL_COLOR, FAKE_COLOR = "#1f1b2e", "#ffb300"
+LN2 = float(np.log(2))
+
+QUIZ_DIR_ENV = "FACEGAN_QUIZ_REAL_DIR"
+QUIZ_FACE_PX = 256  # both faces drawn at this width, scaled by the browser the same way
+
+
+def fmt_lr(lr: float) -> str:
+    return f"{lr:.0e}".replace("e-0", "e-")
+
+
+# ----------------------------------------------------------------------------- live GAN
+
+
+def toy_trainer(distribution: str, lr_g: float, lr_d: float, seed: int) -> ToyGANTrainer:
+    """This visitor's trainer; a new one when the distribution or seed changed, new rates applied live."""
+    trainer = st.session_state.get("toy_trainer")
+    if trainer is None or trainer.config.distribution != distribution or trainer.config.seed != seed:
+        trainer = ToyGANTrainer(ToyGANConfig(distribution=distribution, lr_g=lr_g, lr_d=lr_d, seed=seed))
+        st.session_state.toy_trainer = trainer
+    elif (trainer.config.lr_g, trainer.config.lr_d) != (lr_g, lr_d):
+        trainer.set_learning_rates(lr_g, lr_d)
+    return trainer
+
+
+def points_chart(trainer: ToyGANTrainer) -> go.Figure:
+    axis, probs = trainer.decision_surface(SURFACE_RESOLUTION)
+    real, fake = trainer.real_points(), trainer.generated_points()
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(
+        x=axis, y=axis, z=probs, zmin=0, zmax=1, colorscale=SURFACE_COLORS, name="D(x)",
+        colorbar={"title": {"text": "D: P(real)"}, "len": 0.8},
+        hovertemplate="D = %{z:.2f} at (%{x:.2f}, %{y:.2f})<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                             marker={"size": 4, "color": REAL_COLOR, "opacity": 0.45}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                             marker={"size": 5, "color": FAKE_COLOR, "line": {"width": 0.5, "color": "#3e2723"}},
+                             hoverinfo="skip"))
+    fig.update_xaxes(range=[-EXTENT, EXTENT], constrain="domain")
+    fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
+    fig.update_layout(title=f"Real vs generated points after {trainer.steps_done:,} steps", height=520,
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0.0},
+                      margin={"t": 80, "b": 30, "l": 30, "r": 10})
+    return fig
+
+
+def thinned(values: list[float]) -> tuple[np.ndarray, int]:
+    stride = max(1, -(-len(values) // MAX_CURVE_POINTS))
+    return np.asarray(values)[::stride], stride
+
+
+def history_chart(trainer: ToyGANTrainer, keys: dict[str, str], title: str, y_title: str,
+                  ideals: tuple[float, ...] = ()) -> go.Figure:
+    """Curves of `keys` (history key -> legend name) per step, with the equilibrium values dashed."""
+    steps, _ = thinned(trainer.history["step"])
+    fig = go.Figure()
+    for key, label in keys.items():
+        fig.add_trace(go.Scatter(x=steps, y=thinned(trainer.history[key])[0], name=label, mode="lines"))
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title=y_title, height=300, hovermode="x unified",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+                      margin={"t": 70, "b": 40})
+    for y in ideals:
+        fig.add_hline(y=y, line_dash="dash", line_color="gray")
+    return fig
+
+
+def live_gan() -> None:
+    """Controls, buttons and charts; a fragment, so a click reruns this part only (and Play's timer)."""
+    cols = st.columns([2, 1, 1, 1, 1])
+    distribution = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key="toy_distribution",
+                                     format_func=lambda n: DISTRIBUTIONS[n].title)
+    lr_g = cols[1].select_slider("lr G", LEARNING_RATES, value=1e-3, format_func=fmt_lr, key="toy_lr_g",
+                                 help="Generator's Adam learning rate; changes apply from the next step.")
+    lr_d = cols[2].select_slider("lr D", LEARNING_RATES, value=1e-3, format_func=fmt_lr, key="toy_lr_d",
+                                 help="Discriminator's Adam learning rate; changes apply from the next step.")
+    steps = cols[3].select_slider("Steps per click", STEPS_PER_CLICK, value=50, key="toy_steps")
+    seed = cols[4].number_input("Seed", 0, 9_999, 0, key="toy_seed",
+                                help="The same seed and settings give the same run on any machine.")
+    trainer = toy_trainer(distribution, lr_g, lr_d, seed)
+
+    playing = st.session_state.get("toy_playing", False)
+    buttons = st.columns([1, 1, 1, 4])
+    if buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="stretch",
+                         help=f"Train {steps} steps: each one D update, then one G update."):
+        trainer.step(steps)
+    if buttons[1].button("Pause" if playing else "Play", width="stretch",
+                         icon=":material/pause:" if playing else ":material/play_arrow:"):
+        st.session_state.toy_playing = not playing
+        st.rerun()  # a full run: the fragment's timer is set when it is declared
+    if buttons[2].button("Reset", icon=":material/restart_alt:", width="stretch", help="Start again from step 0."):
+        st.session_state.toy_trainer = None
+        trainer = toy_trainer(distribution, lr_g, lr_d, seed)
+    if playing:
+        trainer.step(steps)
+        if trainer.steps_done >= MAX_PLAY_STEPS:
+            st.session_state.toy_playing = False
+            st.rerun()
+    buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
+
+    chart_col, side_col = st.columns([3, 2], gap="large")
+    with chart_col:
+        st.plotly_chart(points_chart(trainer), width="stretch", key="toy_points")
+        st.caption(
+            "Black: real points. Gold: what the generator makes of the same 1,000 noise vectors after each "
+            "step, so any movement is learning. Background: the discriminator's probability that a point is real, "
+            "blue where it says *real*, red where it says *generated*. **Equilibrium** looks like gold on top of "
+            "black and a pale background everywhere (D near 0.5): D can no longer tell them apart. **Mode "
+            "collapse** on the ring looks like every gold point piled on one or two of the eight clusters, often "
+            "hopping to another cluster as D catches up: try lr G 1e-4 against lr D 1e-2 for a few hundred steps."
+        )
+    with side_col:
+        coverage = trainer.coverage()
+        if coverage is not None:
+            a, b = st.columns(2)
+            a.metric("Modes covered", f"{coverage.modes_covered} of {coverage.n_modes}",
+                     help=f"A mode counts when at least {coverage.min_points} of the {len(trainer.fixed_noise):,} "
+                          f"gold points (a quarter of its fair share) are on it.")
+            b.metric("Points on a mode", f"{coverage.high_quality_share:.0%}",
+                     help=f"Share of gold points within {N_SIGMA:g} standard deviations of a cluster's centre.")
+            st.caption(f"Each gold point belongs to its nearest of the {RING_MODES} centres if it lies within "
+                       f"{N_SIGMA:g} standard deviations of it. A perfect generator puts 1/{RING_MODES} of its points "
+                       "on every mode.")
+        else:
+            st.caption("Mode coverage is counted on the ring, the distribution with separate modes to count.")
+        if trainer.steps_done:
+            st.plotly_chart(history_chart(trainer, {"loss_d": "Loss_D", "loss_g": "Loss_G"}, "Losses", "loss",
+                                          ideals=(2 * LN2, LN2)), width="stretch", key="toy_losses")
+            st.caption(f"Dashed: equilibrium (D = 0.5 everywhere), where Loss_D is 2 ln 2 = {2 * LN2:.2f} and Loss_G is "
+                       f"ln 2 = {LN2:.2f}. Loss_D near 0 with Loss_G climbing means D is winning.")
+            fig = history_chart(trainer, {"d_real": "D(x) on real", "d_fake": "D(G(z)) on generated"},
+                                "Discriminator's mean output", "P(real)", ideals=(0.5,))
+            fig.update_yaxes(range=[0, 1])
+            st.plotly_chart(fig, width="stretch", key="toy_d_outputs")
+            st.caption("D(x) near 1 and D(G(z)) near 0: D tells them apart. Both at the dashed 0.5: it cannot.")
+        else:
+            st.info("Press **Step** (or **Play**) to train; the losses appear here.")
+
+
+def stop_playing() -> None:
+    st.session_state.toy_playing = False
+
+
+# ----------------------------------------------------------------------------- which face is real?
+
+
+@dataclass
+class QuizRound:
+    real_photo: str
+    model: str
+    seed: int
+    real_side: int  # 0: the real photo is on the left, 1: on the right
+    guess: int | None = None  # the side the student picked
+
+
+def detector_opinions(face_rgb: np.ndarray) -> list | None:
+    """What the real-or-generated detectors say about one face, or None while no detector is wired in.
+
+    The hook for the detectors (issue 8): return one entry per detector and the quiz shows each
+    entry under that face once the student has answered. None shows nothing.
+    """
+    return None
+
+
+def real_photo_source() -> tuple[Path | None, str]:
+    """(folder, credit caption) for the quiz's real photos, or (None, what to configure)."""
+    configured = os.environ.get(QUIZ_DIR_ENV)
+    if configured:
+        folder = Path(configured)
+        if photo_list(str(folder)):
+            return folder, (f"Real photos: from the folder this app's operator set in `{QUIZ_DIR_ENV}`. "
+                            "Both faces are cropped and scaled the same way.")
+        return None, (f"`{QUIZ_DIR_ENV}` is set to `{folder}`, but that folder holds no photos (JPEG, PNG, WebP). "
+                      "Put real face photos you may show there, or unset it to use the CelebA validation photos.")
+    celeba_val = celeba_root() / "val"
+    if photo_list(str(celeba_val)):
+        return celeba_val, (
+            "Real photos: CelebA validation split (Liu et al., \"Deep Learning Face Attributes in the Wild\", "
+            "ICCV 2015), available for non-commercial research purposes only and not part of this repository. "
+            "Both faces are cropped and scaled the same way."
+        )
+    return None, (
+        f"No real photos are configured for the quiz. Set the environment variable `{QUIZ_DIR_ENV}` to a folder "
+        "of real face photos (JPEG or PNG) that you are allowed to show, then restart the app; or put the shared "
+        f"CelebA subset at `{celeba_root()}` (its `val/` folder is used; `FACEGAN_CELEBA` points elsewhere)."
+    )
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=8)
+def photo_list(folder: str) -> list[str]:
+    return [str(p) for p in list_images(folder)] if Path(folder).is_dir() else []
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def real_face(path: str, size: int) -> np.ndarray:
+    """The photo framed like the generators' training data: short side to `size`, centre cropped."""
+    return center_crop(open_image(path), size)
+
+
+def available_generators() -> list[str]:
+    usable = []
+    for name in registry.names("generator"):
+        try:
+            load_model(name)
+            usable.append(name)
+        except registry.WeightsError:
+            continue
+    return usable
+
+
+def new_round(photos: list[str], generators: list[str]) -> None:
+    rng = st.session_state.setdefault("quiz_rng", np.random.default_rng())  # fresh entropy per visitor
+    st.session_state.quiz_round = QuizRound(
+        real_photo=photos[int(rng.integers(len(photos)))],
+        model=generators[int(rng.integers(len(generators)))],
+        seed=int(rng.integers(2**31)),
+        real_side=int(rng.integers(2)),
+    )
+
+
+def pick(side: int) -> None:
+    rnd: QuizRound = st.session_state.quiz_round
+    if rnd.guess is not None:  # one answer per round
+        return
+    rnd.guess = side
+    right, played = st.session_state.get("quiz_score", (0, 0))
+    st.session_state.quiz_score = (right + (side == rnd.real_side), played + 1)
+
+
+def quiz() -> None:
+    folder, note = real_photo_source()
+    if folder is None:
+        st.warning(note, icon=":material/folder_off:")
+        return
+    generators = available_generators()
+    if not generators:
+        st.warning("No generator's weights could be loaded, so there are no generated faces to show. "
+                   "Train one with `train/` (see the README) or restore `weights/`.", icon=":material/warning:")
+        return
+    photos = photo_list(str(folder))
+    rnd: QuizRound | None = st.session_state.get("quiz_round")
+    if rnd is None or rnd.real_photo not in photos or rnd.model not in generators:
+        new_round(photos, generators)
+        rnd = st.session_state.quiz_round
+
+    size = load_model(rnd.model).config["image_size"]
+    fake = generate_faces(rnd.model, 1, rnd.seed, None)[0]
+    try:
+        real = real_face(rnd.real_photo, size)
+    except ImageError as err:
+        st.warning(f"Skipping an unreadable photo ({Path(rnd.real_photo).name}: {err}).")
+        new_round(photos, generators)
+        st.rerun()
+    faces = [real, fake] if rnd.real_side == 0 else [fake, real]
+
+    st.markdown("One face is a real photo, the other was made by a GAN. **Which one is real?**")
+    answered = rnd.guess is not None
+    for side, col in enumerate(st.columns(2)):
+        with col:
+            label = None
+            if answered:
+                label = "Real photo" if side == rnd.real_side else f"Generated by {rnd.model} (seed {rnd.seed})"
+            st.image(faces[side], width=QUIZ_FACE_PX, output_format="PNG", caption=label)
+            st.button("This one is real", key=f"quiz_pick_{side}", on_click=pick, args=(side,), disabled=answered,
+                      icon=":material/check:" if answered and side == rnd.guess else None)
+            opinions = detector_opinions(faces[side]) if answered else None
+            for opinion in opinions or []:
+                st.caption(str(opinion))
+
+    right, played = st.session_state.get("quiz_score", (0, 0))
+    if answered:
+        if rnd.guess == rnd.real_side:
+            st.success(f"Right: the {'left' if rnd.real_side == 0 else 'right'} face is the real photo.")
+        else:
+            st.error(f"Not this time: the {'left' if rnd.real_side == 0 else 'right'} face is the real photo; "
+                     f"the one you picked came from {rnd.model}.")
+    score_col, button_col = st.columns([3, 1])
+    score_col.markdown(f"**Score: {right} of {played}**" if played else "**Score:** no rounds played yet")
+    button_col.button("New round", icon=":material/refresh:", on_click=new_round, args=(photos, generators),
+                      width="stretch")
+    st.caption(note + " Tip: look at hair edges, backgrounds, ears and teeth, where small GANs give themselves away.")
+
+
+# ----------------------------------------------------------------------------- page
+
+st.title("Classroom")
+st.markdown("Two ways to get a feel for GANs: watch a tiny one learn a cloud of points, "
+            "then test your own eye against faces our generators made.")
+live_tab, quiz_tab = st.tabs([LIVE_TAB, QUIZ_TAB], key="part", bind="query-params", on_change=stop_playing)
+if live_tab.open:
+    with live_tab:
+        st.caption("A generator (an MLP turning 8 random numbers into a 2-D point) against a discriminator (an MLP "
+                   "scoring how real a point looks), trained on your own session's copy, on the server's CPU.")
+        playing = st.session_state.get("toy_playing", False)
+        st.fragment(live_gan, run_every=PLAY_EVERY_S if playing else None)()
+if quiz_tab.open:
+    with quiz_tab:
+        quiz()

@@ -1,0 +1,196 @@
+"""The Classroom page: the live toy GAN and the "which face is real?" quiz (AppTest and a real browser)."""
+
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
+from streamlit.testing.v1 import AppTest
+
+from core.toygan import ToyGANTrainer
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/classroom.py"
+QUIZ = "Which face is real?"
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def two_real_photos(tmp_path, celeba_dir) -> Path:
+    """An operator's quiz folder: two real JPEGs copied from the CelebA validation photos."""
+    folder = tmp_path / "quiz-real"
+    folder.mkdir()
+    for src in sorted((celeba_dir / "val").rglob("*.jpg"))[:2]:
+        shutil.copy(src, folder / src.name)
+    return folder
+
+
+def open_page(quiz: bool = False, trainer: ToyGANTrainer | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if quiz:
+        at.query_params["part"] = QUIZ  # the tabs are bound to ?part=
+    at.run()
+    if trainer is not None:
+        at.session_state["toy_trainer"] = trainer
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def values(array) -> np.ndarray:
+    """A trace's data from plotly's JSON: a list, or a typed array {"dtype", "bdata": base64}."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array)
+
+
+# --- live GAN -----------------------------------------------------------------------------------
+
+def test_live_gan_opens_with_the_points_chart_and_coverage():
+    at = open_page()
+    assert at.title[0].value == "Classroom"
+    assert chart_titles(at) == ["Real vs generated points after 0 steps"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    kinds = [t["type"] for t in spec["data"]]
+    assert kinds == ["heatmap", "scatter", "scatter"]  # D's surface behind real and generated points
+    assert [t.get("name") for t in spec["data"][1:]] == ["real", "generated"]
+    assert {m.label: m.value for m in at.metric} == {"Modes covered": "0 of 8", "Points on a mode": "0%"}
+    assert [b.label for b in at.button] == ["Step", "Play", "Reset"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "Equilibrium" in captions and "Mode collapse" in captions
+    assert at.info, "before any step, the page says how to start"
+
+
+def test_a_trained_session_shows_its_losses_and_coverage():
+    trainer = ToyGANTrainer()
+    trainer.step(120)
+    at = open_page(trainer=trainer)
+    assert chart_titles(at) == ["Real vs generated points after 120 steps", "Losses", "Discriminator's mean output"]
+    losses = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [t["name"] for t in losses["data"]] == ["Loss_D", "Loss_G"]
+    assert len(values(losses["data"][0]["y"])) == len(values(losses["data"][1]["x"])) == 120
+    coverage = trainer.coverage()
+    assert {m.label: m.value for m in at.metric}["Modes covered"] == f"{coverage.modes_covered} of 8"
+    assert any(m.value == "**Step 120**" for m in at.markdown)
+
+
+def test_other_distributions_say_coverage_is_for_the_ring():
+    at = open_page()
+    at.selectbox(key="toy_distribution").set_value("two moons").run()
+    assert not at.exception, at.exception
+    assert not at.metric
+    assert any("counted on the ring" in c.value for c in at.caption)
+    assert chart_titles(at) == ["Real vs generated points after 0 steps"]
+
+
+# --- the quiz -----------------------------------------------------------------------------------
+
+def test_quiz_shows_two_faces_from_the_operators_folder(monkeypatch, two_real_photos):
+    monkeypatch.setenv("FACEGAN_QUIZ_REAL_DIR", str(two_real_photos))
+    at = open_page(quiz=True)
+    assert not at.warning
+    assert len(at.get("image")) == 2
+    assert [b.label for b in at.button] == ["This one is real", "This one is real", "New round"]
+    assert any("FACEGAN_QUIZ_REAL_DIR" in c.value for c in at.caption), "the source of the real photos is credited"
+    assert not at.get("plotly_chart"), "the live GAN's tab is not run while the quiz is open"
+
+
+def test_quiz_falls_back_to_celeba_and_credits_it(monkeypatch, celeba_dir):
+    monkeypatch.delenv("FACEGAN_QUIZ_REAL_DIR", raising=False)
+    at = open_page(quiz=True)
+    assert len(at.get("image")) == 2
+    credit = " ".join(c.value for c in at.caption)
+    assert "CelebA" in credit and "non-commercial research purposes only" in credit
+
+
+def test_quiz_without_real_photos_says_what_to_configure(monkeypatch, tmp_path):
+    monkeypatch.delenv("FACEGAN_QUIZ_REAL_DIR", raising=False)
+    monkeypatch.setenv("FACEGAN_CELEBA", str(tmp_path / "no-celeba-here"))
+    at = open_page(quiz=True)
+    assert len(at.warning) == 1
+    assert "FACEGAN_QUIZ_REAL_DIR" in at.warning[0].value and "no-celeba-here" in at.warning[0].value
+    assert not at.get("image")
+
+
+def test_quiz_with_an_empty_configured_folder_names_it(monkeypatch, tmp_path):
+    empty = tmp_path / "empty-quiz-folder"
+    empty.mkdir()
+    monkeypatch.setenv("FACEGAN_QUIZ_REAL_DIR", str(empty))
+    at = open_page(quiz=True)
+    assert len(at.warning) == 1 and "empty-quiz-folder" in at.warning[0].value
+    assert not at.get("image")
+
+
+# --- real browser: Step, Play and a quiz round (AppTest drops clicks on this page, see test_browser) ---
+
+def step_number(page) -> int:
+    text = page.locator("[data-testid='stMarkdownContainer'] strong", has_text=re.compile(r"^Step [\d,]+$"))
+    return int(text.first.inner_text().split()[1].replace(",", ""))
+
+
+def test_browser_step_play_and_a_quiz_round(two_real_photos):
+    with streamlit_server({"FACEGAN_QUIZ_REAL_DIR": str(two_real_photos)}) as url, chromium_page(1400, 1300) as page:
+        try:
+            page.goto(f"{url}/classroom")
+            wait_for_app(page)
+            page.get_by_text("Step 0", exact=True).wait_for()
+            page.get_by_text("Real vs generated points after 0 steps").wait_for()
+            assert page.locator(".js-plotly-plot").count() == 1
+            for n in (50, 100, 150):  # 50 steps per click by default
+                page.get_by_role("button", name="Step").click()
+                page.get_by_text(f"Step {n}", exact=True).wait_for()
+                page.get_by_text(f"Real vs generated points after {n} steps").wait_for()
+            page.locator(".js-plotly-plot").nth(2).wait_for()  # losses and D's outputs appeared
+            page.get_by_text("Modes covered").wait_for()
+            page.mouse.move(5, 5)  # no button tooltip over the controls in the screenshot
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "classroom-live.png"), full_page=True)
+
+            page.get_by_role("button", name="Play").click()
+            page.get_by_role("button", name="Pause").wait_for()
+            page.wait_for_function(  # steps go on without clicks
+                "() => [...document.querySelectorAll('strong')].some(e => /^Step ([2-9]\\d\\d|[\\d,]{4,})$/"
+                ".test(e.textContent.trim()))", polling=200, timeout=60_000)
+            page.get_by_role("button", name="Pause").click()
+            page.get_by_role("button", name="Play").wait_for()
+            wait_for_app(page)
+            page.wait_for_timeout(1500)
+            paused_at = step_number(page)
+            page.wait_for_timeout(2000)
+            assert step_number(page) == paused_at, "Pause stops training"
+
+            page.get_by_role("tab", name=QUIZ).click()
+            faces = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
+            faces.nth(1).wait_for(state="visible")
+            page.wait_for_function("() => [...document.querySelectorAll(\"[data-testid='stImage'] img\")]"
+                                   ".filter(i => i.complete && i.naturalWidth > 0).length === 2")
+            sizes = faces.evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+            assert sizes[0] == sizes[1] == [64, 64], sizes  # the real photo framed like the generator's faces
+            page.get_by_text("no rounds played yet").wait_for()
+            page.get_by_role("button", name="This one is real").first.click()
+            page.get_by_text("Score: ", exact=False).filter(has_text="of 1").wait_for()
+            page.get_by_text("Real photo", exact=True).wait_for()
+            page.get_by_text(re.compile(r"^Generated by ")).wait_for()
+            verdict = page.locator("[data-testid='stAlert']").inner_text()
+            assert verdict.startswith(("Right", "Not this time")), verdict
+            page.mouse.move(5, 5)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "classroom-quiz.png"), full_page=True)
+
+            page.get_by_role("button", name="New round").click()
+            page.get_by_text("Real photo", exact=True).wait_for(state="detached")
+            assert page.get_by_role("button", name="This one is real").first.is_enabled()
+            page.get_by_text("Score: ", exact=False).filter(has_text="of 1").wait_for()
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "failure-classroom.png"), full_page=True)
+            raise
