@@ -164,3 +164,48 @@ def training_facts(training: dict) -> dict[str, str]:
 def _duration(seconds: float) -> str:
     minutes = seconds / 60
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+# --- comparing two runs -------------------------------------------------------------------------
+
+X_AXES = ("iteration", "epoch")  # what two runs can be lined up by on a shared chart
+
+
+def epoch_progress(columns: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Each row's place in training in epochs: its epoch plus the share of that epoch already done.
+
+    Two runs with different batch sizes take different numbers of iterations per epoch, so
+    iteration 500 of one is not as far into training as iteration 500 of the other; epoch 4.5
+    (halfway through the fifth pass over the data) is. The epoch's length is the median row
+    count of the complete epochs (all but the last), so a run stopped mid-epoch ends at, say,
+    7.3 rather than stretching its partial last epoch to a whole one. None without an epoch column.
+    """
+    epoch = columns.get("epoch")
+    if epoch is None or len(epoch) == 0 or not np.isfinite(epoch).all():
+        return None
+    starts = np.flatnonzero(np.r_[True, epoch[1:] != epoch[:-1]])
+    lengths = np.diff(np.r_[starts, len(epoch)])
+    per_epoch = float(np.median(lengths[:-1])) if len(lengths) > 1 else float(lengths[-1])
+    within = np.arange(len(epoch)) - np.repeat(starts, lengths)  # row index inside its epoch
+    return epoch + within / per_epoch
+
+
+def x_values(columns: dict[str, np.ndarray], by: str) -> np.ndarray:
+    """The x axis for `by` ("iteration" or "epoch"); epoch falls back to iterations without an epoch column."""
+    if by not in X_AXES:
+        raise ValueError(f"x axis must be one of {X_AXES}, got {by!r}")
+    if by == "epoch":
+        progress = epoch_progress(columns)
+        if progress is not None:
+            return progress
+    return columns["step"]
+
+
+def shared_metrics(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> list[str]:
+    """Metrics both runs logged, in the first run's order: the only curves that can be overlaid.
+
+    Runs of different objectives log different things (DCGAN's Loss_D/Loss_G/D_x, LSGAN's
+    d1/d2/g); a DCGAN loss and an LSGAN loss on one axis would compare unlike quantities.
+    """
+    theirs = set(metric_names(second))
+    return [k for k in metric_names(first) if k in theirs]

@@ -144,3 +144,104 @@ def test_smoothing_and_epoch_sliders_rerun():
     at.select_slider(key="snapshot_epoch").set_value(2).run()
     assert not at.exception, at.exception
     assert snapshot_caption(at) != last and snapshot_caption(at).startswith("Epoch 2 ")
+
+
+# --- comparing runs -----------------------------------------------------------------------------
+
+def test_epoch_progress_places_rows_inside_their_epoch(record):
+    # epochs 0, 0, 1: two rows an epoch, the last (partial) epoch starts at 1.0
+    np.testing.assert_allclose(history.epoch_progress(history.load_history(record)), [0.0, 0.5, 1.0])
+    columns = {"step": np.arange(10.0), "epoch": np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2.0])}
+    # a run stopped halfway through its third epoch ends at 2.25, not stretched to 3
+    np.testing.assert_allclose(history.epoch_progress(columns), [0, .25, .5, .75, 1, 1.25, 1.5, 1.75, 2, 2.25])
+    assert history.epoch_progress({"step": np.arange(3.0)}) is None
+
+
+def test_x_values_lines_up_runs_by_iteration_or_epoch(record):
+    columns = history.load_history(record)
+    np.testing.assert_allclose(history.x_values(columns, "iteration"), [0, 1, 2])
+    np.testing.assert_allclose(history.x_values(columns, "epoch"), [0.0, 0.5, 1.0])
+    no_epochs = {"step": np.array([5.0, 6.0])}
+    np.testing.assert_allclose(history.x_values(no_epochs, "epoch"), [5, 6])  # falls back to iterations
+    with pytest.raises(ValueError, match="iteration"):
+        history.x_values(columns, "time")
+
+
+def test_two_batch_sizes_meet_at_the_same_epoch():
+    """Batch 64 takes twice the iterations of batch 128 per epoch; by epoch they line up."""
+    small = {"step": np.arange(8.0), "epoch": np.repeat([0.0, 1.0], 4)}
+    large = {"step": np.arange(4.0), "epoch": np.repeat([0.0, 1.0], 2)}
+    x_small, x_large = history.x_values(small, "epoch"), history.x_values(large, "epoch")
+    assert x_small[4] == x_large[2] == 1.0 and x_small[2] == x_large[1] == 0.5
+
+
+def test_shared_metrics_keeps_the_first_runs_order():
+    dcgan = {"step": np.zeros(1), "epoch": np.zeros(1), "Loss_D": np.zeros(1), "D_x": np.zeros(1),
+             "Loss_G": np.zeros(1)}
+    other_dcgan = {"step": np.zeros(1), "Loss_G": np.zeros(1), "Loss_D": np.zeros(1)}
+    lsgan = {"step": np.zeros(1), "d1": np.zeros(1), "d2": np.zeros(1), "g": np.zeros(1)}
+    assert history.shared_metrics(dcgan, other_dcgan) == ["Loss_D", "Loss_G"]
+    assert history.shared_metrics(dcgan, lsgan) == []
+
+
+def trace_names(at: AppTest, chart: int = 0) -> list[str]:
+    spec = json.loads(at.get("plotly_chart")[chart].proto.spec)
+    return [t["name"] for t in spec["data"] if t.get("showlegend") is not False]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_with_one_model_there_is_nothing_to_compare(monkeypatch):
+    monkeypatch.setattr(registry, "SPECS", {"dcgan-64": registry.get_spec("dcgan-64")})
+    at = open_page()
+    assert not [s for s in at.sidebar.selectbox if s.label == "Compare with"]
+    assert any("nothing to compare with yet" in c.value for c in at.sidebar.caption)
+    assert trace_names(at) == ["Loss_D", "Loss_G"]
+
+
+def register_run(tmp_path: Path, name: str, rows: list[dict]) -> registry.ModelSpec:
+    """A spec like dcgan-64's whose bundled folder holds only `rows` as its history.jsonl."""
+    import dataclasses
+
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return dataclasses.replace(registry.get_spec("dcgan-64"), name=name, bundled=tmp_path)
+
+
+@pytest.fixture
+def second_run(monkeypatch, tmp_path) -> str:
+    """A second DCGAN run (3 iterations an epoch) and an LSGAN run (other metrics) beside dcgan-64."""
+    dcgan_rows = [{"step": i, "epoch": i // 3, "Loss_D": 1.0, "D_x": 0.6, "D_G_z1": 0.4, "Loss_G": 2.0,
+                   "D_G_z2": 0.3} for i in range(12)]
+    lsgan_rows = [{"step": i, "epoch": 0, "d1": 0.1, "d2": 0.2, "g": 0.3} for i in range(4)]
+    specs = {"dcgan-64": registry.get_spec("dcgan-64"), "run-b": register_run(tmp_path, "run-b", dcgan_rows),
+             "lsgan-run": register_run(tmp_path, "lsgan-run", lsgan_rows)}
+    monkeypatch.setattr(registry, "SPECS", specs)
+    return "run-b"
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_compare_overlays_a_second_runs_curves(second_run):
+    at = open_page()
+    compare = at.sidebar.selectbox(key="compare")
+    # the LSGAN run logs d1/d2/g, nothing dcgan-64 logs: not offered
+    assert compare.value is None and compare.options == ["nothing", second_run]
+    assert trace_names(at) == ["Loss_D", "Loss_G"]
+    compare.set_value(second_run).run()
+    assert not at.exception, at.exception
+    assert trace_names(at) == ["Loss_D · dcgan-64", "Loss_G · dcgan-64", f"Loss_D · {second_run}",
+                               f"Loss_G · {second_run}"]
+    assert trace_names(at, 1)[-1] == f"D(G(z)) after D step · {second_run}"
+    assert any("dotted" in c.value and second_run in c.value for c in at.caption)
+    at.sidebar.radio(key="x_by").set_value("epoch").run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["title"]["text"] == "epoch"
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_run_with_other_metrics_has_nothing_to_compare_with(second_run):
+    at = open_page("lsgan-run")
+    assert at.sidebar.selectbox[0].value == "lsgan-run"
+    assert not [s for s in at.sidebar.selectbox if s.label == "Compare with"]
+    assert any("nothing to compare with yet" in c.value for c in at.sidebar.caption)
+    assert trace_names(at) == ["d1 (D on real)", "d2 (D on fake)", "g (G loss)"]
