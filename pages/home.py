@@ -21,6 +21,8 @@ links = st.columns(3)
 links[0].page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
 links[1].page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
 links[2].page_link("pages/training_history.py", label="Watch a GAN learn", icon=":material/monitoring:")
+st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
+             icon=":material/school:")
 
 st.header("Models")
 for name in registry.names():
