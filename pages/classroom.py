@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import qualitative
 
 from core import registry
 from core.data import celeba_root
@@ -27,6 +28,7 @@ SURFACE_RESOLUTION = 80
 # D's probability of "real": red (generated) - white (0.5, cannot tell) - blue (real)
 SURFACE_COLORS = [[0.0, "#c62828"], [0.5, "#ffffff"], [1.0, "#1565c0"]]
 REAL_COLOR, FAKE_COLOR = "#1f1b2e", "#ffb300"
+CURVE_COLORS = qualitative.Plotly  # as on Training History: blue, red; two blues would hide one curve
 LN2 = float(np.log(2))
 
 QUIZ_DIR_ENV = "FACEGAN_QUIZ_REAL_DIR"
@@ -83,8 +85,9 @@ def history_chart(trainer: ToyGANTrainer, keys: dict[str, str], title: str, y_ti
     """Curves of `keys` (history key -> legend name) per step, with the equilibrium values dashed."""
     steps, _ = thinned(trainer.history["step"])
     fig = go.Figure()
-    for key, label in keys.items():
-        fig.add_trace(go.Scatter(x=steps, y=thinned(trainer.history[key])[0], name=label, mode="lines"))
+    for i, (key, label) in enumerate(keys.items()):
+        fig.add_trace(go.Scatter(x=steps, y=thinned(trainer.history[key])[0], name=label, mode="lines",
+                                 line={"color": CURVE_COLORS[i % len(CURVE_COLORS)], "width": 1.5}))
     fig.update_layout(title=title, xaxis_title="step", yaxis_title=y_title, height=300, hovermode="x unified",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
                       margin={"t": 70, "b": 40})
