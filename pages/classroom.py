@@ -107,7 +107,7 @@ def live_gan() -> None:
                                  help="Discriminator's Adam learning rate; changes apply from the next step.")
     steps = cols[3].select_slider("Steps per click", STEPS_PER_CLICK, value=50, key="toy_steps")
     seed = cols[4].number_input("Seed", 0, 9_999, 0, key="toy_seed",
-                                help="The same seed and settings give the same run on any machine.")
+                                help="The same seed and settings give the same run; a new seed starts again.")
     trainer = toy_trainer(distribution, lr_g, lr_d, seed)
 
     playing = st.session_state.get("toy_playing", False)

@@ -73,6 +73,17 @@ def test_step_counts_and_history_lengths():
     assert all(0 <= p <= 1 for p in trainer.history["d_real"] + trainer.history["d_fake"])
 
 
+def test_training_runs_on_one_thread_and_restores_the_count():
+    before = torch.get_num_threads()
+    seen = []
+    trainer = ToyGANTrainer()
+    trainer.discriminator.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    trainer.step(2)
+    trainer.decision_surface(8)
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
+
+
 def test_same_seed_same_run_other_seed_other_run():
     a, b, c = ToyGANTrainer(ToyGANConfig(seed=5)), ToyGANTrainer(ToyGANConfig(seed=5)), ToyGANTrainer(ToyGANConfig(seed=6))
     torch.manual_seed(123)  # the global generator must not matter
