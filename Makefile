@@ -40,6 +40,7 @@ data: setup
 bench: setup data
 	$(BIN)/python -m bench.generate_speed
 	$(BIN)/python -m bench.train_throughput
+	$(BIN)/python -m bench.detect_latency
 
 clean:
 	rm -rf .stamps .pytest_cache .ruff_cache tests/artifacts

@@ -148,7 +148,7 @@ Made by `python -m train.detector --arch {training.get('arch', name)}` in Face G
 
 | | |
 |---|---|
-| real crops | {data.get('train_real', '?')} train (CelebA train split), {data.get('val_real', '?')} validation (val split, other people) |
+| real crops | {data.get('train_real', '?')} train (CelebA train split), {data.get('val_real', '?')} validation (val split: other photos of the same 200 people) |
 | fake crops | {data.get('train_fake', '?')} train, {data.get('val_fake', '?')} validation, from {', '.join(training.get('generators', []))} |
 | held out (never trained on) | {', '.join(training.get('held_out', []) or ['none'])} |
 | cropping | {training.get('crop', {}).get('cropper', 'MTCNN')}, resized to {config.get('image_size')} px |

@@ -39,11 +39,11 @@ from core.store import atomic_torch_save, read_history, write_history
 @dataclass
 class DetectorTrainConfig:
     arch: str
-    epochs: int = 12  # per phase; early stopping usually ends sooner
+    epochs: int = 20  # per phase; early stopping usually ends sooner
     batch_size: int = 64
-    lr: float = 1e-3  # AdamW; detectors from scratch on ~10k crops like a brisk rate
+    lr: float = 1e-3  # AdamW, decayed to 0 along a cosine over each phase's epochs
     weight_decay: float = 1e-4
-    patience: int = 3  # epochs without a better validation loss before stopping
+    patience: int = 4  # epochs without a better validation loss before stopping
     seed: int = 0
     supcon_temperature: float = 0.1  # Khosla et al.'s default
     head_epochs: int = 4  # SupCon's linear head converges fast on frozen features
@@ -227,6 +227,10 @@ class DetectorTrainer:
         rng = np.random.default_rng([self.cfg.seed, st["phase"], st["epoch"]])  # same epoch, same draws
         started = time.perf_counter()
         self._set_mode(phase)
+        # cosine decay over the phase's planned epochs: late epochs settle instead of jumping around
+        lr = self.cfg.lr * 0.5 * (1 + math.cos(math.pi * st["epoch"] / max(1, epochs)))
+        for group in self.opt.param_groups:
+            group["lr"] = lr
         losses, accs = [], []
         batches = self._epoch_batches(rng)
         per_class = min(len(self.data.train_real), len(self.data.train_fake), self.cfg.per_epoch or 10**9)
@@ -252,6 +256,7 @@ class DetectorTrainer:
         st["wall_time"] += seconds
         row = {"phase": phase, "epoch": st["epoch"], "step": st["step"], "train_loss": float(np.mean(losses)),
                "train_acc": float(np.mean(accs)) if accs else None, "val_loss": val_loss, "val_acc": val_acc,
+               "lr": lr,
                "seconds": round(seconds, 2)}
         self.history.append(row)
         if val_loss < st["best_loss"] - 1e-4:

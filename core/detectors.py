@@ -6,8 +6,8 @@ positive means "GAN-made". `temperature` (fitted on validation data after traini
 config.json) turns logits into calibrated probabilities: sigmoid(logit / T).
 
 - `RowLSTM` (seed 000): the crop's rows, two at a time, are a sequence read top to bottom by a
-  bidirectional LSTM. The per-strip linear embedding sees every pixel of a strip, so it can learn
-  the high-frequency patterns that transposed convolutions leave.
+  bidirectional LSTM. Each step sees every pixel of its strip and, beside it, the strip's
+  high-pass residual, where the patterns that transposed convolutions leave are plainest.
 - `ResNetDetector` (seed 002): a small ResNet trained from scratch. The stem convolution reads the
   crop at full resolution (no stride, no pooling): GAN traces live in the finest pixels, and a
   strided first layer would alias them away before anything learned to look for them.
@@ -35,18 +35,24 @@ ARCHS = ("lstm", "cnn", "supcon")
 
 class RowLSTM(nn.Module):
     def __init__(self, image_size: int = CROP_SIZE, strip: int = 2, embed: int = 128, hidden: int = 128,
-                 layers: int = 1):
+                 layers: int = 1, highpass: bool = True, dropout: float = 0.2):
         super().__init__()
         if image_size % strip:
             raise ValueError(f"image size {image_size} is not a multiple of the strip height {strip}")
-        self.strip = strip
-        self.embed = nn.Sequential(nn.Linear(strip * image_size * 3, embed), nn.LayerNorm(embed), nn.GELU())
+        self.strip, self.highpass = strip, highpass
+        channels = 6 if highpass else 3
+        self.embed = nn.Sequential(nn.Linear(strip * image_size * channels, embed), nn.LayerNorm(embed), nn.GELU(),
+                                   nn.Dropout(dropout))
         self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True, bidirectional=True)
         self.head = nn.Linear(4 * hidden, 1)  # mean over strips + last state, both directions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.highpass:
+            # each pixel minus its 3x3 neighbourhood mean: the residual where up-sampling traces live,
+            # beside the pixels themselves (faces' smooth shading dominates the raw values)
+            x = torch.cat([x, x - F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, 1)], dim=1)
         n, c, h, w = x.shape
-        # (N, 3, H, W) -> (N, H/strip, strip*W*3): one step per strip of rows, top to bottom
+        # (N, C, H, W) -> (N, H/strip, strip*W*C): one step per strip of rows, top to bottom
         seq = x.permute(0, 2, 3, 1).reshape(n, h // self.strip, self.strip * w * c)
         out, _ = self.lstm(self.embed(seq))  # (N, T, 2*hidden)
         feats = torch.cat([out.mean(1), out[:, -1]], dim=1)  # (N, 4*hidden)
@@ -129,7 +135,7 @@ def build_detector(config: dict) -> nn.Module:
     size = int(config.get("image_size", CROP_SIZE))
     if arch == "lstm":
         return RowLSTM(size, config.get("strip", 2), config.get("embed", 128), config.get("hidden", 128),
-                       config.get("layers", 1))
+                       config.get("layers", 1), config.get("highpass", False), config.get("dropout", 0.0))
     if arch == "cnn":
         return ResNetDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)))
     if arch == "supcon":

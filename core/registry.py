@@ -79,9 +79,11 @@ SPECS: dict[str, ModelSpec] = {
             name="lstm",
             kind="detector",
             title="LSTM over rows of the face crop",
-            description="A bidirectional LSTM reads the 48x48 face crop two rows at a time, top to bottom (seed 000).",
+            description="A bidirectional LSTM reads the 48x48 face crop two rows at a time, top to bottom, pixels and "
+                        "their high-pass residual (seed 000).",
             build=build_detector,
-            config={"arch": "lstm", "image_size": 48, "strip": 2, "embed": 128, "hidden": 128, "layers": 1},
+            config={"arch": "lstm", "image_size": 48, "strip": 2, "embed": 128, "hidden": 128, "layers": 1,
+                    "highpass": True, "dropout": 0.2},
             hub_repo="face-gan-lab/detector-lstm",
         ),
         ModelSpec(

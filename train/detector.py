@@ -5,7 +5,7 @@
     python -m train.detector --arch cnn --resume                   # after a crash or Ctrl-C
     python -m train.bundle --run runs/detector-cnn --name cnn      # -> weights/cnn (the app's copy)
 
-Real crops: the CelebA train split (validation: the val split, other people). Fake crops: samples
+Real crops: the CelebA train split (validation: the val split, other photos of the same people). Fake: samples
 of `--generators` passed through the same MTCNN cropper, cached in data/. Generators named in
 `--held-out` are refused here: they are for `python -m train.evaluate` only (seed-002 protocol).
 
