@@ -9,6 +9,7 @@ st.set_page_config(page_title="Face GAN Lab", page_icon=":material/face:", layou
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", url_path="generate"),
+    st.Page("pages/detect.py", title="Detect", icon=":material/policy:", url_path="detect"),
     st.Page("pages/latent_lab.py", title="Latent Lab", icon=":material/blur_on:", url_path="latent_lab"),
     st.Page("pages/training_history.py", title="Training History", icon=":material/monitoring:",
             url_path="training_history"),

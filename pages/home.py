@@ -17,15 +17,16 @@ st.markdown(
     "beating the other. Every model here was trained by this project's own scripts in `train/`, "
     "on a laptop-class CPU."
 )
-links = st.columns(3)
+links = st.columns(4)
 links[0].page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
-links[1].page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
-links[2].page_link("pages/training_history.py", label="Watch a GAN learn", icon=":material/monitoring:")
+links[1].page_link("pages/detect.py", label="Is this photo real or GAN-made?", icon=":material/policy:")
+links[2].page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
+links[3].page_link("pages/training_history.py", label="Watch a GAN learn", icon=":material/monitoring:")
 st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
              icon=":material/school:")
 
-st.header("Models")
-for name in registry.names():
+st.header("Generators")
+for name in registry.names("generator"):
     spec = registry.get_spec(name)
     loaded = get_model(name)
     with st.container(border=True):
@@ -53,6 +54,28 @@ for name in registry.names():
             if snaps:
                 epoch, path = snaps[-1]
                 st.image(str(path), caption=f"Fixed-noise samples after epoch {epoch}", width="stretch")
+
+st.header("Detectors")
+st.caption("Three ways to tell a GAN-made face from a real photo, each trained by `python -m train.detector` "
+           "on real CelebA crops and on faces from our generators. The Detect page asks all three.")
+for name in registry.names("detector"):
+    spec = registry.get_spec(name)
+    loaded = get_model(name)
+    with st.container(border=True):
+        st.subheader(f"{spec.title}  ·  `{name}`")
+        st.write(spec.description)
+        if loaded is None:
+            continue
+        t = loaded.training
+        cols = st.columns(4)
+        cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
+        cols[1].metric("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}")
+        held = t.get("evaluation", {}).get("held-out generator", {})
+        cols[2].metric("AUC, unseen generator", f"{held['auc']:.3f}" if held.get("auc") is not None else "n/a",
+                       help=f"ROC AUC on faces from {', '.join(t.get('held_out', [])) or 'a generator'} that it "
+                            "never saw in training (python -m train.evaluate).")
+        cols[3].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
+        st.caption(f"Source: **{loaded.source}** ({loaded.note}). Trained on {t.get('hardware', 'unknown hardware')}.")
 
 st.divider()
 st.caption(

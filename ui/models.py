@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core import registry
+from core.detect import Judge
 from core.sampling import generate, sample_latents
 
 
@@ -38,3 +39,30 @@ def generate_faces(name: str, n: int, seed: int, truncation: float | None) -> np
     loaded = load_model(name)
     z = sample_latents(n, loaded.config["nz"], seed, truncation)
     return generate(loaded.model, z)
+
+
+@st.cache_resource(show_spinner=False)
+def load_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel], dict[str, str]]:
+    """The face finder and every detector that loads; failures are kept as messages per detector.
+
+    One broken detector (a corrupt file, say) leaves the others working.
+    """
+    loaded, failed = {}, {}
+    for name in registry.names("detector"):
+        try:
+            loaded[name] = registry.load(name)
+        except registry.WeightsError as err:
+            failed[name] = str(err)
+    if not loaded:
+        return None, loaded, failed
+    judge = Judge({n: (m.model, m.config.get("temperature", 1.0)) for n, m in loaded.items()})
+    return judge, loaded, failed
+
+
+def get_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel]]:
+    """`load_judge` with a spinner; says which detectors are unavailable and why."""
+    with st.spinner("Loading the face finder and the detectors…"):
+        judge, loaded, failed = load_judge()
+    for name, reason in failed.items():
+        st.error(f"Detector **{name}** is unavailable: {reason}")
+    return judge, loaded

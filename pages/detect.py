@@ -1,0 +1,272 @@
+"""Detect: is this face real or GAN-made? Three detectors, calibrated, with their reasons."""
+
+import base64
+import csv
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image, ImageDraw
+
+from core import registry
+from core.detect import UNCERTAIN_BAND, FaceVerdict, ImageVerdict
+from core.detectors import grad_cam, radial_spectrum, to_input
+from core.faces import ImageError, open_upload
+from core.sampling import encode_image
+from core.store import read_json
+from ui.models import generate_faces, get_judge
+from ui.nav import ensure_app_navigation
+from ui.widgets import show_image
+
+ensure_app_navigation()
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
+REAL_EXAMPLES = {  # file -> credit; only photos whose licence allows showing them in a public demo
+    "astronaut.png": "Eileen Collins, NASA astronaut (NASA Great Images; public domain), as shipped by scikit-image",
+}
+INPUTS_KEY = "detect_inputs"  # examples the visitor added: list of (name, bytes), in memory only
+WORDS = {
+    "real": ("Looks real", "green", ":material/verified_user:"),
+    "GAN-made": ("Looks GAN-made", "red", ":material/smart_toy:"),
+    "uncertain": ("Uncertain", "orange", ":material/help:"),
+}
+ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
+
+st.title("Real or GAN-made?")
+st.caption(
+    "Upload a photo with a face. Three detectors, each trained a different way, give their probability "
+    f"that the face was made by a GAN; their average decides. Between {UNCERTAIN_BAND[0]:.0%} and "
+    f"{UNCERTAIN_BAND[1]:.0%} the answer is *uncertain*. Uploads stay in memory and are never stored."
+)
+
+judge, detectors = get_judge()
+if judge is None:
+    st.info("No detector can be loaded, so nothing can be judged. Train them with `python -m train.detector` "
+            "(see the README).")
+    st.stop()
+
+
+def add_example(name: str, data: bytes) -> None:
+    st.session_state.setdefault(INPUTS_KEY, []).append((name, data))
+
+
+def generated_example(model: str) -> None:
+    seed = random.randrange(1_000_000)
+    face = generate_faces(model, 1, seed, None)[0]
+    add_example(f"{model} seed {seed}.png", encode_image(face))
+
+
+def real_example(file: str) -> None:
+    add_example(file, (EXAMPLES_DIR / file).read_bytes())
+
+
+tab_upload, tab_camera, tab_examples = st.tabs([":material/upload: Upload", ":material/photo_camera: Camera",
+                                                 ":material/collections: Examples"])
+with tab_upload:
+    uploads = st.file_uploader("Photos (JPEG, PNG, WebP, GIF, BMP; up to 10 MB each)", type=ACCEPT,
+                               accept_multiple_files=True)
+with tab_camera:
+    shot = st.camera_input("Take a picture") if st.toggle("Use my camera") else None
+with tab_examples:
+    st.caption("Fresh faces from our generators (never seen by the detectors) and real photos whose licence "
+               "lets us show them.")
+    cols = st.columns(len(registry.names("generator")) + len(REAL_EXAMPLES) + 1)
+    for col, model in zip(cols, registry.names("generator"), strict=False):
+        col.button(f"GAN face: {model}", on_click=generated_example, args=(model,), icon=":material/smart_toy:")
+    for col, file in zip(cols[len(registry.names("generator")):], REAL_EXAMPLES, strict=False):
+        col.button(f"Real photo: {file.rsplit('.', 1)[0]}", on_click=real_example, args=(file,),
+                   icon=":material/person:", help=REAL_EXAMPLES[file])
+    if st.session_state.get(INPUTS_KEY):
+        cols[-1].button("Clear examples", on_click=lambda: st.session_state.pop(INPUTS_KEY, None))
+
+inputs = [(f.name, f.getvalue()) for f in uploads or []]
+if shot is not None:
+    inputs.append(("camera.jpg", shot.getvalue()))
+inputs += st.session_state.get(INPUTS_KEY, [])
+
+if not inputs:
+    st.info("Upload a photo, take one, or pick an example to see the three verdicts.", icon=":material/arrow_upward:")
+    st.stop()
+
+
+# ----------------------------------------------------------------------------- judging
+
+
+def judge_bytes(data: bytes, whole_image: bool) -> tuple[ImageVerdict | None, list[str], str | None]:
+    """(verdict, notes, error message) for one file's bytes; never raises for a bad file."""
+    try:
+        img, notes = open_upload(data)
+    except ImageError as err:
+        return None, [], str(err)
+    verdict = judge.judge(img, whole_image_if_no_face=whole_image)
+    return verdict, notes + verdict.notes, None
+
+
+def boxes_drawn(verdict: ImageVerdict, min_side: int = 320) -> np.ndarray:
+    """The photo with a numbered box per face; small images are enlarged first so boxes stay legible."""
+    img = Image.fromarray(verdict.image)
+    k = max(1, int(np.ceil(min_side / max(img.size))))
+    if k > 1:
+        img = img.resize((img.width * k, img.height * k), Image.NEAREST)
+    draw = ImageDraw.Draw(img)
+    width = max(2, round(max(img.size) / 250))
+    for i, f in enumerate(verdict.faces, 1):
+        if f.whole_image:
+            continue
+        box = [v * k for v in f.box]
+        colour = WORDS[f.label][1]
+        draw.rectangle(box, outline=colour, width=width)
+        draw.text((box[0] + width, box[1] + width), str(i), fill=colour, font_size=max(12, width * 8))
+    return np.asarray(img)
+
+
+def verdict_chart(face: FaceVerdict) -> go.Figure:
+    names = list(face.probabilities) + ["ensemble"]
+    probs = list(face.probabilities.values()) + [face.ensemble]
+    fig = go.Figure(go.Bar(
+        x=probs, y=names, orientation="h", text=[f"{p:.0%}" for p in probs], textposition="outside",
+        marker_color=["#9e9e9e"] * len(face.probabilities) + [WORDS[face.label][1]],
+        hovertemplate="%{y}: P(GAN-made) = %{x:.3f}<extra></extra>",
+    ))
+    fig.add_vrect(x0=UNCERTAIN_BAND[0], x1=UNCERTAIN_BAND[1], fillcolor="orange", opacity=0.12, line_width=0,
+                  annotation_text="uncertain", annotation_position="top")
+    fig.update_layout(xaxis=dict(range=[0, 1.1], title="probability that the face is GAN-made", tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"), height=60 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
+                      showlegend=False)
+    return fig
+
+
+def cam_overlay(crop: np.ndarray) -> np.ndarray | None:
+    if "cnn" not in judge.detectors:
+        return None
+    cam = grad_cam(judge.detectors["cnn"][0], to_input(crop[None]))
+    heat = np.stack([cam, cam**2, 0.25 * (1 - cam)], axis=-1) * 255  # dark blue -> red -> yellow
+    return (0.55 * crop + 0.45 * heat).clip(0, 255).astype(np.uint8)
+
+
+def spectrum_chart(crop: np.ndarray) -> go.Figure | None:
+    folder = next((m.folder for m in detectors.values()), None)
+    spectra = read_json(folder / "spectra.json", None) if folder else None
+    if not spectra:
+        return None
+    own = radial_spectrum(crop)
+    freq = np.linspace(0, 1, len(own), endpoint=False) + 0.5 / len(own)
+    fig = go.Figure()
+    fig.add_scatter(x=freq, y=spectra["real"], name="real training faces (mean)", line=dict(color="green"))
+    fig.add_scatter(x=freq, y=spectra["fake"], name="GAN training faces (mean)", line=dict(color="red"))
+    fig.add_scatter(x=freq, y=own, name="this crop", line=dict(color="black", width=3))
+    fig.update_layout(xaxis_title="spatial frequency (1 = finest the crop can hold)", yaxis_title="log10 power",
+                      height=300, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def face_details(i: int, face: FaceVerdict) -> None:
+    words, colour, icon = WORDS[face.label]
+    left, right = st.columns([1, 3])
+    with left:
+        show_image(face.crop, f"Face {i} as the detectors see it ({face.crop.shape[1]} px)")
+    with right:
+        what = "The whole image (no face found)" if face.whole_image else f"Face {i}"
+        st.markdown(f"#### {what}: :{colour}[{icon} {words}]")
+        st.caption(f"Ensemble probability of GAN-made: **{face.ensemble:.1%}**"
+                   + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face."))
+        st.plotly_chart(verdict_chart(face), key=f"bars-{i}-{id(face)}")
+    with st.expander("Why? Where the CNN looked, and the crop's frequency spectrum"):
+        c1, c2 = st.columns([1, 2])
+        overlay = cam_overlay(face.crop)
+        if overlay is not None:
+            show_image(overlay, "Grad-CAM of the CNN: bright areas pushed its answer most", container=c1)
+        fig = spectrum_chart(face.crop)
+        if fig is not None:
+            c2.plotly_chart(fig, key=f"spectrum-{i}-{id(face)}")
+            c2.caption("GAN up-sampling leaves extra power at high frequencies (right). A crop whose curve "
+                       "follows the red line there looks generated to a spectrum; JPEG and blur flatten it.")
+
+
+def explain_limits() -> None:
+    st.caption(
+        ":material/info: The detectors learned from real CelebA celebrity photos and from faces made by this "
+        "lab's own small GANs. They cannot know faces from other generators (StyleGAN, diffusion models, face "
+        "swaps), heavy edits or filters, and they judge only the face crop, not the rest of the picture. "
+        "Treat a verdict as evidence, not proof."
+    )
+
+
+def single(name: str, data: bytes) -> None:
+    whole = st.session_state.get(f"whole-{name}", False)
+    verdict, notes, error = judge_bytes(data, whole)
+    if error:
+        st.error(f"**{name}**: {error}", icon=":material/broken_image:")
+        return
+    for note in notes:
+        st.warning(note, icon=":material/info:")
+    if not verdict.faces:
+        st.warning(f"**{name}**: no face found. The detectors were trained on face crops only.",
+                   icon=":material/face_retouching_off:")
+        st.toggle("Judge the whole image anyway (less reliable)", key=f"whole-{name}")
+        show_image(verdict.image, name) if max(verdict.image.shape[:2]) < 320 else st.image(verdict.image, name)
+        return
+    if len(verdict.faces) > 1:
+        st.info(f"{len(verdict.faces)} faces found; each is judged on its own.", icon=":material/groups:")
+    if verdict.faces[0].whole_image:
+        st.warning("No face was found: this is a verdict on the centre of the whole image, which the detectors "
+                   "were not trained for. Take it with a large grain of salt.", icon=":material/warning:")
+    drawn = boxes_drawn(verdict)
+    st.image(drawn, caption=f"{name}: faces numbered as below", width=min(640, drawn.shape[1]))
+    for i, face in enumerate(verdict.faces, 1):
+        face_details(i, face)
+    explain_limits()
+
+
+def thumbnail_uri(crop: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(encode_image(crop)).decode()
+
+
+def batch(items: list[tuple[str, bytes]]) -> None:
+    rows, thumbs = [], []
+    progress = st.progress(0.0, text="Judging…")
+    for k, (name, data) in enumerate(items):
+        verdict, notes, error = judge_bytes(data, False)
+        progress.progress((k + 1) / len(items), text=f"Judged {k + 1} of {len(items)}")
+        if error or not verdict.faces:
+            rows.append({"file": name, "face": None, **{d: None for d in judge.detectors}, "ensemble": None,
+                         "verdict": error or "no face found"})
+            thumbs.append(None)
+            continue
+        for i, f in enumerate(verdict.faces, 1):
+            rows.append({"file": name, "face": i, **{d: round(p, 4) for d, p in f.probabilities.items()},
+                         "ensemble": round(f.ensemble, 4), "verdict": WORDS[f.label][0]})
+            thumbs.append(thumbnail_uri(f.crop))
+    progress.empty()
+    prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent")
+                for d in [*judge.detectors, "ensemble"]}
+    st.dataframe([{"crop": t, **r} for t, r in zip(thumbs, rows, strict=True)], hide_index=True,
+                 column_config={"crop": st.column_config.ImageColumn("crop"), **prob_col})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    st.download_button("Download the table (CSV)", buf.getvalue(), "verdicts.csv", "text/csv",
+                       icon=":material/download:")
+    st.caption("Probabilities are each detector's calibrated P(GAN-made). Pick a file below for its details.")
+    explain_limits()
+    chosen = st.selectbox("Details for", [n for n, _ in items], index=None, placeholder="choose a file")
+    if chosen:
+        single(chosen, dict(items)[chosen])
+
+
+if len(inputs) == 1:
+    single(*inputs[0])
+else:
+    batch(inputs)
+
+with st.sidebar:
+    st.subheader("Detectors")
+    for name, m in detectors.items():
+        t = m.training
+        acc = t.get("val_accuracy")
+        st.caption(f"**{name}**: {m.spec.title}; validation accuracy {acc:.1%}, temperature "
+                   f"{m.config.get('temperature', 1.0):.2f}" if acc is not None else f"**{name}**: {m.spec.title}")

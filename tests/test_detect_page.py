@@ -1,0 +1,199 @@
+"""Detect page (AppTest) and the judging path behind it: every bad input gets a message, never an exception.
+
+AppTest cannot drive st.file_uploader, so the tests hand the page its files the way the Examples
+buttons do: as (name, bytes) pairs in session state. The browser suite uploads real files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import image_bytes
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core import registry
+from core.detect import LABELS, UNCERTAIN_BAND, Judge, label_for
+from core.faces import ImageError, open_upload
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def run_detect(inputs: list[tuple[str, bytes]] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    if inputs is not None:
+        at.session_state["detect_inputs"] = inputs
+    at.switch_page("pages/detect.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def messages(at: AppTest) -> str:
+    return " ".join(e.value for e in [*at.error, *at.warning, *at.info])
+
+
+@pytest.fixture(scope="module")
+def face_img(celeba_dir) -> Image.Image:
+    return Image.open(sorted((celeba_dir / "val").rglob("*.jpg"))[0]).convert("RGB")
+
+
+# ----------------------------------------------------------------------------- bad inputs
+
+def bad_inputs(face: Image.Image) -> dict[str, tuple[bytes, str, str]]:
+    """case -> (file bytes, element kind expected, words the message must contain)."""
+    jpeg = image_bytes(face, "JPEG")
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    sixteen = Image.fromarray(np.asarray(face.convert("L"), dtype=np.uint16) * 257)
+    frames = [face, face.transpose(Image.FLIP_LEFT_RIGHT)]
+    two = Image.new("RGB", (face.width * 2, face.height))
+    two.paste(face, (0, 0))
+    two.paste(face.transpose(Image.FLIP_LEFT_RIGHT), (face.width, 0))
+    return {
+        "text renamed .jpg": (b"just some notes, not a picture\n" * 20, "error", "not an image"),
+        "0-byte file": (b"", "error", "empty"),
+        "truncated JPEG": (jpeg[: len(jpeg) // 2], "error", "truncated"),
+        "decompression bomb": (image_bytes(Image.new("1", (10_000, 6_000)), "PNG"), "error", "too large"),
+        "tiny image": (image_bytes(face.resize((20, 24)), "PNG"), "error", "only 20x24 pixels"),
+        "huge image": (image_bytes(face.resize((2670, 3270)), "JPEG", quality=80), "warning", "Down-scaled"),
+        "CMYK": (image_bytes(face.convert("CMYK"), "JPEG"), "warning", "CMYK"),
+        "alpha": (image_bytes(face.convert("RGBA"), "PNG"), "warning", "Transparent"),
+        "16-bit": (image_bytes(sixteen, "PNG"), "warning", "bit depth"),
+        "EXIF-rotated": (image_bytes(face.transpose(Image.ROTATE_270), "JPEG", exif=exif), "warning", "EXIF"),
+        "animated GIF": (image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:]), "warning",
+                         "first frame"),
+        "no face": (image_bytes(Image.new("RGB", (200, 200), (120, 130, 140)), "PNG"), "warning", "no face found"),
+        "several faces": (image_bytes(two, "JPEG"), "info", "2 faces found"),
+    }
+
+
+CASES = ["text renamed .jpg", "0-byte file", "truncated JPEG", "decompression bomb", "tiny image", "huge image",
+         "CMYK", "alpha", "16-bit", "EXIF-rotated", "animated GIF", "no face", "several faces"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gets_a_clear_message(case, face_img):
+    data, kind, words = bad_inputs(face_img)[case]
+    at = run_detect([(f"{case}.jpg", data)])
+    elements = {"error": at.error, "warning": at.warning, "info": at.info}[kind]
+    assert any(words.lower() in e.value.lower() for e in elements), messages(at)
+
+
+def test_a_real_photo_gets_three_verdicts_and_an_explanation(face_img):
+    at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
+    assert not at.error
+    heading = " ".join(m.value for m in at.markdown)
+    assert "Face 1" in heading and any(w in heading for w in ("Looks real", "Looks GAN-made", "Uncertain"))
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # the verdict bars and the spectrum
+    assert any("cannot know" in c.value for c in at.caption)
+
+
+def test_no_face_can_still_be_judged_as_a_whole(face_img):
+    blank = image_bytes(Image.new("RGB", (200, 200), (120, 130, 140)), "PNG")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.session_state["detect_inputs"] = [("blank.png", blank)]
+    at.session_state["whole-blank.png"] = True
+    at.switch_page("pages/detect.py").run()
+    assert not at.exception
+    assert any("whole image" in w.value for w in at.warning)
+    assert "The whole image" in " ".join(m.value for m in at.markdown)
+
+
+def test_batch_mode_gives_a_table_and_a_csv(face_img):
+    items = [("real.jpg", image_bytes(face_img, "JPEG")), ("notes.jpg", b"not an image"),
+             ("flipped.png", image_bytes(face_img.transpose(Image.FLIP_LEFT_RIGHT), "PNG"))]
+    at = run_detect(items)
+    table = at.dataframe[0].value
+    assert list(table["file"]) == ["real.jpg", "notes.jpg", "flipped.png"]
+    assert set(registry.names("detector")) <= set(table.columns)
+    assert "not an image" in table["verdict"][1]
+    assert at.get("download_button")
+
+
+def test_page_without_input_says_what_to_do():
+    at = run_detect()
+    assert any("Upload a photo" in i.value for i in at.info)
+
+
+# ----------------------------------------------------------------------------- the judging path
+
+
+def test_open_upload_refuses_garbage_and_notes_odd_formats(face_img):
+    with pytest.raises(ImageError):
+        open_upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    img, notes = open_upload(image_bytes(face_img.convert("CMYK"), "JPEG"))
+    assert img.mode == "RGB" and any("CMYK" in n for n in notes)
+
+
+def test_label_for_uses_the_uncertain_band():
+    lo, hi = UNCERTAIN_BAND
+    assert label_for(lo - 0.01) == "real" and label_for(hi + 0.01) == "GAN-made"
+    assert label_for((lo + hi) / 2) == "uncertain"
+    assert set(LABELS) == {"real", "GAN-made", "uncertain"}
+
+
+@pytest.fixture(scope="module")
+def judge():
+    dets = {}
+    for n in registry.names("detector"):
+        m = registry.load(n, use_hub=False)
+        dets[n] = (m.model, m.config["temperature"])
+    return Judge(dets)
+
+
+def test_judge_finds_each_face_and_gives_probabilities(judge, face_img):
+    two = Image.new("RGB", (face_img.width * 2, face_img.height))
+    two.paste(face_img, (0, 0))
+    two.paste(face_img, (face_img.width, 0))
+    verdict = judge.judge(two)
+    assert len(verdict.faces) == 2
+    xs = sorted(f.box[0] for f in verdict.faces)
+    assert xs[0] < face_img.width <= xs[1]
+    for f in verdict.faces:
+        assert set(f.probabilities) == set(registry.names("detector"))
+        assert all(0.0 <= p <= 1.0 for p in f.probabilities.values())
+        assert f.ensemble == pytest.approx(np.mean(list(f.probabilities.values())))
+        assert f.crop.shape == (48, 48, 3) and not f.whole_image
+
+
+def test_bundled_detectors_tell_real_from_generated(judge, celeba_dir):
+    """The bundled detectors on 8 real validation photos and 8 fresh dcgan-64 faces (unseen seeds)."""
+    from core.sampling import generate, sample_latents
+
+    real = [Image.open(p).convert("RGB") for p in sorted((celeba_dir / "val").rglob("*.jpg"))[10:18]]
+    gen = registry.load("dcgan-64", use_hub=False)
+    fakes = generate(gen.model, sample_latents(8, gen.config["nz"], seed=987_654))
+    p_real = [f.ensemble for img in real for f in judge.judge(img).faces[:1]]
+    p_fake = [f.ensemble for img in fakes for f in judge.judge(img).faces[:1]]
+    assert len(p_real) >= 7 and len(p_fake) >= 6
+    assert max(p_real) < min(p_fake) or (np.mean(np.array(p_real) < 0.5) >= 0.85 and np.mean(np.array(p_fake) > 0.5) >= 0.85)
+
+
+def test_uploads_are_never_written_to_disk(face_img):
+    """Judge an upload carrying a unique marker; no file under the repo or the temp folder gets it."""
+    import tempfile
+    import time
+    import uuid
+
+    from PIL.PngImagePlugin import PngInfo
+
+    marker = f"facegan-upload-{uuid.uuid4()}".encode()
+    info = PngInfo()
+    info.add_text("Comment", marker.decode())
+    data = image_bytes(face_img, "PNG", pnginfo=info)
+    assert marker in data
+    started = time.time()
+    run_detect([("marked.png", data)])
+    for root in (ROOT, Path(tempfile.gettempdir())):
+        for p in root.rglob("*"):
+            try:
+                if p.is_file() and p.stat().st_mtime >= started and p.stat().st_size < 50_000_000:
+                    assert marker not in p.read_bytes(), f"upload bytes found in {p}"
+            except (PermissionError, FileNotFoundError):
+                continue
