@@ -36,6 +36,10 @@ def generator_card(name: str, title: str, description: str, config: dict, traini
             f"| median MTCNN face probability | {q.get('median_face_prob', float('nan')):.4f} "
             f"| {q.get('real_median_face_prob', float('nan')):.4f} |\n"
         )
+        if "kid" in q:
+            quality_rows += (f"| KID x1000 to real validation crops, MTCNN-ONet features (0 = alike) "
+                             f"| {1000 * q['kid']:.2f} +- {1000 * q['kid_std']:.2f} "
+                             f"| {1000 * q.get('kid_real_vs_real', float('nan')):.2f} (training crops) |\n")
         if "diversity_vs_real" in q:
             quality_rows += (f"| pixel diversity (mean pairwise distance, relative to real) "
                              f"| {q['diversity_vs_real']:.2f} | 1.00 |\n")

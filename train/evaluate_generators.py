@@ -4,7 +4,9 @@
 
 Samples are upscaled to 160 px and counted as faces when facenet-pytorch's MTCNN (weights ship
 with the package) finds one with probability >= --threshold. The same figure for real validation
-crops is printed as the ceiling.
+crops is printed as the ceiling. KID (kernel inception distance) compares the samples with real
+validation crops on the features of MTCNN's ONet, with real training crops against the same
+validation crops as the floor; also pixel diversity and a memorisation check.
 """
 
 from __future__ import annotations
@@ -50,16 +52,20 @@ def main(argv=None) -> int:
                                            args.threshold, train=train if train_ok else None,
                                            real=real if real_ok else None)
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
-    print(f"\n{'model':<16}{'n':>5}{'faces found':>13}{'real crops':>12}{'diversity':>11}"
+    print(f"\n{'model':<16}{'n':>5}{'faces found':>13}{'real crops':>12}{'KID x1000':>16}{'diversity':>11}"
           f"{'nearest train photo':>21}{'near-copies':>13}")
     for name, r in results.items():
         m = r.get("memorisation", {})
         real_rate = f"{r['real_face_found_rate']:.1%}" if "real_face_found_rate" in r else "-"
         div = f"{r['diversity_vs_real']:.2f}" if "diversity_vs_real" in r else "-"
         nearest = (f"{m['sample_to_train_median']:.3f} (train {m['train_to_train_median']:.3f})" if m else "-")
-        print(f"{name:<16}{r['n']:>5}{r['face_found_rate']:>13.1%}{real_rate:>12}{div:>11}{nearest:>21}"
+        kid = (f"{1000 * r['kid']:.2f}+-{1000 * r['kid_std']:.2f}" if "kid" in r else "-")
+        print(f"{name:<16}{r['n']:>5}{r['face_found_rate']:>13.1%}{real_rate:>12}{kid:>16}{div:>11}{nearest:>21}"
               f"{m.get('near_copies', '-'):>13}")
-    print(f"faces found: MTCNN probability >= {args.threshold} after upscaling to 160 px. diversity: mean pairwise "
+    floor = next((r["kid_real_vs_real"] for r in results.values() if "kid_real_vs_real" in r), None)
+    print(f"faces found: MTCNN probability >= {args.threshold} after upscaling to 160 px. KID: kernel inception "
+          "distance to real val crops on MTCNN-ONet features (0 = alike"
+          + (f"; real train crops vs val: {1000 * floor:.2f}" if floor is not None else "") + "). diversity: mean pairwise "
           "pixel distance of samples / of real val crops. nearest train photo: median RMS pixel distance of a "
           "sample to its nearest training photo (or mirror), with the same for training photos among themselves; "
           "near-copies: samples nearer than 99% of training photos are to each other.")
