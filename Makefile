@@ -7,7 +7,7 @@ PORT ?= 8501
 REQ_HASH := $(shell sha1sum requirements.txt | cut -c1-12)
 STAMP := .stamps/requirements-$(REQ_HASH)
 
-.PHONY: setup run test lint browser data bench clean
+.PHONY: setup run test lint browser data bench fuzz clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,10 @@ test: setup browser lint
 
 data: setup
 	$(BIN)/python -m train.prepare_data
+
+# the upload fuzzing with a large budget and fresh random inputs (make test runs 60 derandomized examples each)
+fuzz: setup
+	FUZZ_EXAMPLES=3000 FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/test_fuzz_uploads.py
 
 # speed figures quoted in the README (train_throughput needs the data cache: `make data`)
 bench: setup data

@@ -148,12 +148,39 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
         training = read_json(folder / "training.json", {}) or {}
     except ValueError as err:
         raise WeightsError(f"cannot read the JSON files in {folder}: {err}") from err
+    expected = training.get("weights_sha256")
+    if expected:
+        actual = file_sha256(weights)
+        if actual != expected:
+            raise WeightsError(f"{weights} is damaged or was replaced: its SHA-256 is {actual[:16]}…, "
+                               f"training.json expects {expected[:16]}…; bundle or download it again")
     try:
         model = spec.build(config)
         load_weights(model, weights)
     except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
         raise WeightsError(f"cannot read {weights}: {err}") from err
     return model.to(pick_device(device)).eval(), config, training
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_weights_hash(folder: Path) -> str:
+    """Store model.safetensors' SHA-256 in training.json, so `load_folder` can tell a damaged file."""
+    from core.store import write_json
+
+    folder = Path(folder)
+    training = read_json(folder / "training.json", {}) or {}
+    training["weights_sha256"] = file_sha256(folder / "model.safetensors")
+    write_json(folder / "training.json", training)
+    return training["weights_sha256"]
 
 
 def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
@@ -192,4 +219,5 @@ def save_pretrained(model: nn.Module, folder: Path, config: dict, training: dict
     save_weights(model, Path(folder) / "model.safetensors", half=half)
     write_json(Path(folder) / "config.json", config)
     if training is not None:
+        training = {**training, "weights_sha256": file_sha256(Path(folder) / "model.safetensors")}
         write_json(Path(folder) / "training.json", training)

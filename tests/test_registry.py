@@ -41,7 +41,8 @@ def test_save_then_load_round_trip_gives_identical_outputs(name, tmp_path):
     loaded = registry.load(name, use_hub=False)
     registry.save_pretrained(loaded.model, tmp_path, loaded.config, loaded.training, half=False)
     model, config, training = registry.load_folder(loaded.spec, tmp_path)
-    assert config == loaded.config and training == loaded.training
+    drop = lambda t: {k: v for k, v in t.items() if k != "weights_sha256"}  # noqa: E731 - a new file, a new hash
+    assert config == loaded.config and drop(training) == drop(loaded.training)
     if loaded.spec.kind == "detector":
         x = torch.rand(3, 3, config["image_size"], config["image_size"]) * 2 - 1
         model.eval()
@@ -80,3 +81,26 @@ def test_models_go_to_cuda_when_present():
     loaded = registry.load("dcgan-64")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert next(loaded.model.parameters()).device.type == expected
+
+
+def test_a_damaged_bundled_file_names_itself_and_its_expected_hash(tmp_path):
+    import shutil
+
+    spec = registry.SPECS["cnn"]
+    shutil.copytree(spec.bundled_dir, tmp_path / "cnn")
+    registry.load_folder(spec, tmp_path / "cnn")  # intact copy loads
+    weights = tmp_path / "cnn" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-10] ^= 0xFF  # one flipped byte inside the tensors: safetensors alone would not notice
+    weights.write_bytes(bytes(data))
+    with pytest.raises(registry.WeightsError) as err:
+        registry.load_folder(spec, tmp_path / "cnn")
+    expected = registry.read_json(tmp_path / "cnn" / "training.json")["weights_sha256"]
+    assert str(weights) in str(err.value) and expected[:16] in str(err.value)
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_every_bundled_folder_records_its_weights_hash(name):
+    folder = registry.get_spec(name).bundled_dir
+    assert registry.read_json(folder / "training.json")["weights_sha256"] == registry.file_sha256(
+        folder / "model.safetensors")
