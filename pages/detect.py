@@ -148,18 +148,22 @@ def cam_overlay(crop: np.ndarray) -> np.ndarray | None:
 
 
 def spectrum_chart(crop: np.ndarray) -> go.Figure | None:
+    """The crop's radial spectrum and the GAN faces' mean, each relative to the mean of real faces."""
     folder = next((m.folder for m in detectors.values()), None)
     spectra = read_json(folder / "spectra.json", None) if folder else None
     if not spectra:
         return None
-    own = radial_spectrum(crop)
-    freq = np.linspace(0, 1, len(own), endpoint=False) + 0.5 / len(own)
+    real, fake, own = (np.asarray(v)[1:] for v in (spectra["real"], spectra["fake"], radial_spectrum(crop)))
+    n = len(own) + 1  # the constant (DC) bin is left out: it only says how bright the crop is
+    freq = (np.arange(1, n) + 0.5) / n
     fig = go.Figure()
-    fig.add_scatter(x=freq, y=spectra["real"], name="real training faces (mean)", line=dict(color="green"))
-    fig.add_scatter(x=freq, y=spectra["fake"], name="GAN training faces (mean)", line=dict(color="red"))
-    fig.add_scatter(x=freq, y=own, name="this crop", line=dict(color="black", width=3))
-    fig.update_layout(xaxis_title="spatial frequency (1 = finest the crop can hold)", yaxis_title="log10 power",
-                      height=300, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3))
+    fig.add_hline(y=0, line=dict(color="green", width=2), annotation_text="real training faces (mean)",
+                  annotation_position="top left")
+    fig.add_scatter(x=freq, y=fake - real, name="GAN training faces (mean)", line=dict(color="red", width=2))
+    fig.add_scatter(x=freq, y=own - real, name="this crop", line=dict(color="black", width=3))
+    fig.update_layout(xaxis_title="spatial frequency (1 = the finest the crop can hold)",
+                      yaxis_title="power vs real faces (log10)", height=300, margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(orientation="h", y=-0.3))
     return fig
 
 
@@ -182,8 +186,10 @@ def face_details(i: int, face: FaceVerdict) -> None:
         fig = spectrum_chart(face.crop)
         if fig is not None:
             c2.plotly_chart(fig, key=f"spectrum-{i}-{id(face)}")
-            c2.caption("GAN up-sampling leaves extra power at high frequencies (right). A crop whose curve "
-                       "follows the red line there looks generated to a spectrum; JPEG and blur flatten it.")
+            c2.caption("How much of the crop's detail sits at each scale, compared with real training faces "
+                       "(0 = like them). Our GANs' faces carry less fine detail than real photos on average (red "
+                       "line below 0 at the right), and up-sampling can add bumps. A curve that follows the red "
+                       "line looks generated to a spectrum; JPEG and blur also remove fine detail.")
 
 
 def explain_limits() -> None:
@@ -232,13 +238,13 @@ def batch(items: list[tuple[str, bytes]]) -> None:
         verdict, notes, error = judge_bytes(data, False)
         progress.progress((k + 1) / len(items), text=f"Judged {k + 1} of {len(items)}")
         if error or not verdict.faces:
-            rows.append({"file": name, "face": None, **{d: None for d in judge.detectors}, "ensemble": None,
-                         "verdict": error or "no face found"})
+            rows.append({"file": name, "face": None, "verdict": error or "no face found",
+                         **{d: None for d in judge.detectors}, "ensemble": None})
             thumbs.append(None)
             continue
         for i, f in enumerate(verdict.faces, 1):
-            rows.append({"file": name, "face": i, **{d: round(p, 4) for d, p in f.probabilities.items()},
-                         "ensemble": round(f.ensemble, 4), "verdict": WORDS[f.label][0]})
+            rows.append({"file": name, "face": i, "verdict": WORDS[f.label][0],
+                         **{d: round(p, 4) for d, p in f.probabilities.items()}, "ensemble": round(f.ensemble, 4)})
             thumbs.append(thumbnail_uri(f.crop))
     progress.empty()
     prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent")
