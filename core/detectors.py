@@ -251,7 +251,7 @@ def jpeg_roundtrip(img: Image.Image, quality: int) -> Image.Image:
 
 def to_input(crops_nhwc: np.ndarray, device=None) -> torch.Tensor:
     """(N, H, W, 3) uint8 crops -> the (N, 3, H, W) float [-1, 1] tensor every detector takes."""
-    x = torch.from_numpy(np.ascontiguousarray(crops_nhwc)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+    x = torch.from_numpy(np.array(crops_nhwc, dtype=np.uint8)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
     return x if device is None else x.to(device)
 
 

@@ -192,12 +192,25 @@ def face_details(i: int, face: FaceVerdict) -> None:
                        "line looks generated to a spectrum; JPEG and blur also remove fine detail.")
 
 
+def held_out_sentence() -> str:
+    """What the recorded unseen-generator test says, in one sentence (empty if none is recorded)."""
+    for m in detectors.values():
+        for label, r in m.training.get("evaluation", {}).items():
+            ens = r.get("ensemble", {})
+            if label.startswith("held-out") and ens.get("auc") is not None:
+                gen = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else "a generator they never saw"
+                return (f" On faces from {gen}, a generator kept out of their training, they still ranked fakes "
+                        f"above real photos (AUC {ens['auc']:.3f}) but were right only {ens['accuracy']:.0%} of the "
+                        "time at the 50% line: unfamiliar fakes tend to look real to them.")
+    return ""
+
+
 def explain_limits() -> None:
     st.caption(
         ":material/info: The detectors learned from real CelebA celebrity photos and from faces made by this "
         "lab's own small GANs. They cannot know faces from other generators (StyleGAN, diffusion models, face "
-        "swaps), heavy edits or filters, and they judge only the face crop, not the rest of the picture. "
-        "Treat a verdict as evidence, not proof."
+        "swaps), heavy edits or filters, and they judge only the face crop, not the rest of the picture."
+        + held_out_sentence() + " Treat a verdict as evidence, not proof."
     )
 
 
