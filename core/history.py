@@ -209,3 +209,163 @@ def shared_metrics(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) 
     """
     theirs = set(metric_names(second))
     return [k for k in metric_names(first) if k in theirs]
+
+
+# --- detectors: one row per epoch, and the evaluation in training.json --------------------------
+
+# Detector histories log these per epoch; the names charts use for them.
+DISPLAY_NAMES.update({
+    "train_loss": "train loss",
+    "val_loss": "validation loss",
+    "train_acc": "train accuracy",
+    "val_acc": "validation accuracy",
+    "train_supcon_loss": "train SupCon loss",
+    "val_supcon_loss": "validation SupCon loss",
+    "lr": "learning rate",
+})
+CLASSIFIER_LOSSES = ("train_loss", "val_loss")  # binary cross-entropy on real vs GAN-made
+ACCURACIES = ("train_acc", "val_acc")
+SUPCON_LOSSES = ("train_supcon_loss", "val_supcon_loss")
+EPOCH_METRICS = (*CLASSIFIER_LOSSES, *ACCURACIES, *SUPCON_LOSSES, "lr")  # what the detector charts draw
+# Phases whose logged loss is the supervised contrastive loss: a different quantity (a few units, never
+# near 0) from the classification loss, so it gets its own columns and its own chart.
+CONTRASTIVE_PHASES = ("encoder",)
+PHASE_NAMES = {
+    "classifier": "classifier",
+    "encoder": "encoder (SupCon loss)",
+    "head": "linear head",
+}
+# training.json "evaluation" figures -> table headings, in the order the table shows them.
+EVALUATION_FIGURES = {
+    "accuracy": "Accuracy",
+    "auc": "ROC AUC",
+    "average_precision": "AP",
+    "eer": "EER",
+    "ece": "ECE",
+    "jpeg75_auc": "JPEG-75 AUC",
+    "jpeg75_accuracy": "JPEG-75 accuracy",
+}
+CONFUSION_LABELS = ("real", "GAN-made")  # rows: true class; columns: judged class
+
+
+def load_epoch_history(folder: str | Path) -> dict[str, np.ndarray]:
+    """A detector's history.jsonl (one row per epoch) as columns lined up over the whole run.
+
+    Besides load_history's float columns: "phase" holds each row's phase as text ("classifier",
+    or SupCon's "encoder" then "head"; "classifier" when the log has none), "phase_epoch" the
+    epoch as logged (it restarts at 1 when the head phase starts), and "epoch" counts epochs
+    over the whole run, 1, 2, ... across phases, so x_values and epoch_boundaries work as for
+    GAN runs. In contrastive phases the losses move to train_supcon_loss / val_supcon_loss and
+    train_loss / val_loss are NaN there: only classification losses share those columns.
+    """
+    columns = load_history(folder)
+    rows = read_history(Path(folder) / HISTORY_FILE)
+    if len(rows) != len(columns["step"]):
+        raise ValueError(f"{Path(folder) / HISTORY_FILE} changed while it was being read")
+    phase = np.array([str(row.get("phase") or "classifier") for row in rows], dtype=object)
+    contrastive = np.isin(phase, CONTRASTIVE_PHASES)
+    out = {"step": columns["step"], "phase": phase}
+    out["phase_epoch"] = columns.get("epoch", np.arange(1, len(phase) + 1, dtype=float))
+    out["epoch"] = np.arange(1, len(phase) + 1, dtype=float)
+    for key, values in columns.items():
+        if key in ("step", "epoch", "phase"):
+            continue
+        out[key] = values
+    for loss, supcon in zip(CLASSIFIER_LOSSES, SUPCON_LOSSES, strict=True):
+        values = out.get(loss, np.full(len(phase), np.nan))
+        out[supcon] = np.where(contrastive, values, np.nan)
+        out[loss] = np.where(contrastive, np.nan, values)
+    return out
+
+
+def epoch_metrics(columns: dict[str, np.ndarray]) -> list[str]:
+    """The chartable detector metrics (EPOCH_METRICS order) with at least one finite value."""
+    return [k for k in EPOCH_METRICS if k in columns and np.isfinite(columns[k]).any()]
+
+
+def shared_epoch_metrics(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> list[str]:
+    """Detector metrics both runs logged: SupCon's contrastive loss is never overlaid on a classification loss."""
+    theirs = set(epoch_metrics(second))
+    return [k for k in epoch_metrics(first) if k in theirs]
+
+
+def phase_spans(columns: dict[str, np.ndarray]) -> list[tuple[str, float, float]]:
+    """(phase, first run epoch, last run epoch) for each stretch of consecutive rows in one phase."""
+    phase, epoch = columns["phase"], columns["epoch"]
+    if len(phase) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, phase[1:] != phase[:-1]])
+    ends = np.r_[starts[1:], len(phase)] - 1
+    return [(str(phase[s]), float(epoch[s]), float(epoch[e])) for s, e in zip(starts, ends, strict=True)]
+
+
+def evaluation_entries(training: dict) -> dict[str, dict]:
+    """training.json's "evaluation": test-set label -> figures; entries that are not objects are left out."""
+    evaluation = (training or {}).get("evaluation") or {}
+    return {label: entry for label, entry in evaluation.items() if isinstance(entry, dict)}
+
+
+def evaluation_table(training: dict) -> list[dict]:
+    """One row per evaluation entry: the test set, its crop count and EVALUATION_FIGURES (None when absent)."""
+    rows = []
+    for label, entry in evaluation_entries(training).items():
+        row = {"Test set": label, "Crops": entry.get("count")}
+        for key, heading in EVALUATION_FIGURES.items():
+            value = entry.get(key)
+            row[heading] = float(value) if isinstance(value, (int, float)) else None
+        rows.append(row)
+    return rows
+
+
+def roc_points(entry: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """(false-positive rates, true-positive rates) of an evaluation entry, or None without a usable curve."""
+    roc = entry.get("roc") or {}
+    try:
+        fpr, tpr = np.asarray(roc["fpr"], dtype=float), np.asarray(roc["tpr"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if fpr.ndim != 1 or fpr.shape != tpr.shape or len(fpr) < 2:
+        return None
+    return fpr, tpr
+
+
+def confusion_counts(entry: dict) -> np.ndarray | None:
+    """The 2x2 confusion matrix [[real→real, real→GAN], [GAN→real, GAN→GAN]] as ints, or None."""
+    try:
+        counts = np.asarray(entry["confusion"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if counts.shape != (2, 2) or not np.isfinite(counts).all():
+        return None
+    return counts.astype(int)
+
+
+def detector_facts(training: dict) -> dict[str, str]:
+    """A detector's training.json headline figures as label -> text; absent figures are left out."""
+    t = training or {}
+    config = t.get("train_config") or {}
+    facts = {}
+    if "val_accuracy" in t:
+        facts["Validation accuracy"] = f"{t['val_accuracy']:.1%}"
+    epochs_run = t.get("epochs_run") or {}
+    if list(epochs_run) == ["classifier"]:
+        facts["Epochs"] = str(epochs_run["classifier"])
+    elif epochs_run:  # SupCon: "Epochs (encoder + head)": "15 + 4", short enough for a metric tile
+        facts[f"Epochs ({' + '.join(epochs_run)})"] = " + ".join(str(n) for n in epochs_run.values())
+    if "steps" in t:
+        facts["Iterations"] = f"{t['steps']:,}"
+    if "batch_size" in config:
+        facts["Batch size"] = str(config["batch_size"])
+    if "temperature" in t:
+        facts["Temperature"] = f"{t['temperature']:.2f}"
+    if "val_ece_before" in t and "val_ece_after" in t:
+        facts["Validation ECE"] = f"{t['val_ece_before']:.3f} → {t['val_ece_after']:.3f}"
+    if "wall_time_s" in t:
+        facts["Wall time"] = _duration(t["wall_time_s"])
+    if t.get("generators"):
+        facts["Fakes from"] = ", ".join(t["generators"])
+    if "held_out" in t:
+        facts["Held-out generators"] = ", ".join(t["held_out"]) or "none"
+    if "hardware" in t:
+        facts["Hardware"] = str(t["hardware"])
+    return facts

@@ -11,9 +11,10 @@ from plotly.colors import qualitative
 
 from core import registry
 from core.data import celeba_root
+from core.detect import UNCERTAIN_BAND
 from core.faces import ImageError, center_crop, list_images, open_image
 from core.toygan import DISTRIBUTIONS, EXTENT, N_SIGMA, RING_MODES, ToyGANConfig, ToyGANTrainer
-from ui.models import generate_faces, load_model
+from ui.models import generate_faces, load_judge, load_model
 from ui.nav import ensure_app_navigation
 
 ensure_app_navigation()
@@ -184,13 +185,66 @@ class QuizRound:
     guess: int | None = None  # the side the student picked
 
 
-def detector_opinions(face_rgb: np.ndarray) -> list | None:
-    """What the real-or-generated detectors say about one face, or None while no detector is wired in.
+# core.detect's labels, in the words the quiz shows under a face
+VERDICT_WORDS = {"real": "Looks real", "GAN-made": "Looks GAN-made", "uncertain": "Uncertain"}
 
-    The hook for the detectors (issue 8): return one entry per detector and the quiz shows each
-    entry under that face once the student has answered. None shows nothing.
+
+@dataclass
+class DetectorOpinions:
+    """What the detectors say about one quiz face; `probabilities` is empty when there is no verdict."""
+    probabilities: dict[str, float]  # detector name -> calibrated P(GAN-made)
+    ensemble: float | None = None  # their mean
+    label: str | None = None  # core.detect label: "real", "GAN-made" or "uncertain"
+    note: str = ""  # why there is no verdict
+
+
+def detector_opinions(face_rgb: np.ndarray) -> DetectorOpinions | None:
+    """Each detector's opinion of one face (the most face-like one MTCNN finds); None without detectors.
+
+    Call it only once the student has answered: the verdict would give the answer away.
     """
-    return None
+    judge, _, _ = load_judge()
+    if judge is None:
+        return None
+    verdict = judge.judge(face_rgb)
+    if not verdict.faces:
+        h, w = face_rgb.shape[:2]
+        return DetectorOpinions({}, note=f"The face finder (MTCNN) found no face in this {w}x{h} image, so the "
+                                         "detectors, which judge face crops, were not asked.")
+    face = max(verdict.faces, key=lambda f: f.face_prob)
+    return DetectorOpinions(face.probabilities, face.ensemble, face.label)
+
+
+def round_opinions(rnd: QuizRound, side: int, face_rgb: np.ndarray) -> DetectorOpinions | None:
+    """detector_opinions, kept for this round only: a rerun (a click elsewhere) does not ask again."""
+    round_key = (rnd.real_photo, rnd.model, rnd.seed)
+    kept = st.session_state.get("quiz_opinions")
+    if kept is None or kept[0] != round_key:
+        kept = (round_key, {})
+        st.session_state.quiz_opinions = kept
+    if side not in kept[1]:
+        with st.spinner("Asking the detectors…"):
+            kept[1][side] = detector_opinions(face_rgb)
+    return kept[1][side]
+
+
+def share(p: float) -> str:
+    """A probability as a short percentage that never rounds to a false 0% or 100%."""
+    if p < 0.01:
+        return "<1%"
+    if p > 0.99:
+        return ">99%"
+    return f"{p:.0%}"
+
+
+def show_opinions(opinions: DetectorOpinions) -> None:
+    if not opinions.probabilities:
+        st.caption(opinions.note)
+        return
+    words = VERDICT_WORDS.get(opinions.label, opinions.label)
+    st.markdown(f"**Detectors: {words}** (mean P(GAN-made) {share(opinions.ensemble)})")
+    for col, (name, p) in zip(st.columns(len(opinions.probabilities)), opinions.probabilities.items(), strict=True):
+        col.metric(name, share(p), help=f"{name}'s calibrated probability that this face is GAN-made.")
 
 
 def real_photo_source() -> tuple[Path | None, str]:
@@ -258,6 +312,31 @@ def pick(side: int) -> None:
     st.session_state.quiz_score = (right + (side == rnd.real_side), played + 1)
 
 
+def detectors_note(model: str) -> None:
+    """One caption: what the percentages mean, or why the detectors are silent; `model` made this round's fake."""
+    judge, loaded, failed = load_judge()
+    missing = "; ".join(f"{name}: {reason}" for name, reason in failed.items())
+    if judge is None:
+        st.caption(":material/block: The detectors' opinions are unavailable: no detector's weights could be "
+                   f"loaded ({missing or 'no detector is registered'}).")
+        return
+    lo, hi = UNCERTAIN_BAND
+    seen = sorted({g for m in loaded.values() for g in m.training.get("generators", [])})
+    if model in seen:
+        source = f"This round's fake came from {model}, whose faces the detectors were trained on."
+    elif seen:
+        source = (f"This round's fake came from {model}, which the detectors never saw in training "
+                  f"(they learnt from {', '.join(seen)}): expect them to be less sure.")
+    else:
+        source = ""
+    st.caption(
+        f"Detectors ({', '.join(loaded)}): each one's calibrated probability that the face is GAN-made; their "
+        f"mean between {lo:.0%} and {hi:.0%} counts as uncertain. They judge a 48-pixel crop around the face "
+        f"MTCNN finds; the Detect page shows them in detail. {source}"
+        + (f" Not available: {missing}." if missing else "")
+    )
+
+
 def quiz() -> None:
     folder, note = real_photo_source()
     if folder is None:
@@ -294,10 +373,13 @@ def quiz() -> None:
             st.image(faces[side], width=QUIZ_FACE_PX, output_format="PNG", caption=label)
             st.button("This one is real", key=f"quiz_pick_{side}", on_click=pick, args=(side,), disabled=answered,
                       icon=":material/check:" if answered and side == rnd.guess else None)
-            opinions = detector_opinions(faces[side]) if answered else None
-            for opinion in opinions or []:
-                st.caption(str(opinion))
+            if answered:  # never before: the detectors' verdict would give the answer away
+                opinions = round_opinions(rnd, side, faces[side])
+                if opinions is not None:
+                    show_opinions(opinions)
 
+    if answered:
+        detectors_note(rnd.model)
     right, played = st.session_state.get("quiz_score", (0, 0))
     if answered:
         if rnd.guess == rnd.real_side:

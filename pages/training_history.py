@@ -1,4 +1,8 @@
-"""Training History: how a model's losses, D's verdicts and fixed-noise faces changed while it trained."""
+"""Training History: how a model's losses, D's verdicts and fixed-noise faces changed while it trained.
+
+For a detector: its loss and accuracy per epoch, learning rate, and the evaluation in training.json
+(ROC curves, confusion matrices and the headline figures).
+"""
 
 import time
 from pathlib import Path
@@ -11,12 +15,27 @@ from plotly.colors import qualitative
 
 from core import registry
 from core.history import (
+    ACCURACIES,
+    CLASSIFIER_LOSSES,
+    CONFUSION_LABELS,
+    EVALUATION_FIGURES,
     HISTORY_FILE,
+    PHASE_NAMES,
+    SUPCON_LOSSES,
     X_AXES,
+    confusion_counts,
+    detector_facts,
     display_name,
     epoch_boundaries,
+    epoch_metrics,
+    evaluation_entries,
+    evaluation_table,
+    load_epoch_history,
     load_history,
     metric_names,
+    phase_spans,
+    roc_points,
+    shared_epoch_metrics,
     shared_metrics,
     smooth_ema,
     snapshot_paths,
@@ -42,10 +61,17 @@ def record_folder(name: str) -> Path:
     return registry.get_spec(name).bundled_dir
 
 
+def is_detector(name: str) -> bool:
+    return registry.get_spec(name).kind == "detector"
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_history(path: str, mtime: float) -> dict[str, np.ndarray]:
-    """Columns of a history.jsonl; the mtime in the key makes a retrained model's new log show up."""
-    return load_history(Path(path).parent)
+def cached_history(path: str, mtime: float, per_epoch: bool = False) -> dict[str, np.ndarray]:
+    """Columns of a history.jsonl; the mtime in the key makes a retrained model's new log show up.
+
+    per_epoch: a detector's log (one row per epoch, with phases), read by load_epoch_history.
+    """
+    return load_epoch_history(Path(path).parent) if per_epoch else load_history(Path(path).parent)
 
 
 def line(x, y, name: str, color: str, epoch, group: str, raw: bool, dash: str = "solid",
@@ -87,121 +113,292 @@ def read_columns(model: str) -> dict[str, np.ndarray] | None:
     """A model's history columns, or None after saying on the page why they cannot be read."""
     path = record_folder(model) / HISTORY_FILE
     try:
-        return cached_history(str(path), path.stat().st_mtime)
+        return cached_history(str(path), path.stat().st_mtime, is_detector(model))
     except (OSError, ValueError) as err:
         st.error(f"Cannot read the training history of **{model}**: {err}")
         return None
 
 
 def comparable_runs(name: str, columns: dict[str, np.ndarray], candidates: list[str]) -> list[str]:
-    """The other models whose history shares a metric with `name`'s (unreadable ones are left out quietly)."""
+    """Other models of the same kind whose history shares a metric with `name`'s (unreadable ones left out)."""
     found = []
+    per_epoch = is_detector(name)
+    shared = shared_epoch_metrics if per_epoch else shared_metrics
     for other_name in candidates:
-        if other_name == name:
+        if other_name == name or is_detector(other_name) != per_epoch:
             continue
         path = record_folder(other_name) / HISTORY_FILE
         try:
-            other_columns = cached_history(str(path), path.stat().st_mtime)
+            other_columns = cached_history(str(path), path.stat().st_mtime, per_epoch)
         except (OSError, ValueError):
             continue
-        if shared_metrics(columns, other_columns):
+        if shared(columns, other_columns):
             found.append(other_name)
     return found
 
 
-st.title("Training History")
-with_history = [n for n in registry.names() if (record_folder(n) / HISTORY_FILE).exists()]
-if not with_history:
-    st.info("No model has a training history yet: `train/` writes history.jsonl beside the weights.")
-    st.stop()
+# ----------------------------------------------------------------------------- detectors: per epoch
 
-requested = st.query_params.get("model")  # read before the bound selectbox drops a value it does not offer
-with st.sidebar:
-    name = st.selectbox("Model", with_history, key="model", bind="query-params",
-                        help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in with_history))
-    weight = st.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key="smoothing",
-                       help="Exponential moving average, as in TensorBoard: 0 shows the raw values, "
-                            "higher values show the trend under the iteration-to-iteration noise.")
+def phase_hover(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Per row: (phase in words, the epoch as logged in that phase), for the hover text."""
+    epochs = [f"{e:.0f}" if np.isfinite(e) else "?" for e in columns["phase_epoch"]]
+    names = [PHASE_NAMES.get(p, p) for p in columns["phase"]]
+    return np.array(list(zip(names, epochs, strict=True)), dtype=object)
 
-if requested and requested != name and requested in registry.names():
-    st.info(f"**{requested}** has no training history to show (no {HISTORY_FILE} in its folder); "
-            f"showing **{name}**.")
-folder = record_folder(name)
-columns = read_columns(name)
-if columns is None:
-    st.stop()
 
-with st.sidebar:
-    others = comparable_runs(name, columns, with_history)
-    if others:
-        compare = st.selectbox("Compare with", [None, *others], key="compare",
-                               format_func=lambda n: "nothing" if n is None else n,
-                               help="Overlay a second model's curves (dotted) on the same charts. Offered: "
-                                    "models whose history logs some of the same metrics.")
-        x_by = st.radio("Line runs up by", X_AXES, key="x_by", horizontal=True, disabled=compare is None,
-                        help="Iterations, or epochs (passes over the data): runs with different batch sizes "
-                             "are as far into training at the same epoch, not at the same iteration.")
-    else:
-        compare, x_by = None, "iteration"
-        st.caption(f"**Compare runs:** nothing to compare with yet. No other model's training history logs "
-                   f"the metrics {name} does; a second run of the same kind appears here, to overlay on the "
-                   "same charts.")
-other = read_columns(compare) if compare else None
-x_by = x_by if other is not None else "iteration"
-training = read_json(folder / "training.json", {}) or {}
-losses, probabilities = split_metrics(metric_names(columns))
-starts = epoch_boundaries(columns)
-st.caption(
-    f"{registry.get_spec(name).title}: every iteration of training, from `weights/{name}/`. "
-    f"{len(columns['step']):,} iterations" + (f" over {len(starts)} epochs." if starts else ".")
-)
+def with_phase_gaps(columns: dict[str, np.ndarray], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, hover) of `key` with a gap where a phase ends, so no line joins two phases."""
+    x, y, hover = columns["epoch"], columns[key], phase_hover(columns)
+    cuts = [int(np.searchsorted(x, start)) for _, start, _ in phase_spans(columns)[1:]]
+    if not cuts:
+        return x, y, hover
+    return (np.insert(x, cuts, x[cuts] - 0.5), np.insert(y, cuts, np.nan),
+            np.insert(hover, cuts, ("", ""), axis=0))
 
-charts_col, facts_col = st.columns([3, 1], gap="large")
-with facts_col:
-    st.subheader("Model card")
-    facts = training_facts(training)
-    hardware = facts.pop("Hardware", None)
-    # one tile a row: two side by side truncate values like "100% / 100%" in a quarter-width column
-    for label, value in facts.items():
-        st.metric(label, value)
-    if hardware:
-        st.caption(f"Trained on {hardware}.")
-    st.caption("Faces found: share of samples where the MTCNN detector finds a face (p >= 0.9). "
-               "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
-               "Near-copies: samples closer to a training photo than 99% of training photos are to each other.")
 
-with charts_col:
-    runs = [(name, columns)]
-    if other is not None:  # comparable_runs offered only runs with metrics in common
-        overlaid = shared_metrics(columns, other)
+def epoch_chart(runs: list[tuple[str, dict]], keys: list[str], title: str, y_title: str,
+                y_format: str = ".3f") -> go.Figure:
+    """`keys` per epoch for each (model name, columns) run, the phases marked; a compared run dotted."""
+    fig = go.Figure()
+    last_epoch = 1.0
+    for run_index, (run_name, columns) in enumerate(runs):
+        last_epoch = max(last_epoch, float(columns["epoch"][-1]))
+        dash = RUN_DASHES[run_index % len(RUN_DASHES)]
+        for i, key in enumerate(keys):
+            label = display_name(key) + (f" · {run_name}" if len(runs) > 1 else "")
+            x, y, hover = with_phase_gaps(columns, key)
+            fig.add_trace(go.Scatter(
+                x=x, y=y, name=label, mode="lines+markers", customdata=hover,
+                line={"color": COLORS[i % len(COLORS)], "width": 2, "dash": dash}, marker={"size": 5},
+                hovertemplate=f"{label}: %{{y:{y_format}}}<br>epoch %{{x}} (%{{customdata[0]}} epoch "
+                              "%{customdata[1]})<extra></extra>",
+            ))
+        spans = phase_spans(columns)
+        for phase, start, _ in spans[1:]:  # a line where each later phase begins
+            who = f" ({run_name})" if len(runs) > 1 else ""
+            fig.add_vline(x=start - 0.5, line_dash="dash" if run_index == 0 else "dot", line_color="gray",
+                          annotation_text=f"{PHASE_NAMES.get(phase, phase)} starts{who}",
+                          annotation_position="top left")
+    fig.update_xaxes(range=[0.5, last_epoch + 0.5], dtick=1 if last_epoch <= 20 else None)
+    fig.update_layout(title=title, xaxis_title="epoch (over the whole run)", yaxis_title=y_title,
+                      hovermode="x unified", height=340,
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+                      margin={"t": 80, "b": 40})
+    return fig
+
+
+def roc_chart(entries: dict[str, dict]) -> go.Figure | None:
+    """Every evaluation entry's ROC curve on one chart, AUC in the legend; None when none has a curve."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.5)", hoverinfo="skip",
+                             line={"color": "gray", "dash": "dash", "width": 1}))
+    drawn = 0
+    for i, (label, entry) in enumerate(entries.items()):
+        points = roc_points(entry)
+        if points is None:
+            continue
+        auc = entry.get("auc")
+        name = label + (f" (AUC {auc:.4f})" if isinstance(auc, (int, float)) else "")
+        fig.add_trace(go.Scatter(x=points[0], y=points[1], mode="lines", name=name, line_shape="hv",
+                                 line={"color": COLORS[i % len(COLORS)], "width": 2},
+                                 hovertemplate="false-positive rate %{x:.3f}<br>true-positive rate %{y:.3f}"
+                                               "<extra></extra>"))
+        drawn += 1
+    if not drawn:
+        return None
+    fig.update_xaxes(range=[0, 1], constrain="domain")
+    fig.update_yaxes(range=[0, 1.01], scaleanchor="x", scaleratio=1)
+    fig.update_layout(title="ROC curves on the test sets", xaxis_title="false-positive rate (real judged GAN-made)",
+                      yaxis_title="true-positive rate (GAN-made caught)", height=460,
+                      legend={"yanchor": "bottom", "y": 0.02, "xanchor": "right", "x": 0.98},
+                      margin={"t": 60, "b": 40})
+    return fig
+
+
+def confusion_chart(label: str, counts: np.ndarray) -> go.Figure:
+    """Counts (and the share of each true class) at the 0.5 threshold; rows true, columns judged."""
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    text = [[f"{counts[r, c]:,}<br>({shares[r, c]:.1%})" for c in range(2)] for r in range(2)]
+    fig = go.Figure(go.Heatmap(
+        z=shares, x=list(CONFUSION_LABELS), y=list(CONFUSION_LABELS), text=text, texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=1, showscale=False,
+        hovertemplate="true %{y}, judged %{x}: %{text}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", title="true")
+    fig.update_xaxes(title="judged", side="bottom")
+    fig.update_layout(title=label, height=300, margin={"t": 50, "b": 40, "l": 60, "r": 10})
+    return fig
+
+
+def detector_charts(name: str, columns: dict, compare: str | None, other: dict | None) -> None:
+    """Loss, accuracy and learning rate per epoch (a compared run dotted), phases marked and explained."""
+    runs, keys = [(name, columns)], epoch_metrics(columns)
+    if other is not None:  # comparable_runs offered only detectors with metrics in common
         runs.append((compare, other))
-        losses = [k for k in losses if k in overlaid]
-        probabilities = [k for k in probabilities if k in overlaid]
-        st.caption(f"Solid: **{name}**; dotted: **{compare}** ({len(other['step']):,} iterations). "
-                   f"Showing the metrics both logged, against the {x_by}.")
+        keys = shared_epoch_metrics(columns, other)
+        st.caption(f"Solid: **{name}**; dotted: **{compare}** ({len(other['epoch'])} epochs). "
+                   "Showing the metrics both logged, against epochs over each whole run.")
+    supcon = [k for k in SUPCON_LOSSES if k in keys]
+    losses = [k for k in CLASSIFIER_LOSSES if k in keys]
+    accuracies = [k for k in ACCURACIES if k in keys]
+    phased = any(len(phase_spans(c)) > 1 for _, c in runs)
+    if supcon:
+        st.plotly_chart(epoch_chart(runs, supcon, "Supervised contrastive loss per epoch (encoder phase)",
+                                    "SupCon loss"), width="stretch")
     if losses:
-        st.plotly_chart(metric_chart(runs, losses, weight, "Losses per iteration", "loss", x_by), width="stretch")
-        st.caption("Faint: each iteration's value; solid: smoothed. The two losses pull against each other, "
-                   "so neither falls steadily as in ordinary training.")
-    if probabilities:
-        fig = metric_chart(runs, probabilities, weight, "Discriminator outputs: real photos vs generated faces",
-                           "D's probability of 'real'", x_by)
-        fig.update_yaxes(range=[0, 1])
-        fig.add_hline(y=0.5, line_dash="dash", line_color="gray", annotation_text="0.5: D cannot tell",
-                      annotation_position="bottom right")
+        st.plotly_chart(epoch_chart(runs, losses, "Classification loss per epoch", "cross-entropy"),
+                        width="stretch")
+    if accuracies:
+        fig = epoch_chart(runs, accuracies, "Accuracy per epoch", "accuracy", y_format=".2%")
+        fig.update_yaxes(tickformat=".0%")
         st.plotly_chart(fig, width="stretch")
+    if phased:
         st.caption(
-            "D(x) is the discriminator's probability that a real photo is real; D(G(z)) the same for generated "
-            "faces, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "
-            "is winning; both drifting toward 0.5 is the equilibrium the game aims at. Spikes in Loss_G early "
-            "on are normal: D learns faster at first."
+            "SupCon trains in two phases. **Encoder phase:** the ResNet encoder learns with the supervised "
+            "contrastive loss, which pulls two augmented views of crops of the same class (real, or GAN-made) "
+            "together and pushes the classes apart; there is no classifier yet, so no accuracy, and the loss "
+            "stays in the units of that objective (it never nears 0). **Head phase** (after the dashed line): "
+            "the encoder is frozen and a linear head learns real vs GAN-made on its features with "
+            "cross-entropy, so classification loss and accuracy start there."
         )
+    st.caption("Train figures are averaged over each epoch's batches, with augmentation (flips, rescaling, blur, "
+               "JPEG) on; validation figures are measured after the epoch on the validation crops, unaugmented. "
+               "Training stops early when the validation loss stops improving, keeping the best weights.")
+    if "lr" in keys:
+        fig = epoch_chart(runs, ["lr"], "Learning rate", "learning rate", y_format=".2e")
+        fig.update_yaxes(tickformat=".1e", rangemode="tozero")
+        fig.update_layout(height=260, showlegend=len(runs) > 1)
+        st.plotly_chart(fig, width="stretch")
+        st.caption("AdamW's learning rate, decayed along a cosine over each phase's planned epochs"
+                   + (" (SupCon's head phase starts again from the full rate)." if phased else "."))
 
-st.subheader("Fixed-noise snapshots")
-snapshots = dict(snapshot_paths(folder))
-if not snapshots:
-    st.info("This model was trained without snapshots.")
-else:
+
+def evaluation_section(training: dict) -> None:
+    """ROC curves, confusion matrices and the figures of every test set in training.json's evaluation."""
+    entries = evaluation_entries(training)
+    st.subheader("Evaluation")
+    if not entries:
+        st.info("This detector's training.json has no evaluation yet: `python -m train.evaluate` adds it.")
+        return
+    roc_col, confusion_col = st.columns([3, 2], gap="large")
+    with roc_col:
+        fig = roc_chart(entries)
+        if fig is None:
+            st.info("No test set in the evaluation recorded a ROC curve.")
+        else:
+            st.plotly_chart(fig, width="stretch")
+            st.caption("Each point is one threshold on P(GAN-made): the share of GAN-made faces caught against "
+                       "the share of real photos wrongly flagged. A perfect detector reaches the top-left corner; "
+                       "the dashed diagonal is guessing. A high AUC beside a low accuracy (as on a held-out "
+                       "generator) means the detector still ranks fakes above real photos, but the 0.5 threshold "
+                       "it learnt no longer separates them.")
+    with confusion_col:
+        for label, entry in entries.items():
+            counts = confusion_counts(entry)
+            if counts is not None:
+                st.plotly_chart(confusion_chart(label, counts), width="stretch")
+        st.caption("Counts of test crops at the 0.5 threshold (in brackets: the share of that true class).")
+    table = evaluation_table(training)
+    st.dataframe(table, hide_index=True, width="stretch", column_config={  # as in the model card's table
+        heading: st.column_config.NumberColumn(heading, format="%.4f") for heading in EVALUATION_FIGURES.values()
+    })
+    ensembles = [f"{label}: accuracy {e['ensemble']['accuracy']:.1%}, AUC {e['ensemble']['auc']:.4f}"
+                 for label, e in entries.items()
+                 if isinstance(e.get("ensemble"), dict) and {"accuracy", "auc"} <= set(e["ensemble"])]
+    st.caption(
+        "Test crops are other photos and other generated faces than the training ones. AP: average precision; "
+        "EER: the error rate where false positives and misses are equal; ECE: expected calibration error of "
+        "the calibrated probability (0 = it is right as often as it claims); JPEG-75: the same crops "
+        "re-saved as JPEG at quality 75. A held-out generator is one the detector never saw in training."
+        + (" All detectors together (mean probability): " + "; ".join(ensembles) + "." if ensembles else "")
+    )
+
+
+def detector_view(name: str, folder: Path, columns: dict, compare: str | None, other: dict | None,
+                  training: dict) -> None:
+    phases = ", ".join(f"{PHASE_NAMES.get(p, p)} {int(a)}–{int(b)}" if a != b else f"{PHASE_NAMES.get(p, p)} {int(a)}"
+                       for p, a, b in phase_spans(columns))
+    st.caption(f"{registry.get_spec(name).title}: one row per epoch of training, from `weights/{name}/`. "
+               f"{len(columns['epoch'])} epochs ({phases}).")
+    charts_col, facts_col = st.columns([3, 1], gap="large")
+    with facts_col:
+        st.subheader("Model card")
+        facts = detector_facts(training)
+        hardware = facts.pop("Hardware", None)
+        for label, value in facts.items():
+            st.metric(label, value)
+        if hardware:
+            st.caption(f"Trained on {hardware}.")
+        st.caption("Validation accuracy: of the weights kept, from the epoch with the lowest validation loss. Temperature: the T in "
+                   "P(GAN-made) = sigmoid(logit / T), fitted on validation data so the probability is calibrated "
+                   "(ECE before → after). Held-out generators: never seen in training, tested below.")
+    with charts_col:
+        detector_charts(name, columns, compare, other)
+    evaluation_section(training)
+
+
+# ----------------------------------------------------------------------------- GANs: per iteration
+
+def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other: dict | None, x_by: str,
+             weight: float, training: dict) -> None:
+    losses, probabilities = split_metrics(metric_names(columns))
+    starts = epoch_boundaries(columns)
+    st.caption(
+        f"{registry.get_spec(name).title}: every iteration of training, from `weights/{name}/`. "
+        f"{len(columns['step']):,} iterations" + (f" over {len(starts)} epochs." if starts else ".")
+    )
+
+    charts_col, facts_col = st.columns([3, 1], gap="large")
+    with facts_col:
+        st.subheader("Model card")
+        facts = training_facts(training)
+        hardware = facts.pop("Hardware", None)
+        # one tile a row: two side by side truncate values like "100% / 100%" in a quarter-width column
+        for label, value in facts.items():
+            st.metric(label, value)
+        if hardware:
+            st.caption(f"Trained on {hardware}.")
+        st.caption("Faces found: share of samples where the MTCNN detector finds a face (p >= 0.9). "
+                   "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
+                   "Near-copies: samples closer to a training photo than 99% of training photos are to each "
+                   "other.")
+
+    with charts_col:
+        runs = [(name, columns)]
+        if other is not None:  # comparable_runs offered only runs with metrics in common
+            overlaid = shared_metrics(columns, other)
+            runs.append((compare, other))
+            losses = [k for k in losses if k in overlaid]
+            probabilities = [k for k in probabilities if k in overlaid]
+            st.caption(f"Solid: **{name}**; dotted: **{compare}** ({len(other['step']):,} iterations). "
+                       f"Showing the metrics both logged, against the {x_by}.")
+        if losses:
+            st.plotly_chart(metric_chart(runs, losses, weight, "Losses per iteration", "loss", x_by),
+                            width="stretch")
+            st.caption("Faint: each iteration's value; solid: smoothed. The two losses pull against each other, "
+                       "so neither falls steadily as in ordinary training.")
+        if probabilities:
+            fig = metric_chart(runs, probabilities, weight, "Discriminator outputs: real photos vs generated faces",
+                               "D's probability of 'real'", x_by)
+            fig.update_yaxes(range=[0, 1])
+            fig.add_hline(y=0.5, line_dash="dash", line_color="gray", annotation_text="0.5: D cannot tell",
+                          annotation_position="bottom right")
+            st.plotly_chart(fig, width="stretch")
+            st.caption(
+                "D(x) is the discriminator's probability that a real photo is real; D(G(z)) the same for generated "
+                "faces, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "
+                "is winning; both drifting toward 0.5 is the equilibrium the game aims at. Spikes in Loss_G early "
+                "on are normal: D learns faster at first."
+            )
+    snapshot_section(folder)
+
+
+def snapshot_section(folder: Path) -> None:
+    st.subheader("Fixed-noise snapshots")
+    snapshots = dict(snapshot_paths(folder))
+    if not snapshots:
+        st.info("This model was trained without snapshots.")
+        return
     epochs = list(snapshots)
     image_col, controls_col = st.columns([2, 1], gap="large")
     with controls_col:
@@ -221,6 +418,65 @@ else:
             time.sleep(PLAY_FRAME_S)
     else:
         show(chosen)
+
+
+# ----------------------------------------------------------------------------- page
+
+st.title("Training History")
+with_history = [n for n in registry.names() if (record_folder(n) / HISTORY_FILE).exists()]
+if not with_history:
+    st.info("No model has a training history yet: `train/` writes history.jsonl beside the weights.")
+    st.stop()
+
+requested = st.query_params.get("model")  # read before the bound selectbox drops a value it does not offer
+with st.sidebar:
+    name = st.selectbox("Model", with_history, key="model", bind="query-params",
+                        help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in with_history))
+    detector = is_detector(name)
+    weight = 0.0
+    if not detector:  # a detector logs one row an epoch: nothing to smooth
+        weight = st.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key="smoothing",
+                           help="Exponential moving average, as in TensorBoard: 0 shows the raw values, "
+                                "higher values show the trend under the iteration-to-iteration noise.")
+
+if requested and requested != name and requested in registry.names():
+    st.info(f"**{requested}** has no training history to show (no {HISTORY_FILE} in its folder); "
+            f"showing **{name}**.")
+folder = record_folder(name)
+columns = read_columns(name)
+if columns is None:
+    st.stop()
+
+kind = "detector" if detector else "generator"
+with st.sidebar:
+    others = comparable_runs(name, columns, with_history)
+    if others:
+        compare = st.selectbox("Compare with", [None, *others], key="compare",
+                               format_func=lambda n: "nothing" if n is None else n,
+                               help=f"Overlay a second model's curves (dotted) on the same charts. Offered: "
+                                    f"other {kind}s whose history logs some of the same metrics.")
+        if detector:
+            x_by = "epoch"
+            st.caption("Detectors are lined up by epoch over the whole run (one logged row an epoch). "
+                       "SupCon's contrastive loss is a different quantity from a classification loss, so it is "
+                       "never overlaid on one.")
+        else:
+            x_by = st.radio("Line runs up by", X_AXES, key="x_by", horizontal=True, disabled=compare is None,
+                            help="Iterations, or epochs (passes over the data): runs with different batch sizes "
+                                 "are as far into training at the same epoch, not at the same iteration.")
+    else:
+        compare, x_by = None, "iteration"
+        st.caption(f"**Compare runs:** nothing to compare with yet. No other {kind}'s training history logs "
+                   f"the metrics {name} does; a second run of the same kind appears here, to overlay on the "
+                   "same charts.")
+other = read_columns(compare) if compare else None
+x_by = x_by if other is not None else "iteration"
+training = read_json(folder / "training.json", {}) or {}
+
+if detector:
+    detector_view(name, folder, columns, compare, other, training)
+else:
+    gan_view(name, folder, columns, compare, other, x_by, weight, training)
 
 readme = folder / "README.md"
 if readme.exists():

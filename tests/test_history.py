@@ -100,6 +100,92 @@ def test_strip_front_matter_and_training_facts():
     assert history.training_facts({}) == {}
 
 
+# --- detectors ----------------------------------------------------------------------------------
+
+SUPCON_ROWS = [
+    {"phase": "encoder", "epoch": 1, "step": 10, "train_loss": 4.6, "train_acc": None, "val_loss": 5.8,
+     "val_acc": None, "lr": 1e-3, "seconds": 80.0},
+    {"phase": "encoder", "epoch": 2, "step": 20, "train_loss": 4.4, "train_acc": None, "val_loss": 5.7,
+     "val_acc": None, "lr": 5e-4, "seconds": 81.0},
+    {"phase": "head", "epoch": 1, "step": 30, "train_loss": 0.2, "train_acc": 0.9, "val_loss": 0.06,
+     "val_acc": 0.99, "lr": 1e-3, "seconds": 20.0},
+]
+
+
+@pytest.fixture
+def supcon_record(tmp_path: Path) -> Path:
+    (tmp_path / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in SUPCON_ROWS))
+    return tmp_path
+
+
+def test_load_epoch_history_runs_epochs_across_phases(supcon_record):
+    columns = history.load_epoch_history(supcon_record)
+    assert list(columns["phase"]) == ["encoder", "encoder", "head"]
+    np.testing.assert_allclose(columns["epoch"], [1, 2, 3])  # over the whole run
+    np.testing.assert_allclose(columns["phase_epoch"], [1, 2, 1])  # as logged
+    # the contrastive loss moves to its own columns; the classification loss starts with the head
+    np.testing.assert_allclose(columns["train_supcon_loss"], [4.6, 4.4, np.nan])
+    np.testing.assert_allclose(columns["val_supcon_loss"], [5.8, 5.7, np.nan])
+    np.testing.assert_allclose(columns["train_loss"], [np.nan, np.nan, 0.2])
+    np.testing.assert_allclose(columns["val_acc"], [np.nan, np.nan, 0.99])
+    assert history.phase_spans(columns) == [("encoder", 1.0, 2.0), ("head", 3.0, 3.0)]
+    assert history.epoch_boundaries(columns) == [10, 20, 30]
+
+
+def test_load_epoch_history_without_phases_is_one_classifier_phase(record):
+    columns = history.load_epoch_history(record)  # a GAN-style log: no phase column
+    assert list(columns["phase"]) == ["classifier"] * 3
+    assert history.phase_spans(columns) == [("classifier", 1.0, 3.0)]
+    assert history.epoch_metrics(columns) == []  # none of the detector metrics
+
+
+def test_epoch_metrics_never_pair_a_contrastive_loss_with_a_classification_loss(supcon_record):
+    supcon = history.load_epoch_history(supcon_record)
+    cnn = history.load_epoch_history(registry.get_spec("cnn").bundled_dir)
+    assert history.epoch_metrics(supcon) == ["train_loss", "val_loss", "train_acc", "val_acc", "train_supcon_loss",
+                                             "val_supcon_loss", "lr"]
+    assert history.epoch_metrics(cnn) == ["train_loss", "val_loss", "train_acc", "val_acc", "lr"]
+    assert history.shared_epoch_metrics(cnn, supcon) == ["train_loss", "val_loss", "train_acc", "val_acc", "lr"]
+    assert history.display_name("val_acc") == "validation accuracy"
+
+
+def test_evaluation_helpers_read_the_bundled_figures():
+    training = json.loads((registry.get_spec("supcon").bundled_dir / "training.json").read_text())
+    entries = history.evaluation_entries(training)
+    assert entries and list(entries) == list(training["evaluation"])
+    label, entry = next(iter(entries.items()))
+    fpr, tpr = history.roc_points(entry)
+    assert len(fpr) == len(tpr) >= 2 and fpr[0] == 0 and fpr[-1] == 1 and tpr[-1] == 1
+    counts = history.confusion_counts(entry)
+    assert counts.shape == (2, 2) and counts.sum() == entry["count"]
+    assert counts[0].sum() == entry["real"] and counts[1].sum() == entry["fake"]
+    assert (counts[0, 0] + counts[1, 1]) / counts.sum() == pytest.approx(entry["accuracy"])
+    row = history.evaluation_table(training)[0]
+    assert row["Test set"] == label and row["ROC AUC"] == entry["auc"] and row["JPEG-75 AUC"] == entry["jpeg75_auc"]
+
+
+def test_evaluation_helpers_refuse_broken_entries():
+    assert history.evaluation_entries({}) == {} and history.evaluation_table({"evaluation": {"x": 3}}) == []
+    assert history.roc_points({}) is None
+    assert history.roc_points({"roc": {"fpr": [0, 1], "tpr": [0]}}) is None
+    assert history.confusion_counts({"confusion": [[1, 2, 3]]}) is None
+    assert history.evaluation_table({"evaluation": {"t": {"count": 4, "auc": 0.5}}}) == [
+        {"Test set": "t", "Crops": 4, "Accuracy": None, "ROC AUC": 0.5, "AP": None, "EER": None, "ECE": None,
+         "JPEG-75 AUC": None, "JPEG-75 accuracy": None}]
+
+
+def test_detector_facts():
+    supcon = json.loads((registry.get_spec("supcon").bundled_dir / "training.json").read_text())
+    facts = history.detector_facts(supcon)
+    assert facts["Epochs (encoder + head)"] == f"{supcon['epochs_run']['encoder']} + {supcon['epochs_run']['head']}"
+    assert facts["Validation accuracy"] == f"{supcon['val_accuracy']:.1%}"
+    assert facts["Temperature"] == f"{supcon['temperature']:.2f}" and facts["Iterations"] == f"{supcon['steps']:,}"
+    assert facts["Held-out generators"] == ", ".join(supcon["held_out"]) and facts["Hardware"] == supcon["hardware"]
+    assert history.detector_facts({"epochs_run": {"classifier": 16}}) == {"Epochs": "16"}
+    assert history.detector_facts({"held_out": []}) == {"Held-out generators": "none"}
+    assert history.detector_facts({}) == {}
+
+
 # --- the page -----------------------------------------------------------------------------------
 
 def open_page(model: str | None = None) -> AppTest:
@@ -118,20 +204,70 @@ def snapshot_caption(at: AppTest) -> str:
     return images[0].proto.imgs[0].caption
 
 
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("model", registry.names())
 def test_page_opens_for_every_model(model):
     at = open_page(model)
-    if not (registry.get_spec(model).bundled_dir / history.HISTORY_FILE).exists():
+    folder = registry.get_spec(model).bundled_dir
+    if not (folder / history.HISTORY_FILE).exists():
         assert at.info, "a model without a history says so"
         return
     assert at.sidebar.selectbox[0].value == model
-    assert len(at.get("plotly_chart")) >= 2
-    assert at.get("image")
+    titles = chart_titles(at)
     labels = [m.label for m in at.metric]
-    assert "Epochs" in labels and "Iterations" in labels and "Faces found / real" in labels
-    assert any("equilibrium" in c.value for c in at.caption)
+    assert any(label.startswith("Epochs") for label in labels) and "Iterations" in labels
     assert at.expander, "the full model card"
+    if registry.get_spec(model).kind == "generator":
+        assert titles[:2] == ["Losses per iteration", "Discriminator outputs: real photos vs generated faces"]
+        assert at.get("image"), "a fixed-noise snapshot"
+        assert "Faces found / real" in labels
+        assert any("equilibrium" in c.value for c in at.caption)
+        return
+    # a detector: per-epoch loss and accuracy, no GAN charts, snapshots or smoothing
+    assert "Classification loss per epoch" in titles and "Accuracy per epoch" in titles
+    assert "Losses per iteration" not in titles and not at.get("image")
+    assert not [s for s in at.sidebar.slider if s.label == "Smoothing"]
+    assert "Validation accuracy" in labels and "Temperature" in labels
+    training = json.loads((folder / "training.json").read_text())
+    entries = history.evaluation_entries(training)
+    if entries:
+        assert "ROC curves on the test sets" in titles
+        roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves on the test sets")].proto.spec)
+        legend = [t["name"] for t in roc["data"]]
+        for label, entry in entries.items():
+            assert f"{label} (AUC {entry['auc']:.4f})" in legend
+            assert label in titles, "a confusion matrix per test set"
+        table = at.dataframe[0].value
+        assert list(table["Test set"]) == list(entries)
+        assert table["ROC AUC"].tolist() == pytest.approx([e["auc"] for e in entries.values()])
+    columns = history.load_epoch_history(folder)
+    accuracy = json.loads(at.get("plotly_chart")[titles.index("Accuracy per epoch")].proto.spec)
+    assert [t["name"] for t in accuracy["data"]] == ["train accuracy", "validation accuracy"]
+    if len(history.phase_spans(columns)) > 1:  # SupCon: its contrastive loss charted apart, phases explained
+        assert titles[0] == "Supervised contrastive loss per epoch (encoder phase)"
+        assert any("Encoder phase" in c.value and "Head phase" in c.value for c in at.caption)
+        assert any(a.get("text") == "linear head starts" for a in accuracy["layout"].get("annotations", []))
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_detectors_compare_with_detectors_only():
+    at = open_page("cnn")
+    compare = at.sidebar.selectbox(key="compare")
+    assert compare.options == ["nothing", *[n for n in registry.names("detector") if n != "cnn"]]
+    compare.set_value("supcon").run()
+    assert not at.exception, at.exception
+    titles = chart_titles(at)
+    # SupCon's contrastive loss is not something cnn logged: not overlaid
+    assert "Supervised contrastive loss per epoch (encoder phase)" not in titles
+    accuracy = json.loads(at.get("plotly_chart")[titles.index("Accuracy per epoch")].proto.spec)
+    assert [t["name"] for t in accuracy["data"]] == ["train accuracy · cnn", "validation accuracy · cnn",
+                                                     "train accuracy · supcon", "validation accuracy · supcon"]
+    assert [t["line"]["dash"] for t in accuracy["data"]] == ["solid", "solid", "dot", "dot"]
+    assert any("dotted" in c.value and "supcon" in c.value for c in at.caption)
 
 
 @pytest.mark.filterwarnings("ignore")
