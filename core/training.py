@@ -116,7 +116,8 @@ def hardware_description(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"{torch.get_num_threads()} threads of {model} (torch {torch.__version__}, CPU)"
+    n = torch.get_num_threads()
+    return f"{n} thread{'' if n == 1 else 's'} of {model} (torch {torch.__version__}, CPU)"
 
 
 @torch.no_grad()

@@ -70,7 +70,7 @@ for name in registry.names("detector"):
         cols = st.columns(4)
         cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
         cols[1].metric("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}")
-        held = t.get("evaluation", {}).get("held-out generator", {})
+        held = next((r for label, r in t.get("evaluation", {}).items() if label.startswith("held-out")), {})
         cols[2].metric("AUC, unseen generator", f"{held['auc']:.3f}" if held.get("auc") is not None else "n/a",
                        help=f"ROC AUC on faces from {', '.join(t.get('held_out', [])) or 'a generator'} that it "
                             "never saw in training (python -m train.evaluate).")
