@@ -44,11 +44,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    detectors = {}
-    for name in registry.names("detector"):
-        m = registry.load(name, use_hub=False)
-        detectors[name] = (m.model, m.config.get("temperature", 1.0))
-    judge = Judge(detectors)
+    judge = Judge.from_registry(use_hub=False)
     load_s = time.perf_counter() - t0
     photo = Image.open(list_images(celeba_root() / "val")[0]).convert("RGB")
     gen = registry.load("dcgan-64", use_hub=False)
@@ -68,7 +64,7 @@ def main(argv=None) -> int:
             times.append(time.perf_counter() - t)
         rows.append({"input": label, "faces": len(verdict.faces), "p50_ms": 1000 * pct(times, 50),
                      "p95_ms": 1000 * pct(times, 95)})
-    print(f"detectors: {', '.join(detectors)}; loaded with MTCNN in {load_s:.2f} s; torch {torch.__version__}, "
+    print(f"detectors: {', '.join(judge.detectors)}; loaded with MTCNN in {load_s:.2f} s; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     print(f"{'input':<32}{'faces':>6}{'p50 ms':>9}{'p95 ms':>9}")
     for r in rows:

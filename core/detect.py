@@ -85,6 +85,17 @@ class Judge:
         self.band = band
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
 
+    @classmethod
+    def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:
+        """A judge of the registry's detectors (all of them by default), each with its fitted temperature."""
+        from core import registry
+
+        detectors = {}
+        for name in names or registry.names("detector"):
+            loaded = registry.load(name, use_hub=use_hub)
+            detectors[name] = (loaded.model, loaded.config.get("temperature", 1.0))
+        return cls(detectors)
+
     @torch.inference_mode()
     def probabilities(self, crops: np.ndarray) -> dict[str, np.ndarray]:
         """Calibrated P(GAN-made) of each detector for (N, S, S, 3) uint8 crops."""

@@ -140,11 +140,7 @@ def test_label_for_uses_the_uncertain_band():
 
 @pytest.fixture(scope="module")
 def judge():
-    dets = {}
-    for n in registry.names("detector"):
-        m = registry.load(n, use_hub=False)
-        dets[n] = (m.model, m.config["temperature"])
-    return Judge(dets)
+    return Judge.from_registry(use_hub=False)
 
 
 def test_judge_finds_each_face_and_gives_probabilities(judge, face_img):

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from core import registry
 from core.detect import Judge
 from core.faces import ImageError, open_upload
 
@@ -26,11 +25,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[Hea
 
 @pytest.fixture(scope="module")
 def judge():
-    dets = {}
-    for n in registry.names("detector"):
-        m = registry.load(n, use_hub=False)
-        dets[n] = (m.model, m.config["temperature"])
-    return Judge(dets)
+    return Judge.from_registry(use_hub=False)
 
 
 def seed_images() -> dict[str, bytes]:

@@ -101,14 +101,9 @@ def gallery(crops, labels, probs, names, out: Path, k: int = 8) -> int:
 
 
 def load_judge(names: list[str]):
-    from core import registry
     from core.detect import Judge
 
-    detectors = {}
-    for n in names:
-        loaded = registry.load(n, use_hub=False)
-        detectors[n] = (loaded.model, loaded.config.get("temperature", 1.0))
-    return Judge(detectors)
+    return Judge.from_registry(names, use_hub=False)
 
 
 def evaluate(judge, real_crops, fake_crops) -> dict:
