@@ -153,3 +153,25 @@ def test_generate_overlay_toggle_adds_captions_and_the_url_parameter():
     for i, cell in enumerate(cells):
         prefix, text = cell.split(": ", 1)
         assert prefix == f"#{i}" and (text == NO_FACE or CAPTION.match(text)), cell
+
+
+def test_label_gender_writes_labels_counts_and_a_sheet(celeba_dir, tmp_path, capsys):
+    import json
+
+    from train import label_gender
+
+    src = tmp_path / "photos"
+    src.mkdir()
+    for p in sorted((celeba_dir / "val").rglob("*.jpg"))[:4]:
+        (src / p.name).write_bytes(p.read_bytes())
+    (src / "broken.jpg").write_bytes(b"not a photo")
+    out, sheet = tmp_path / "gender.json", tmp_path / "sheet.png"
+    assert label_gender.main(["--src", str(src), "--out", str(out), "--sheet", str(sheet)]) == 0
+    data = json.loads(out.read_text())
+    assert data["summary"]["photos"] == 5 and data["summary"]["unreadable"] == 1
+    assert data["summary"]["female"] + data["summary"]["male"] + data["summary"]["no_face"] == 4
+    for label in data["labels"].values():
+        assert label["gender"] in ("female", "male", None)
+        if label["gender"]:
+            assert (label["p_male"] > 0.5) == (label["gender"] == "male")
+    assert sheet.stat().st_size > 1000 and "labelled" in capsys.readouterr().out
