@@ -86,15 +86,16 @@ class Judge:
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
 
     @classmethod
+    def from_loaded(cls, loaded: dict) -> Judge:
+        """A judge of registry-loaded detectors (name -> LoadedModel), each with its fitted temperature."""
+        return cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()})
+
+    @classmethod
     def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:
-        """A judge of the registry's detectors (all of them by default), each with its fitted temperature."""
+        """A judge of the registry's detectors (all of them by default)."""
         from core import registry
 
-        detectors = {}
-        for name in names or registry.names("detector"):
-            loaded = registry.load(name, use_hub=use_hub)
-            detectors[name] = (loaded.model, loaded.config.get("temperature", 1.0))
-        return cls(detectors)
+        return cls.from_loaded({n: registry.load(n, use_hub=use_hub) for n in names or registry.names("detector")})
 
     @torch.inference_mode()
     def probabilities(self, crops: np.ndarray) -> dict[str, np.ndarray]:
@@ -113,9 +114,11 @@ class Judge:
     def find_faces(self, images: list[np.ndarray]) -> list[list[FaceCrop]]:
         return crop_faces(images, self.face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB)
 
-    def judge_crops(self, crops: list[FaceCrop], image: np.ndarray, whole_image: bool) -> list[FaceVerdict]:
-        probs = self.probabilities(np.stack([c.crop for c in crops]) if crops else np.zeros((0,)))
-        ens = self.ensemble(probs) if crops else []
+    def judge_crops(self, crops: list[FaceCrop], whole_image: bool = False) -> list[FaceVerdict]:
+        if not crops:
+            return []
+        probs = self.probabilities(np.stack([c.crop for c in crops]))
+        ens = self.ensemble(probs)
         return [
             FaceVerdict(c.box, c.prob, c.crop, {n: float(p[i]) for n, p in probs.items()}, float(ens[i]),
                         label_for(float(ens[i]), self.band), whole_image)
@@ -139,4 +142,4 @@ class Judge:
             h, w = arr.shape[:2]
             crops = [FaceCrop((0.0, 0.0, float(w), float(h)), 0.0, whole_image_crop(arr))]
             whole = True
-        return ImageVerdict(arr, self.judge_crops(crops, arr, whole), notes)
+        return ImageVerdict(arr, self.judge_crops(crops, whole), notes)

@@ -109,13 +109,17 @@ class DetectorTrainer:
         self.state = {"phase": 0, "epoch": 0, "step": 0, "best_loss": math.inf, "bad_epochs": 0,
                       "best": None, "wall_time": 0.0}
         self.history: list[dict] = []
+        self._val: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # -- data -----------------------------------------------------------------------------
 
     def _val_set(self) -> tuple[torch.Tensor, torch.Tensor]:
-        x = np.concatenate([self.data.val_real, self.data.val_fake])
-        y = np.r_[np.zeros(len(self.data.val_real)), np.ones(len(self.data.val_fake))]
-        return to_input(x), torch.from_numpy(y).float()
+        """The validation crops as one input tensor and their labels, built once per trainer."""
+        if self._val is None:
+            x = np.concatenate([self.data.val_real, self.data.val_fake])
+            y = np.r_[np.zeros(len(self.data.val_real)), np.ones(len(self.data.val_fake))]
+            self._val = to_input(x), torch.from_numpy(y).float()
+        return self._val
 
     def _epoch_batches(self, rng: np.random.Generator):
         """Balanced epoch: every real crop and as many fakes (a fresh random subset each epoch)."""

@@ -305,6 +305,12 @@ def evaluation_entries(training: dict) -> dict[str, dict]:
     return {label: entry for label, entry in evaluation.items() if isinstance(entry, dict)}
 
 
+def held_out_evaluation(training: dict) -> tuple[str, dict] | None:
+    """(label, figures) of the first recorded unseen-generator test ("held-out ..." labels), or None."""
+    return next(((label, e) for label, e in evaluation_entries(training).items() if label.startswith("held-out")),
+                None)
+
+
 def evaluation_table(training: dict) -> list[dict]:
     """One row per evaluation entry: the test set, its crop count and EVALUATION_FIGURES (None when absent)."""
     rows = []

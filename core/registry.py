@@ -15,7 +15,7 @@ from pathlib import Path
 from torch import nn
 
 from core.device import pick_device
-from core.store import load_weights, read_json
+from core.store import file_sha256, load_weights, read_json
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = REPO_ROOT / "weights"
@@ -170,16 +170,6 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
     except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
         raise WeightsError(f"cannot read {weights}: {err}") from err
     return model.to(pick_device(device)).eval(), config, training
-
-
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def record_weights_hash(folder: Path) -> str:

@@ -2,6 +2,7 @@
 
 import base64
 import csv
+import hashlib
 import io
 import random
 from pathlib import Path
@@ -15,6 +16,7 @@ from core import registry
 from core.detect import UNCERTAIN_BAND, FaceVerdict, ImageVerdict
 from core.detectors import grad_cam, radial_spectrum, to_input
 from core.faces import ImageError, open_upload
+from core.history import held_out_evaluation
 from core.sampling import encode_image
 from core.store import read_json
 from ui.models import generate_faces, get_judge
@@ -28,6 +30,8 @@ REAL_EXAMPLES = {  # file -> credit; only photos whose licence allows showing th
     "astronaut.png": "Eileen Collins, NASA astronaut (NASA Great Images; public domain), as shipped by scikit-image",
 }
 INPUTS_KEY = "detect_inputs"  # examples the visitor added: list of (name, bytes), in memory only
+VERDICTS_KEY = "detect_verdicts"  # (file digest, whole image?) -> judge_bytes' answer, this session only
+MAX_KEPT_VERDICTS = 32
 WORDS = {
     "real": ("Looks real", "green", ":material/verified_user:"),
     "GAN-made": ("Looks GAN-made", "red", ":material/smart_toy:"),
@@ -96,13 +100,30 @@ if not inputs:
 
 
 def judge_bytes(data: bytes, whole_image: bool) -> tuple[ImageVerdict | None, list[str], str | None]:
-    """(verdict, notes, error message) for one file's bytes; never raises for a bad file."""
-    try:
-        img, notes = open_upload(data)
-    except ImageError as err:
-        return None, [], str(err)
-    verdict = judge.judge(img, whole_image_if_no_face=whole_image)
-    return verdict, notes + verdict.notes, None
+    """(verdict, notes, error message) for one file's bytes; never raises for a bad file.
+
+    Kept in this session's state (memory only) by the file's digest, so a rerun (a toggle, opening
+    one file's details in batch mode) does not find faces and run the detectors again.
+    """
+    cache = st.session_state.setdefault(VERDICTS_KEY, {})
+    key = (hashlib.sha256(data).hexdigest(), whole_image)
+    if key not in cache:
+        try:
+            img, notes = open_upload(data)
+        except ImageError as err:
+            cache[key] = None, [], str(err)
+        else:
+            verdict = judge.judge(img, whole_image_if_no_face=whole_image)
+            cache[key] = verdict, notes + verdict.notes, None
+        while len(cache) > MAX_KEPT_VERDICTS:
+            cache.pop(next(iter(cache)))  # oldest first
+    return cache[key]
+
+
+@st.cache_data(show_spinner=False)
+def training_spectra(folder: str) -> dict | None:
+    """Mean spectra of real and GAN training crops, as train.detector stored them beside the weights."""
+    return read_json(Path(folder) / "spectra.json", None)
 
 
 def boxes_drawn(verdict: ImageVerdict, min_side: int = 320) -> np.ndarray:
@@ -150,7 +171,7 @@ def cam_overlay(crop: np.ndarray) -> np.ndarray | None:
 def spectrum_chart(crop: np.ndarray) -> go.Figure | None:
     """The crop's radial spectrum and the GAN faces' mean, each relative to the mean of real faces."""
     folder = next((m.folder for m in detectors.values()), None)
-    spectra = read_json(folder / "spectra.json", None) if folder else None
+    spectra = training_spectra(str(folder)) if folder else None
     if not spectra:
         return None
     real, fake, own = (np.asarray(v)[1:] for v in (spectra["real"], spectra["fake"], radial_spectrum(crop)))
@@ -195,13 +216,13 @@ def face_details(i: int, face: FaceVerdict) -> None:
 def held_out_sentence() -> str:
     """What the recorded unseen-generator test says, in one sentence (empty if none is recorded)."""
     for m in detectors.values():
-        for label, r in m.training.get("evaluation", {}).items():
-            ens = r.get("ensemble", {})
-            if label.startswith("held-out") and ens.get("auc") is not None:
-                gen = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else "a generator they never saw"
-                return (f" On faces from {gen}, a generator kept out of their training, they still ranked fakes "
-                        f"above real photos (AUC {ens['auc']:.3f}) but were right only {ens['accuracy']:.0%} of the "
-                        "time at the 50% line: unfamiliar fakes tend to look real to them.")
+        label, r = held_out_evaluation(m.training) or ("", {})
+        ens = r.get("ensemble", {})
+        if ens.get("auc") is not None:
+            gen = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else "a generator they never saw"
+            return (f" On faces from {gen}, a generator kept out of their training, they still ranked fakes "
+                    f"above real photos (AUC {ens['auc']:.3f}) but were right only {ens['accuracy']:.0%} of the "
+                    "time at the 50% line: unfamiliar fakes tend to look real to them.")
     return ""
 
 

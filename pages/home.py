@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import registry
-from core.history import snapshot_paths
+from core.history import held_out_evaluation, snapshot_paths
 from ui.models import get_model
 from ui.nav import ensure_app_navigation
 
@@ -25,10 +25,16 @@ links[3].page_link("pages/training_history.py", label="Watch a GAN learn", icon=
 st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
              icon=":material/school:")
 
+def source_caption(loaded, extra: str = "") -> None:
+    """Where the weights came from and why, and what they were trained on."""
+    t = loaded.training
+    st.caption(f"Source: **{loaded.source}** ({loaded.note}). Trained on {t.get('hardware', 'unknown hardware')}"
+               f"{extra}.")
+
+
 st.header("Generators")
 for name in registry.names("generator"):
-    spec = registry.get_spec(name)
-    loaded = get_model(name)
+    spec, loaded = registry.get_spec(name), get_model(name)
     with st.container(border=True):
         left, right = st.columns([3, 2])
         with left:
@@ -45,10 +51,8 @@ for name in registry.names("generator"):
             cols[3].metric("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
                            help="Share of 256 samples in which the MTCNN face detector finds a face "
                                 "with probability >= 0.90 (after upscaling to 160 px).")
-            st.caption(
-                f"Source: **{loaded.source}** ({loaded.note}). Trained on {t.get('hardware', 'unknown hardware')}, "
-                f"{t.get('steps', '?')} steps at batch {t.get('train_config', {}).get('batch_size', '?')}."
-            )
+            source_caption(loaded, f", {t.get('steps', '?')} steps at batch "
+                                   f"{t.get('train_config', {}).get('batch_size', '?')}")
         with right:
             snaps = snapshot_paths(loaded.folder) if loaded else []
             if snaps:
@@ -59,8 +63,7 @@ st.header("Detectors")
 st.caption("Three ways to tell a GAN-made face from a real photo, each trained by `python -m train.detector` "
            "on real CelebA crops and on faces from our generators. The Detect page asks all three.")
 for name in registry.names("detector"):
-    spec = registry.get_spec(name)
-    loaded = get_model(name)
+    spec, loaded = registry.get_spec(name), get_model(name)
     with st.container(border=True):
         st.subheader(f"{spec.title}  ·  `{name}`")
         st.write(spec.description)
@@ -70,12 +73,12 @@ for name in registry.names("detector"):
         cols = st.columns(4)
         cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
         cols[1].metric("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}")
-        held = next((r for label, r in t.get("evaluation", {}).items() if label.startswith("held-out")), {})
+        held = (held_out_evaluation(t) or ("", {}))[1]
         cols[2].metric("AUC, unseen generator", f"{held['auc']:.3f}" if held.get("auc") is not None else "n/a",
                        help=f"ROC AUC on faces from {', '.join(t.get('held_out', [])) or 'a generator'} that it "
                             "never saw in training (python -m train.evaluate).")
         cols[3].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
-        st.caption(f"Source: **{loaded.source}** ({loaded.note}). Trained on {t.get('hardware', 'unknown hardware')}.")
+        source_caption(loaded)
 
 st.divider()
 st.caption(

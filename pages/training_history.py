@@ -317,7 +317,19 @@ def evaluation_section(training: dict) -> None:
     )
 
 
-def detector_view(name: str, folder: Path, columns: dict, compare: str | None, other: dict | None,
+def model_card_facts(facts: dict[str, str], explanation: str) -> None:
+    """The model card's facts as metric tiles, one a row (two side by side truncate values like
+    "100% / 100%" in a quarter-width column), the hardware as a caption, and what the figures mean."""
+    st.subheader("Model card")
+    hardware = facts.pop("Hardware", None)
+    for label, value in facts.items():
+        st.metric(label, value)
+    if hardware:
+        st.caption(f"Trained on {hardware}.")
+    st.caption(explanation)
+
+
+def detector_view(name: str, columns: dict, compare: str | None, other: dict | None,
                   training: dict) -> None:
     phases = ", ".join(f"{PHASE_NAMES.get(p, p)} {int(a)}–{int(b)}" if a != b else f"{PHASE_NAMES.get(p, p)} {int(a)}"
                        for p, a, b in phase_spans(columns))
@@ -325,16 +337,11 @@ def detector_view(name: str, folder: Path, columns: dict, compare: str | None, o
                f"{len(columns['epoch'])} epochs ({phases}).")
     charts_col, facts_col = st.columns([3, 1], gap="large")
     with facts_col:
-        st.subheader("Model card")
-        facts = detector_facts(training)
-        hardware = facts.pop("Hardware", None)
-        for label, value in facts.items():
-            st.metric(label, value)
-        if hardware:
-            st.caption(f"Trained on {hardware}.")
-        st.caption("Validation accuracy: of the weights kept, from the epoch with the lowest validation loss. Temperature: the T in "
-                   "P(GAN-made) = sigmoid(logit / T), fitted on validation data so the probability is calibrated "
-                   "(ECE before → after). Held-out generators: never seen in training, tested below.")
+        model_card_facts(detector_facts(training),
+                         "Validation accuracy: of the weights kept, from the epoch with the lowest validation loss. "
+                         "Temperature: the T in P(GAN-made) = sigmoid(logit / T), fitted on validation data so the "
+                         "probability is calibrated (ECE before → after). Held-out generators: never seen in "
+                         "training, tested below.")
     with charts_col:
         detector_charts(name, columns, compare, other)
     evaluation_section(training)
@@ -353,18 +360,11 @@ def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other:
 
     charts_col, facts_col = st.columns([3, 1], gap="large")
     with facts_col:
-        st.subheader("Model card")
-        facts = training_facts(training)
-        hardware = facts.pop("Hardware", None)
-        # one tile a row: two side by side truncate values like "100% / 100%" in a quarter-width column
-        for label, value in facts.items():
-            st.metric(label, value)
-        if hardware:
-            st.caption(f"Trained on {hardware}.")
-        st.caption("Faces found: share of samples where the MTCNN detector finds a face (p >= 0.9). "
-                   "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
-                   "Near-copies: samples closer to a training photo than 99% of training photos are to each "
-                   "other.")
+        model_card_facts(training_facts(training),
+                         "Faces found: share of samples where the MTCNN detector finds a face (p >= 0.9). "
+                         "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
+                         "Near-copies: samples closer to a training photo than 99% of training photos are to each "
+                         "other.")
 
     with charts_col:
         runs = [(name, columns)]
@@ -477,7 +477,7 @@ x_by = x_by if other is not None else "iteration"
 training = read_json(folder / "training.json", {}) or {}
 
 if detector:
-    detector_view(name, folder, columns, compare, other, training)
+    detector_view(name, columns, compare, other, training)
 else:
     gan_view(name, folder, columns, compare, other, x_by, weight, training)
 

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import history, registry
+from core.store import write_history
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"
@@ -51,7 +52,7 @@ ROWS = [
 
 @pytest.fixture
 def record(tmp_path: Path) -> Path:
-    (tmp_path / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    write_history(tmp_path / history.HISTORY_FILE, ROWS)
     return tmp_path
 
 
@@ -114,7 +115,7 @@ SUPCON_ROWS = [
 
 @pytest.fixture
 def supcon_record(tmp_path: Path) -> Path:
-    (tmp_path / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in SUPCON_ROWS))
+    write_history(tmp_path / history.HISTORY_FILE, SUPCON_ROWS)
     return tmp_path
 
 
@@ -381,3 +382,11 @@ def test_a_run_with_other_metrics_has_nothing_to_compare_with(second_run):
     assert not [s for s in at.sidebar.selectbox if s.label == "Compare with"]
     assert any("nothing to compare with yet" in c.value for c in at.sidebar.caption)
     assert trace_names(at) == ["d1 (D on real)", "d2 (D on fake)", "g (G loss)"]
+
+
+def test_held_out_evaluation_finds_the_unseen_generator_entry():
+    training = {"evaluation": {"training generator (dcgan-64)": {"auc": 0.999},
+                               "held-out generator (dcgan-64-z60)": {"auc": 0.97}, "broken": 3}}
+    assert history.held_out_evaluation(training) == ("held-out generator (dcgan-64-z60)", {"auc": 0.97})
+    assert history.held_out_evaluation({"evaluation": {"training generator": {}}}) is None
+    assert history.held_out_evaluation({}) is None

@@ -20,7 +20,7 @@ from core.data import cache_path, load_cache
 from core.faces import FaceDetector
 from core.history import HISTORY_FILE, SNAPSHOT_DIR
 from core.quality import evaluate_generator
-from core.store import read_json, write_json
+from core.store import write_json
 
 BUNDLE_FILES = [*registry.MODEL_FILES, HISTORY_FILE]
 DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]
@@ -56,9 +56,7 @@ def main(argv=None) -> int:
         shutil.rmtree(dest / SNAPSHOT_DIR)
     shutil.copytree(args.run / SNAPSHOT_DIR, dest / SNAPSHOT_DIR)
 
-    training_json = read_json(dest / "training.json", {}) or {}
-    training_json.pop("weights_sha256", None)  # the run's copy may predate these weights
-    write_json(dest / "training.json", training_json)
+    registry.record_weights_hash(dest)  # the trainer's training.json does not carry it
     model, config, training = registry.load_folder(spec, dest)
     caches = {split: cache_path(split, config["image_size"],
                                 crop="mtcnn" if config.get("arch") == "lsgan" else "center") for split in ("train", "val")}
@@ -66,7 +64,6 @@ def main(argv=None) -> int:
     q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
     training["quality"] = q
     write_json(dest / "training.json", training)
-    registry.record_weights_hash(dest)
     (dest / "README.md").write_text(generator_card(args.name, spec.title, spec.description, config, training))
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {args.run} -> {dest} ({size / 1e6:.1f} MB); faces found: {q['face_found_rate']:.1%}"

@@ -29,7 +29,6 @@ faces and writes into --out (a temporary folder when not given), never into weig
 from __future__ import annotations
 
 import argparse
-import hashlib
 import platform
 import sys
 import tempfile
@@ -51,14 +50,11 @@ from core.latent import (
     save_directions,
 )
 from core.sampling import generate, sample_latents
+from core.store import file_sha256
 
 ORDER = ["male", "older"]  # Gram-Schmidt order: "male" is kept as fitted, "older" is made orthogonal to it
 BATCH = 250  # faces generated and labelled at a time: bounded memory, a progress bar that moves
 DRY_RUN_N, DRY_RUN_EVAL = 160, 16  # least squares needs more than nz + 1 labelled faces
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def label(model: torch.nn.Module, z: torch.Tensor, desc: str | None = None) -> list[FaceAttributes]:
@@ -163,7 +159,7 @@ def main(argv=None) -> int:
 
     facts = {
         "model": args.model,
-        "weights_sha256": sha256_of(loaded.folder / "model.safetensors"),
+        "weights_sha256": file_sha256(loaded.folder / "model.safetensors"),
         "nz": nz,
         "directions": ORDER,
         "labelled": counts["faces_found"],

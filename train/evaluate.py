@@ -30,19 +30,18 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str):
     from tqdm.auto import tqdm
 
     from core.detect import fit_size
+    from core.detectors import CROP_SIZE
     from core.faces import ImageError, list_images, open_image
 
     paths = list_images(folder)[:limit]
-    crops, names, bad, no_face = [], [], 0, 0
-    batch: list[tuple[Path, np.ndarray]] = []
+    crops, bad, no_face = [], 0, 0
+    batch: list[np.ndarray] = []
 
     def flush():
         nonlocal no_face
-        found = judge.find_faces([a for _, a in batch])
-        for (p, _), faces in zip(batch, found, strict=True):
+        for faces in judge.find_faces(batch):
             if faces:
                 crops.append(faces[0].crop)
-                names.append(str(p))
             else:
                 no_face += 1
         batch.clear()
@@ -53,13 +52,13 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str):
         except ImageError:
             bad += 1
             continue
-        batch.append((p, np.asarray(img)))
+        batch.append(np.asarray(img))
         if len(batch) == 32:
             flush()
     if batch:
         flush()
-    arr = np.stack(crops) if crops else np.zeros((0, 48, 48, 3), np.uint8)
-    return arr, names, {"files": len(paths), "unreadable": bad, "no_face": no_face, "judged": len(crops)}
+    arr = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
+    return arr, {"files": len(paths), "unreadable": bad, "no_face": no_face, "judged": len(crops)}
 
 
 def jpeg_crops(crops, quality: int = JPEG_QUALITY):
@@ -71,7 +70,7 @@ def jpeg_crops(crops, quality: int = JPEG_QUALITY):
     return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), quality)) for c in crops]) if len(crops) else crops
 
 
-def gallery(crops, labels, probs, names, out: Path, k: int = 8) -> int:
+def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
     """The `k` most confident mistakes of each kind in one PNG: real called GAN, GAN called real."""
     import numpy as np
     from PIL import Image, ImageDraw
@@ -98,12 +97,6 @@ def gallery(crops, labels, probs, names, out: Path, k: int = 8) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(encode_image(np.asarray(canvas)))
     return sum(len(r) for r in rows)
-
-
-def load_judge(names: list[str]):
-    from core.detect import Judge
-
-    return Judge.from_registry(names, use_hub=False)
 
 
 def evaluate(judge, real_crops, fake_crops) -> dict:
@@ -136,6 +129,7 @@ def fmt(v) -> str:
 
 def main(argv=None) -> int:
     from core import registry
+    from core.detect import Judge
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--real", type=Path, required=True, help="folder of real photos (recursive)")
@@ -157,12 +151,12 @@ def main(argv=None) -> int:
 
         torch.set_num_threads(args.threads)
     try:
-        judge = load_judge(args.detectors)
+        judge = Judge.from_registry(args.detectors, use_hub=False)
     except (registry.WeightsError, registry.UnknownModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    real, real_names, real_counts = read_folder(args.real, judge, args.limit, "real")
-    fake, fake_names, fake_counts = read_folder(args.fake, judge, args.limit, "fake")
+    real, real_counts = read_folder(args.real, judge, args.limit, "real")
+    fake, fake_counts = read_folder(args.fake, judge, args.limit, "fake")
     for label, c in (("real", real_counts), ("fake", fake_counts)):
         print(f"{label}: {c['files']} files, {c['unreadable']} unreadable (skipped), "
               f"{c['no_face']} without a face (skipped), {c['judged']} judged")
@@ -176,8 +170,7 @@ def main(argv=None) -> int:
         print(f"{name:<10}{r['count']:>7}{fmt(r['accuracy']):>10}{fmt(r['auc']):>9}{fmt(r['average_precision']):>8}"
               f"{fmt(r['eer']):>8}{fmt(r['ece']):>8}{fmt(r['jpeg75_auc']):>12}{fmt(r['jpeg75_accuracy']):>12}")
     if args.gallery:
-        names = real_names + fake_names
-        n = gallery(ev["crops"], ev["labels"], ev["probs"]["ensemble"], names, args.gallery)
+        n = gallery(ev["crops"], ev["labels"], ev["probs"]["ensemble"], args.gallery)
         print(f"gallery of {n} mistakes -> {args.gallery}")
     summary = {"real": str(args.real), "fake": str(args.fake), "counts": {"real": real_counts, "fake": fake_counts},
                "results": ev["results"]}

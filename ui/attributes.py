@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 import torch
@@ -12,6 +9,7 @@ import torch
 from core import registry
 from core.attributes import FaceAttributes, predict_attributes, summarise
 from core.latent import load_directions
+from core.store import file_sha256
 from ui.models import generate_faces, load_model
 
 OVERLAY_HELP = ("Under the grid: the age and gender a face-attribute model (dlib-models, trained on photos of "
@@ -41,10 +39,6 @@ def show_attribute_table(results: list[FaceAttributes], nrow: int, container=st)
         container.caption(f"No face was found in any of the {s['n']} images. {OVERLAY_HELP}")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def model_directions(name: str) -> tuple[dict[str, torch.Tensor] | None, dict, str | None]:
     """(directions, facts, problem) for generator `name`.
@@ -62,7 +56,9 @@ def model_directions(name: str) -> tuple[dict[str, torch.Tensor] | None, dict, s
         nz = loaded.config["nz"]
         if any(d.shape != (nz,) for d in directions.values()):
             return directions, facts, f"the directions in {folder} are for another latent size (not {nz})"
-        if facts.get("weights_sha256") != _sha256(loaded.folder / "model.safetensors"):
+        # load_folder checked the file against training.json's hash; hash it only when that is absent
+        in_use = loaded.training.get("weights_sha256") or file_sha256(loaded.folder / "model.safetensors")
+        if facts.get("weights_sha256") != in_use:
             return directions, facts, f"the directions in {folder} were fitted on other weights than the ones in use"
         return directions, facts, None
     return None, {}, None

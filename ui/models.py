@@ -55,8 +55,7 @@ def load_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel], dict[st
             failed[name] = str(err)
     if not loaded:
         return None, loaded, failed
-    judge = Judge({n: (m.model, m.config.get("temperature", 1.0)) for n, m in loaded.items()})
-    return judge, loaded, failed
+    return Judge.from_loaded(loaded), loaded, failed
 
 
 def get_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel]]:
