@@ -99,3 +99,54 @@ def build_face_cache(
               metadata={"files": json.dumps(kept), "size": str(size), "margin": str(margin)})
     os.replace(tmp, out)
     return len(kept), missed
+
+
+def cache_files(path: Path) -> list[str]:
+    """The photo of each cached crop, relative to its split folder (the order of the tensor)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads((f.metadata() or {}).get("files", "[]"))
+
+
+def identity_genders(labels: dict[str, dict]) -> dict[str, dict]:
+    """Per person (CelebA identity folder), the majority of its photos' gender labels.
+
+    Every photo of one person gets that person's label, which fixes the labeller's single misses
+    (a person has about 27 photos here). `labels` maps "split/celeb_<id>/<file>" to
+    {"gender": "female" | "male" | None, ...} as train.label_gender writes them.
+    """
+    votes: dict[str, dict[str, int]] = {}
+    for rel, label in labels.items():
+        person = rel.split("/")[-2] if "/" in rel else ""
+        if label.get("gender"):
+            v = votes.setdefault(person, {"female": 0, "male": 0})
+            v[label["gender"]] += 1
+    out = {}
+    for person, v in votes.items():
+        n = v["female"] + v["male"]
+        gender = "male" if v["male"] > v["female"] else "female"
+        out[person] = {"gender": gender, "photos_labelled": n, "agreement": round(v[gender] / n, 3)}
+    return out
+
+
+def gender_subset(images: torch.Tensor, files: list[str], labels: dict[str, dict], gender: str,
+                  min_agreement: float = 0.7) -> tuple[torch.Tensor, dict]:
+    """The crops of people whose photos are mostly `gender` (and clearly so), with counts.
+
+    `files` are the crops' paths relative to their split folder (`cache_files`). People whose
+    photos split more evenly than `min_agreement` are left out of both subsets.
+    """
+    if len(files) != len(images):
+        raise ValueError(f"{len(files)} file names for {len(images)} crops; rebuild the cache")
+    people = identity_genders(labels)
+    keep = [i for i, f in enumerate(files)
+            if (p := people.get(f.split("/")[-2] if "/" in f else "")) is not None
+            and p["gender"] == gender and p["agreement"] >= min_agreement]
+    if not keep:
+        raise ValueError(f"no {gender} crops found; are the labels for this photo folder?")
+    chosen = {f.split("/")[-2] for f in (files[i] for i in keep)}
+    unclear = sorted(p for p, v in people.items() if v["agreement"] < min_agreement)
+    info = {"gender": gender, "crops": len(keep), "people": len(chosen), "people_left_out_unclear": len(unclear),
+            "labelling": "majority of the age-and-gender labels of each person's photos"}
+    return images[torch.tensor(keep)], info

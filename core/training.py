@@ -165,6 +165,7 @@ class GANRun:
     model_config: dict  # written to config.json: rebuilds the generator
     meta: dict = field(default_factory=dict)  # data set facts for training.json / the model card
     init: Callable[[nn.Module], None] | None = None  # weight init for fresh runs
+    init_from: Path | None = None  # fine-tune: a run's checkpoint.pt whose G, D and EMA weights start this run
 
 
 def distributed_context(device=None) -> tuple[int, int, torch.device]:
@@ -227,10 +228,26 @@ class GANTrainer:
             self.G.apply(self.run.init)
             self.D.apply(self.run.init)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        if self.run.init_from is not None:
+            self._load_weights_from(Path(self.run.init_from))
         self.history: list[dict] = []
         if self.is_main:
             for _, p in snapshot_paths(self.out):
                 p.unlink()
+
+    def _load_weights_from(self, path: Path) -> None:
+        """Start from another run's G, D and EMA weights (fresh optimisers, step 0): fine-tuning."""
+        if path.is_dir():
+            path = path / "checkpoint.pt"
+        if not path.exists():
+            raise TrainingStopped(f"{path} does not exist; train the base model first (it writes checkpoint.pt)")
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        if state["model_config"] != self.run.model_config:
+            raise TrainingStopped(f"{path} holds {state['model_config']}, not {self.run.model_config}; "
+                                  "fine-tuning needs the same architecture and latent size")
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
 
     def _checkpoint_state(self) -> dict:
         return {

@@ -121,3 +121,83 @@ def detector_cache_80(tmp_path_factory, celeba_dir):
     out = tmp_path_factory.mktemp("faces") / "faces80.safetensors"
     build_face_cache(celeba_dir / "train", out, 80, FaceDetector(device="cpu"), limit=16)
     return out
+
+
+def test_gender_subset_takes_whole_people_by_majority():
+    from core.data import gender_subset, identity_genders
+
+    labels = {f"celeb_1/{i}.jpg": {"gender": "male"} for i in range(5)}
+    labels["celeb_1/5.jpg"] = {"gender": "female"}  # one miss of the labeller: outvoted
+    labels.update({f"celeb_2/{i}.jpg": {"gender": "female"} for i in range(4)})
+    labels.update({"celeb_3/0.jpg": {"gender": "female"}, "celeb_3/1.jpg": {"gender": "male"}})  # unclear
+    labels["celeb_2/9.jpg"] = {"gender": None}  # no face found: no vote, but the person still decides
+    people = identity_genders(labels)
+    assert people["celeb_1"] == {"gender": "male", "photos_labelled": 6, "agreement": round(5 / 6, 3)}
+    assert people["celeb_3"]["agreement"] == 0.5
+
+    files = [*labels, "celeb_4/0.jpg"]  # celeb_4 has no labels at all: in neither subset
+    images = torch.arange(len(files)).view(-1, 1, 1, 1).to(torch.uint8)
+    male, info = gender_subset(images, files, labels, "male")
+    assert male.flatten().tolist() == [0, 1, 2, 3, 4, 5]  # all six of celeb_1, the "female" photo too
+    assert info["crops"] == 6 and info["people"] == 1 and info["people_left_out_unclear"] == 1
+    female, info = gender_subset(images, files, labels, "female")
+    assert female.flatten().tolist() == [6, 7, 8, 9, 12] and info["people"] == 1
+    with pytest.raises(ValueError, match="file names"):
+        gender_subset(images[:3], files, labels, "male")
+
+
+def test_lsgan_subset_and_fine_tune_from_a_run(detector_cache_80, tmp_path, capsys):
+    from core.data import cache_files
+    from core.store import write_json
+    from train import lsgan
+
+    files = cache_files(detector_cache_80)
+    assert len(files) == 16
+    write_json(tmp_path / "labels.json", {"labels": {f"train/{f}": {"gender": "male"} for f in files}})
+    small = ["--data", str(detector_cache_80), "--ngf", "8", "--ndf", "8", "--labels", str(tmp_path / "labels.json")]
+    base, tuned = tmp_path / "base", tmp_path / "male"
+    assert lsgan.main(["--dry-run", "--out", str(base), *small]) == 0
+    assert lsgan.main(["--dry-run", "--subset", "male", "--init-from", str(base), "--out", str(tuned), *small]) == 0
+    t = read_json(tuned / "training.json")
+    assert t["subset"]["gender"] == "male" and t["subset"]["crops"] == 16
+    assert t["fine_tuned_from"] == str(base) and "male subset" in t["dataset"]
+    assert read_json(tuned / "config.json")["d_norm"] == "spectral"
+
+    capsys.readouterr()
+    assert lsgan.main(["--dry-run", "--subset", "female", "--out", str(tmp_path / "f"), *small]) == 2
+    assert "no female crops" in capsys.readouterr().err
+    assert lsgan.main(["--dry-run", "--init-from", str(tmp_path / "nothing"), "--out", str(tmp_path / "x"), *small]) == 3
+    assert "train the base model first" in capsys.readouterr().err
+    assert lsgan.main(["--dry-run", "--subset", "male", "--labels", str(tmp_path / "none.json"),
+                       "--out", str(tmp_path / "y"), *small[:-2]]) == 2
+    assert "train.label_gender" in capsys.readouterr().err
+
+
+def test_fine_tuning_starts_from_the_base_runs_weights(tiny_cache, tmp_path):
+    images = load_cache(tiny_cache)
+    base = GANTrainer(make_run(images, tmp_path / "base"), tiny_cfg(epochs=1), device="cpu", progress=False)
+    base.train()
+    run = make_run(images, tmp_path / "tuned")
+    run.init_from = tmp_path / "base"
+    tuned = GANTrainer(run, tiny_cfg(epochs=1), device="cpu", progress=False)
+    tuned._fresh_start()
+    for a, b in ((tuned.G, base.G), (tuned.D, base.D), (tuned.G_ema, base.G_ema)):
+        for (k, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+            assert torch.equal(x, y), k
+    assert tuned.step == 0 and not tuned.history  # a new run: its own steps, history and optimisers
+
+
+def test_spectral_norm_discriminator_has_no_batchnorm_and_the_tutorial_init():
+    from torch import nn
+
+    cfg = DCGANConfig(nz=16, ngf=8, ndf=8, image_size=80, d_norm="spectral")
+    D = Discriminator(cfg)
+    D.apply(weights_init)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 5 and all(hasattr(m, "parametrizations") for m in convs)
+    raw = torch.cat([m.parametrizations.weight.original.flatten() for m in convs])
+    assert 0.015 < raw.std().item() < 0.025  # N(0, 0.02) on the raw weights, not on a computed copy
+    assert D(torch.randn(4, 3, 80, 80)).shape == (4,)
+    with pytest.raises(ValueError, match="d_norm"):
+        DCGANConfig(d_norm="layer")

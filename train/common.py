@@ -55,7 +55,7 @@ def push_run(out: Path, repo_id: str, private: bool, card: str) -> str:
 
 
 def load_training_images(path: Path, dry_run: bool, batch_size: int):
-    """The cached crops, or None after printing what to run first."""
+    """The cached crops (the first 2 batches for a dry run), or None after printing what to run first."""
     from core.data import load_cache
 
     try:
@@ -96,11 +96,31 @@ def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: st
     return 0
 
 
+def select_subset(images, data: Path, subset: str, labels_path: Path | None):
+    """(crops of one gender, facts for training.json) or None after printing what to run first."""
+    from core.data import CACHE_DIR, cache_files, gender_subset
+    from core.store import read_json
+
+    labels_path = labels_path or CACHE_DIR / "celeba-gender.json"
+    if not labels_path.exists():
+        print(f"error: {labels_path} does not exist; label the photos first with `python -m train.label_gender`",
+              file=sys.stderr)
+        return None
+    # keys are "split/celeb_<id>/<file>"; a person's photos in every split vote on their label
+    labels = {k.split("/", 1)[1] if k.count("/") >= 2 else k: v for k, v in read_json(labels_path)["labels"].items()}
+    try:
+        return gender_subset(images, cache_files(data), labels, subset)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+
+
 def gan_script(argv, doc: str, *, script: str, arch: str, loss, nz: int, nz_help: str, image_size: int,
-               data: Path, dataset: str, default_out) -> int:
+               data: Path, dataset: str, default_out, subsets: bool = False, d_norm: str = "batch") -> int:
     """The whole of a GAN training command line: flags, data, model, loop, report, push.
 
-    `default_out(nz)` names the run folder when --out is not given.
+    `default_out(nz, subset)` names the run folder when --out is not given. With `subsets`, the
+    script takes --subset female|male (people labelled by train.label_gender).
     """
     from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
@@ -108,20 +128,41 @@ def gan_script(argv, doc: str, *, script: str, arch: str, loss, nz: int, nz_help
     ap.add_argument("--nz", type=int, default=nz, help=nz_help)
     ap.add_argument("--ngf", type=int, default=64, help="generator width")
     ap.add_argument("--ndf", type=int, default=64, help="discriminator width")
+    ap.add_argument("--d-norm", choices=["batch", "spectral"], default=d_norm,
+                    help="how D is normalised: the tutorial's BatchNorm or spectral norm (see core/dcgan.py)")
     ap.add_argument("--data", type=Path, default=None, help=f"cached crops (default: {data})")
+    ap.add_argument("--init-from", type=Path, default=None, metavar="RUN",
+                    help="fine-tune: start from another run's weights (its folder or checkpoint.pt)")
+    if subsets:
+        ap.add_argument("--subset", choices=["both", "female", "male"], default="both",
+                        help="train on one gender's photos (labels from train.label_gender)")
+        ap.add_argument("--labels", type=Path, default=None, help="gender labels (default: data/celeba-gender.json)")
     add_train_flags(ap, TrainConfig())
     args = ap.parse_args(argv)
     apply_threads(args)
     cfg = train_config_from(args)
-    images = load_training_images(args.data or data, args.dry_run, cfg.batch_size)
+    data = args.data or data
+    subset = getattr(args, "subset", "both")
+    meta = {"dataset": dataset}
+    images = load_training_images(data, False, cfg.batch_size)
     if images is None:
         return 2
-    mcfg = DCGANConfig(nz=args.nz, ngf=args.ngf, ndf=args.ndf, image_size=image_size)
+    if subset != "both":
+        chosen = select_subset(images, data, subset, args.labels)
+        if chosen is None:
+            return 2
+        images, meta["subset"] = chosen
+        meta["dataset"] = f"{dataset}, {subset} subset ({meta['subset']['people']} people)"
+    if args.dry_run:
+        images = images[: 2 * cfg.batch_size]
+    if args.init_from:
+        meta["fine_tuned_from"] = str(args.init_from)
+    mcfg = DCGANConfig(nz=args.nz, ngf=args.ngf, ndf=args.ndf, image_size=image_size, d_norm=args.d_norm)
     run = GANRun(
         generator=Generator(mcfg), discriminator=Discriminator(mcfg), loss=loss, images=images,
-        out_dir=args.out or default_out(args.nz), init=weights_init,
+        out_dir=args.out or default_out(args.nz, subset), init=weights_init, init_from=args.init_from,
         model_config={"arch": arch, **mcfg.to_dict()},
-        meta={"dataset": dataset, "train_images": len(images)},
+        meta={**meta, "train_images": len(images)},
     )
     title = f"{arch.upper()}, {image_size}x{image_size}, latent {args.nz}"
     return run_gan_training(args, run, cfg, script, title)

@@ -29,7 +29,7 @@ def main(argv=None) -> int:
         argv, __doc__, script="train.dcgan", arch="dcgan", loss=BCEGANLoss(),
         nz=100, nz_help="latent size (seed 001: 100 and 60)", image_size=64,
         data=cache_path("train", 64), dataset="CelebA subset (shared/data/celeba/train), centre crop 64x64",
-        default_out=lambda nz: Path("runs") / ("dcgan-64" if nz == 100 else f"dcgan-64-z{nz}"),
+        default_out=lambda nz, subset: Path("runs") / ("dcgan-64" if nz == 100 else f"dcgan-64-z{nz}"),
     )
 
 

