@@ -1,4 +1,4 @@
-"""The only module that talks to the Hugging Face Hub: is it reachable, fetch a model, push a run.
+"""The only module that talks to the Hugging Face Hub: is it reachable, fetch a model, push a run or a Space.
 
 The read side is bounded in time, because the app must never freeze on a dead network:
 `hub_status` answers within about `timeout` seconds and remembers its answer for a minute, and
@@ -34,6 +34,10 @@ TRANSFER_STALL_S = 30.0
 # What push_folder leaves behind: the resumable checkpoint (optimizer state, large, private to
 # training), hidden files (including core.store's ".name.xxx.tmp" half-written files) and temp files.
 PUSH_IGNORE = ("checkpoint.pt", "*/checkpoint.pt", ".*", "*/.*", "*.tmp")
+# A Space folder is assembled file by file (train.push_space) and needs its hidden .streamlit/config.toml:
+# only checkpoints, temp files and bytecode are left behind.
+SPACE_PUSH_IGNORE = ("checkpoint.pt", "*/checkpoint.pt", "*.tmp", "__pycache__/*", "*/__pycache__/*", "*.pyc")
+REPO_TYPES = ("model", "space")
 
 _TRUE = {"1", "true", "yes", "on"}
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
@@ -158,24 +162,34 @@ def push_folder(
     private: bool = False,
     token: str | None = None,
     commit_message: str = "Upload model from Face GAN Lab",
+    repo_type: str = "model",
+    space_sdk: str | None = None,
 ) -> str:
-    """Create model repo `repo_id` if needed and upload the run folder's files (one commit, unless huge).
+    """Create repo `repo_id` if needed and upload the folder's files (one commit, unless huge).
 
-    Uploads everything (model.safetensors, config.json, training.json, history.jsonl, README.md,
-    snapshots/...) except checkpoint.pt, hidden files and *.tmp. `token` None means HF_TOKEN or the
-    saved login. Returns the commit URL. Raises HubError (naming the repo and the HTTP status, never
-    the token) on any failure, at once when the Hub is unreachable.
+    `repo_type` "model" (default): a run folder; everything (model.safetensors, config.json,
+    training.json, history.jsonl, README.md, snapshots/...) except checkpoint.pt, hidden files and *.tmp.
+    `repo_type` "space": a Space folder, created with `space_sdk` ("docker", "streamlit", ...);
+    everything except checkpoint.pt, *.tmp and __pycache__ (hidden files such as .streamlit/ go up).
+    `token` None means HF_TOKEN or the saved login. Returns the commit URL. Raises HubError (naming the
+    repo and the HTTP status, never the token) on any failure, at once when the Hub is unreachable.
     """
+    if repo_type not in REPO_TYPES:
+        raise ValueError(f"repo_type must be one of {REPO_TYPES}, not {repo_type!r}")
+    if (repo_type == "space") != (space_sdk is not None):
+        raise ValueError("space_sdk is needed for repo_type 'space', and only for it")
+    ignore = SPACE_PUSH_IGNORE if repo_type == "space" else PUSH_IGNORE
+    what = f"space {repo_id}" if repo_type == "space" else repo_id
     folder = Path(folder)
     if not folder.is_dir():
         raise HubError(f"cannot push {folder}: not a folder")
-    if not _files_to_push(folder):
+    if not _files_to_push(folder, ignore):
         raise HubError(f"cannot push {folder}: no files to upload in it")
     endpoint = hub_endpoint()
     # The push requests have no timeout of their own: make sure the Hub answers now.
     status = hub_status(refresh=True)
     if not status.reachable:
-        raise HubError(f"cannot push to {repo_id}: the Hub at {endpoint} is unreachable ({status.reason})")
+        raise HubError(f"cannot push to {what}: the Hub at {endpoint} is unreachable ({status.reason})")
 
     from huggingface_hub import HfApi, get_token
 
@@ -183,7 +197,9 @@ def push_folder(
     step = "create the repo"
     try:
         api = HfApi(endpoint=endpoint, token=token or None)
-        repo_url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        repo_url = api.create_repo(
+            repo_id, private=private, exist_ok=True, repo_type=repo_type, space_sdk=space_sdk
+        )
         # The Hub puts a bare name under the token owner's namespace: upload where it was created.
         target = getattr(repo_url, "repo_id", None) or repo_id
         step = "upload the files"
@@ -192,12 +208,12 @@ def push_folder(
             repo_id=target,
             folder_path=folder,
             commit_message=commit_message,
-            ignore_patterns=list(PUSH_IGNORE),
-            repo_type="model",
+            ignore_patterns=list(ignore),
+            repo_type=repo_type,
         )
     except Exception as err:
         # `from None`: the library's exception holds the request, Authorization header included.
-        raise _push_error(err, repo_id, endpoint, step, secrets) from None
+        raise _push_error(err, what, endpoint, step, secrets) from None
     return str(getattr(info, "commit_url", None) or repo_url)
 
 
@@ -365,9 +381,9 @@ def _download_error(err: BaseException, where: str, name: str, endpoint: str, ti
 # -- push ---------------------------------------------------------------------------------------
 
 
-def _files_to_push(folder: Path) -> list[str]:
+def _files_to_push(folder: Path, ignore: Iterable[str] = PUSH_IGNORE) -> list[str]:
     rels = (p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file())
-    return [r for r in rels if not any(fnmatch.fnmatchcase(r, pat) for pat in PUSH_IGNORE)]
+    return [r for r in rels if not any(fnmatch.fnmatchcase(r, pat) for pat in ignore)]
 
 
 def _quiet(fn: Callable[[], str | None]) -> str | None:
@@ -387,6 +403,7 @@ def _push_error(err: BaseException, repo_id: str, endpoint: str, step: str, secr
     status = getattr(getattr(err, "response", None), "status_code", None)
     hints = {
         401: "not authenticated: log in with `hf auth login` or set HF_TOKEN",
+        402: "payment required: a Space on compute hardware needs a subscription or billing set up",
         403: "forbidden: the token cannot write to this repo or namespace",
         404: "not found",
     }

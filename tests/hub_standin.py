@@ -11,7 +11,13 @@
 - pushing (`HfApi.create_repo` + `upload_folder`): POST `/api/repos/create`, POST `/api/validate-yaml`
   (README.md), POST `/api/models/{repo}/preupload/{rev}` (every file "regular", so the library sends it
   inline, base64, in the commit: no LFS or Xet upload), POST `/api/models/{repo}/commit/{rev}` (NDJSON),
-  GET `/api/models/{repo}[/revision/{rev}]`.
+  GET `/api/models/{repo}[/revision/{rev}]`;
+- Spaces (and datasets) the same way under `/api/spaces/...` (`/api/datasets/...`), with
+  `/spaces/{repo}/resolve/...` for downloads. A repo has one type (`types`, "model" unless created or
+  declared otherwise), and asking for it under another type's routes is a 404, as on the Hub. Creating a
+  Space records its `sdk`; its README.md front matter is checked at validate-yaml against the Spaces
+  configuration reference's rules that a typo breaks: it parses, `sdk` is one the Hub knows, the colours are
+  from the thumbnail list, `short_description` is at most 60 characters.
 
 It records every request (`requests`, with headers), what commits carried (`uploads`), and can fail a
 route with a status (`fail={"commit": 403}`) or never answer it (`stall={"resolve"}`).
@@ -32,8 +38,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-_PREUPLOAD_COMMIT = re.compile(r"^/api/models/(?P<repo>.+)/(?P<op>preupload|commit)/(?P<rev>[^/]+)$")
-_INFO = re.compile(r"^/api/models/(?P<repo>.+?)(?:/revision/(?P<rev>[^/]+))?$")
+_KINDS = {"models": "model", "spaces": "space", "datasets": "dataset"}  # URL segment -> repo type
+_PREUPLOAD_COMMIT = re.compile(
+    r"^/api/(?P<kind>models|spaces|datasets)/(?P<repo>.+)/(?P<op>preupload|commit)/(?P<rev>[^/]+)$"
+)
+_INFO = re.compile(r"^/api/(?P<kind>models|spaces|datasets)/(?P<repo>.+?)(?:/revision/(?P<rev>[^/]+))?$")
+# What the Hub accepts in a Space card: sdk and colours from its Spaces configuration reference; the
+# 60-character cap on short_description is not on that page but reported by people the Hub refused.
+SPACE_SDKS = ("gradio", "streamlit", "docker", "static")
+SPACE_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
+SHORT_DESCRIPTION_MAX = 60
 _CDN = re.compile(r"^/cdn/(?P<oid>[0-9a-f]{64})$")
 
 
@@ -67,7 +81,8 @@ class Seen:
 class HubStandIn:
     """A threaded HTTP server on 127.0.0.1 (port 0) that plays the Hub for `repos`.
 
-    `repos` maps repo id -> {path in repo: bytes}. Use as a context manager; `endpoint` is its URL.
+    `repos` maps repo id -> {path in repo: bytes}; `types` gives a repo's type where it is not "model".
+    Use as a context manager; `endpoint` is its URL.
     """
 
     def __init__(
@@ -81,8 +96,11 @@ class HubStandIn:
         lfs_suffixes: tuple[str, ...] = (".safetensors",),
         stall_s: float = 120.0,
         slow: dict[str, float] | None = None,
+        types: dict[str, str] | None = None,
     ):
         self.repos: dict[str, dict[str, bytes]] = {r: dict(f) for r, f in (repos or {}).items()}
+        self.types: dict[str, str] = {r: (types or {}).get(r, "model") for r in self.repos}
+        self.validated: list[dict] = []  # the bodies of validate-yaml requests
         self.heads: dict[str, str] = {r: self._commit_sha(r, 0) for r in self.repos}
         self.uploads: dict[str, dict[str, bytes]] = {}
         self.commits: list[dict] = []
@@ -155,6 +173,11 @@ class HubStandIn:
     def _commit_sha(self, repo: str, n: int) -> str:
         return hashlib.sha1(f"{repo}#{n}".encode()).hexdigest()
 
+    def repo_url(self, repo: str) -> str:
+        """The repo's page, as the Hub writes it: /spaces/ or /datasets/ before the id of those types."""
+        prefix = {"space": "spaces/", "dataset": "datasets/"}.get(self.types.get(repo, "model"), "")
+        return f"{self.endpoint}/{prefix}{repo}"
+
     def _record(self, seen: Seen) -> None:
         with self._lock:
             self.requests.append(seen)
@@ -196,7 +219,7 @@ class HubStandIn:
         return 200, {
             "success": True,
             "commitOid": sha,
-            "commitUrl": f"{self.endpoint}/{repo}/commit/{sha}",
+            "commitUrl": f"{self.repo_url(repo)}/commit/{sha}",
             "pullRequestUrl": None,
         }
 
@@ -265,15 +288,19 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/api/validate-yaml":
             return "validate-yaml", {}
         if m := _PREUPLOAD_COMMIT.match(path):
-            return m["op"], {"repo": unquote(m["repo"]), "rev": unquote(m["rev"])}
+            return m["op"], {"repo": unquote(m["repo"]), "rev": unquote(m["rev"]), "kind": _KINDS[m["kind"]]}
         if m := _INFO.match(path):
-            return "info", {"repo": unquote(m["repo"]), "rev": unquote(m["rev"] or "main")}
+            return "info", {"repo": unquote(m["repo"]), "rev": unquote(m["rev"] or "main"), "kind": _KINDS[m["kind"]]}
         if m := _CDN.match(path):
             return "cdn", {"oid": m["oid"]}
         if "/resolve/" in path:
             repo, rest = path[1:].split("/resolve/", 1)
+            kind = "model"
+            for segment, name in _KINDS.items():
+                if segment != "models" and repo.startswith(segment + "/"):
+                    repo, kind = repo.removeprefix(segment + "/"), name
             rev, _, filename = rest.partition("/")
-            return "resolve", {"repo": unquote(repo), "rev": unquote(rev), "file": unquote(filename)}
+            return "resolve", {"repo": unquote(repo), "rev": unquote(rev), "file": unquote(filename), "kind": kind}
         return "unknown", {}
 
     def _handle(self) -> None:
@@ -306,15 +333,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _do_root(self, params, body) -> None:
         self._send(200, b"Hugging Face Hub stand-in\n", {"Content-Type": "text/plain"})
 
-    def _repo_or_404(self, repo: str) -> dict[str, bytes] | None:
+    def _repo_or_404(self, repo: str, kind: str = "model") -> dict[str, bytes] | None:
         files = self.hub.repos.get(repo)
-        if files is None:
+        if files is None or self.hub.types.get(repo) != kind:  # a Space is not found among models
             self._error(404, "RepoNotFound", "Repository not found")
+            return None
         return files
 
     def _do_resolve(self, params, body) -> None:
         hub = self.hub
-        files = self._repo_or_404(params["repo"])
+        files = self._repo_or_404(params["repo"], params["kind"])
         if files is None:
             return
         head = hub.heads[params["repo"]]
@@ -360,23 +388,32 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.hub
         payload = json.loads(body or b"{}")
         repo = f"{payload.get('organization') or hub.user}/{payload['name']}"
-        url = f"{hub.endpoint}/{repo}"
+        kind = payload.get("type") or "model"
+        if kind == "space" and payload.get("sdk") not in SPACE_SDKS:
+            self._error(400, None, f"Invalid sdk {payload.get('sdk')!r}; expected one of {', '.join(SPACE_SDKS)}")
+            return
         with hub._lock:
             exists = repo in hub.repos
             if not exists:
                 hub.repos[repo] = {}
+                hub.types[repo] = kind
                 hub.heads[repo] = hub._commit_sha(repo, 0)
                 hub.created[repo] = payload
+        url = hub.repo_url(repo)
         if exists:
-            self._json(409, {"error": "You already created this model repo", "url": url})
+            self._json(409, {"error": f"You already created this {hub.types[repo]} repo", "url": url})
         else:
             self._json(200, {"url": url, "name": repo, "id": hub._commit_sha(repo, -1)[:24]})
 
     def _do_validate_yaml(self, params, body) -> None:
-        self._json(200, {"errors": [], "warnings": []})
+        payload = json.loads(body or b"{}")
+        with self.hub._lock:
+            self.hub.validated.append(payload)
+        errors = _space_card_errors(payload.get("content", "")) if payload.get("repoType") == "space" else []
+        self._json(400 if errors else 200, {"errors": [{"message": e} for e in errors], "warnings": []})
 
     def _do_preupload(self, params, body) -> None:
-        files = self._repo_or_404(params["repo"])
+        files = self._repo_or_404(params["repo"], params["kind"])
         if files is None:
             return
         payload = json.loads(body or b"{}")
@@ -394,25 +431,53 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"files": answer, "commitOid": self.hub.heads[params["repo"]]})
 
     def _do_commit(self, params, body) -> None:
-        if self._repo_or_404(params["repo"]) is None:
+        if self._repo_or_404(params["repo"], params["kind"]) is None:
             return
         lines = [json.loads(line) for line in body.splitlines() if line.strip()]
         status, answer = self.hub._apply_commit(params["repo"], params["rev"], lines)
         self._json(status, answer)
 
     def _do_info(self, params, body) -> None:
-        files = self._repo_or_404(params["repo"])
+        files = self._repo_or_404(params["repo"], params["kind"])
         if files is None:
             return
-        self._json(
-            200,
-            {
-                "id": params["repo"],
-                "sha": self.hub.heads[params["repo"]],
-                "private": self.hub.created.get(params["repo"], {}).get("visibility") == "private",
-                "siblings": [{"rfilename": name} for name in sorted(files)],
-            },
-        )
+        created = self.hub.created.get(params["repo"], {})
+        info = {
+            "id": params["repo"],
+            "sha": self.hub.heads[params["repo"]],
+            "private": created.get("visibility") == "private",
+            "siblings": [{"rfilename": name} for name in sorted(files)],
+        }
+        if params["kind"] == "space":
+            info["sdk"] = created.get("sdk")
+        self._json(200, info)
+
+
+def _space_card_errors(readme: str) -> list[str]:
+    """What the Hub would refuse in a Space's README.md front matter (a few rules; see the module doc)."""
+    import yaml  # a dependency of huggingface_hub
+
+    match = re.match(r"^---\r?\n(.*?)\r?\n---\r?\n", readme, re.S)
+    if not match:
+        return ["README.md has no YAML front matter"]
+    try:
+        card = yaml.safe_load(match[1]) or {}
+    except yaml.YAMLError as err:
+        return [f"YAML front matter does not parse: {str(err).splitlines()[0]}"]
+    if not isinstance(card, dict):
+        return ["YAML front matter is not a mapping"]
+    errors = []
+    if card.get("sdk") not in SPACE_SDKS:
+        errors.append(f"sdk must be one of {', '.join(SPACE_SDKS)}, not {card.get('sdk')!r}")
+    for key in ("colorFrom", "colorTo"):
+        if key in card and card[key] not in SPACE_COLORS:
+            errors.append(f"{key} must be one of {', '.join(SPACE_COLORS)}, not {card[key]!r}")
+    short = card.get("short_description")
+    if short is not None and (not isinstance(short, str) or len(short) > SHORT_DESCRIPTION_MAX):
+        errors.append(f"short_description must be a string of at most {SHORT_DESCRIPTION_MAX} characters")
+    if "app_port" in card and not isinstance(card["app_port"], int):
+        errors.append("app_port must be an integer")
+    return errors
 
 
 class HangingServer:
