@@ -187,11 +187,14 @@ class DetectorTrainer:
     # -- checkpoints ----------------------------------------------------------------------
 
     def _save_checkpoint(self) -> None:
+        # History first: if the checkpoint write then fails (a full disk) or the process dies, resume
+        # drops the rows after the old checkpoint's step. The other order could lose an epoch's row
+        # for good: a checkpoint past it and a history without it.
+        write_history(self.history_path, self.history)
         atomic_torch_save(self.ckpt_path, {
             "model": self.model.state_dict(), "opt": self.opt.state_dict(), "state": self.state,
             "train_config": {k: v for k, v in asdict(self.cfg).items() if k != "augment"},
         })
-        write_history(self.history_path, self.history)
 
     def _resume(self) -> None:
         ckpt = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)

@@ -10,24 +10,62 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_bytes
+
+
+class WriteError(OSError):
+    """A file could not be written (disk full, file-size limit, permissions...). Nothing changed on
+    disk: the new bytes went to a temporary file beside it, which was removed again. `errno` is the
+    system's (ENOSPC for a full disk); `filename` is the file that was meant to be written."""
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {self.strerror}; the file on disk was left as it was"
+
+
+def _write_error(err: OSError, path: Path) -> WriteError:
+    return WriteError(err.errno, err.strerror or str(err), str(path))
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never half."""
+    """Write `data` to `path` so that readers see the old file or the new one, never half.
+
+    On any failure (a full disk, say) the old file stays as it was, no temporary file is left
+    behind, and the error is a WriteError naming `path`.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o644)  # mkstemp makes 0600; these files are meant to be shared
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise _write_error(err, path) from err
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; these files are meant to be shared
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, WriteError):
+            raise _write_error(err, path) from err
         raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` survive a power cut too (best effort: not every system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def atomic_torch_save(path: str | Path, obj) -> None:
@@ -65,17 +103,7 @@ def save_weights(module: torch.nn.Module, path: str | Path, half: bool = False) 
         k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in module.state_dict().items()
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o644)
-    os.close(fd)
-    try:
-        save_file(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, safetensors_bytes(state))
 
 
 def load_weights(module: torch.nn.Module, path: str | Path) -> torch.nn.Module:

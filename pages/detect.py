@@ -21,7 +21,7 @@ from core.sampling import encode_image
 from core.store import read_json
 from ui.models import generate_faces, get_judge
 from ui.nav import ensure_app_navigation
-from ui.widgets import show_image
+from ui.widgets import csv_cell, md_text, show_image
 
 ensure_app_navigation()
 
@@ -238,16 +238,17 @@ def explain_limits() -> None:
 def single(name: str, data: bytes) -> None:
     whole = st.session_state.get(f"whole-{name}", False)
     verdict, notes, error = judge_bytes(data, whole)
+    shown = md_text(name)  # a file name is the visitor's text: never Markdown or HTML of its own
     if error:
-        st.error(f"**{name}**: {error}", icon=":material/broken_image:")
+        st.error(f"**{shown}**: {error}", icon=":material/broken_image:")
         return
     for note in notes:
         st.warning(note, icon=":material/info:")
     if not verdict.faces:
-        st.warning(f"**{name}**: no face found. The detectors were trained on face crops only.",
+        st.warning(f"**{shown}**: no face found. The detectors were trained on face crops only.",
                    icon=":material/face_retouching_off:")
         st.toggle("Judge the whole image anyway (less reliable)", key=f"whole-{name}")
-        show_image(verdict.image, name) if max(verdict.image.shape[:2]) < 320 else st.image(verdict.image, name)
+        show_image(verdict.image, shown) if max(verdict.image.shape[:2]) < 320 else st.image(verdict.image, shown)
         return
     if len(verdict.faces) > 1:
         st.info(f"{len(verdict.faces)} faces found; each is judged on its own.", icon=":material/groups:")
@@ -255,7 +256,7 @@ def single(name: str, data: bytes) -> None:
         st.warning("No face was found: this is a verdict on the centre of the whole image, which the detectors "
                    "were not trained for. Take it with a large grain of salt.", icon=":material/warning:")
     drawn = boxes_drawn(verdict)
-    st.image(drawn, caption=f"{name}: faces numbered as below", width=min(640, drawn.shape[1]))
+    st.image(drawn, caption=f"{shown}: faces numbered as below", width=min(640, drawn.shape[1]))
     for i, face in enumerate(verdict.faces, 1):
         face_details(i, face)
     explain_limits()
@@ -288,7 +289,7 @@ def batch(items: list[tuple[str, bytes]]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
     st.download_button("Download the table (CSV)", buf.getvalue(), "verdicts.csv", "text/csv",
                        icon=":material/download:")
     st.caption("Probabilities are each detector's calibrated P(GAN-made). Pick a file below for its details.")

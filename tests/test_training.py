@@ -201,3 +201,20 @@ def test_spectral_norm_discriminator_has_no_batchnorm_and_the_tutorial_init():
     assert D(torch.randn(4, 3, 80, 80)).shape == (4,)
     with pytest.raises(ValueError, match="d_norm"):
         DCGANConfig(d_norm="layer")
+
+
+def test_a_full_disk_ends_the_script_with_a_message_and_the_resume_command(detector_cache_80, tmp_path, monkeypatch,
+                                                                           capsys):
+    import errno
+
+    from core.training import GANTrainer
+    from train import lsgan
+
+    def disk_full(self, resume=False):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(GANTrainer, "train", disk_full)  # tests/test_faults.py fills a disk for real
+    out = tmp_path / "ls"
+    assert lsgan.main(["--dry-run", "--data", str(detector_cache_80), "--out", str(out), "--ngf", "8", "--ndf", "8"]) == 5
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and f"--out {out} --resume" in err and "Traceback" not in err

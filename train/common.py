@@ -67,7 +67,8 @@ def load_training_images(path: Path, dry_run: bool, batch_size: int):
 
 
 def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: str) -> int:
-    """Train, report, optionally push; exit codes: 0 done, 3 stopped by a guard, 4 push failed, 130 Ctrl-C."""
+    """Train, report, optionally push; exit codes: 0 done, 3 stopped by a guard, 4 push failed, 5 cannot
+    write (disk full), 130 Ctrl-C."""
     trainer = GANTrainer(run, cfg, device=args.device)
     try:
         summary = trainer.train(resume=args.resume)
@@ -77,6 +78,10 @@ def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: st
     except KeyboardInterrupt:
         print(f"\ninterrupted; continue with: python -m {script} --out {run.out_dir} --resume", file=sys.stderr)
         return 130
+    except OSError as err:  # a full disk, a read-only folder: the last checkpoint on disk is still whole
+        print(f"error: {err}\nfree some space (or fix the folder), then continue with: "
+              f"python -m {script} --out {run.out_dir} --resume", file=sys.stderr)
+        return 5
     trainer.close()
     if not trainer.is_main:
         return 0

@@ -140,6 +140,10 @@ def main(argv=None) -> int:
         print(f"\ninterrupted; continue with: python -m train.detector --arch {args.arch} --out {out} --resume",
               file=sys.stderr)
         return 130
+    except OSError as err:  # a full disk, a read-only folder: the last checkpoint on disk is still whole
+        print(f"error: {err}\nfree some space (or fix the folder), then continue with: "
+              f"python -m train.detector --arch {args.arch} --out {out} --resume", file=sys.stderr)
+        return 5
 
     from core.registry import save_pretrained
 
