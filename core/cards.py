@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 CELEBA_LICENCE = (
     "Trained on a 5,400-photo subset of CelebA (Liu et al., \"Deep Learning Face Attributes in the "
     "Wild\", ICCV 2015). CelebA is available for **non-commercial research purposes only**; these "
@@ -12,10 +14,16 @@ CELEBA_LICENCE = (
 GENERATOR_LIMITS = (
     "- CelebA is mostly young, light-skinned, smiling celebrities photographed at events; the "
     "generator reproduces that bias and draws other faces poorly or not at all.\n"
-    "- 64x64 pixels only; backgrounds, hair and glasses are often smeared.\n"
+    "- {size}x{size} pixels only; backgrounds, hair and glasses are often smeared.\n"
     "- Trained on 4,800 photos of 200 people: some samples may resemble those people, even where "
     "the pixel-distance memorisation check above finds no near-copies (it cannot see a likeness).\n"
     "- Not for making deceptive images of real people."
+)
+
+SUBSET_LIMITS = (
+    "\n- The female/male split comes from a pretrained age-and-gender model's binary labels, decided per "
+    "person by the majority of their photos. It says nothing about anyone's gender identity, and the "
+    "labeller is less sure of some faces than others; the subsets are only as right as it is."
 )
 
 
@@ -27,6 +35,11 @@ def generator_card(name: str, title: str, description: str, config: dict, traini
     """Markdown model card with Hub front matter for a GAN generator."""
     tc = training.get("train_config", {})
     q = training.get("quality", {})
+    sub = training.get("subset")
+    subset_line = (f" The {sub['gender']} subset: {sub['crops']} crops of {sub['people']} people ({sub['labelling']}; "
+                   f"{sub.get('people_left_out_unclear', 0)} people left out as unclear)." if sub else "")
+    tuned_row = (f"\n| started from | the weights of `{Path(training['fine_tuned_from']).name}` (fine-tuned) |"
+                 if training.get("fine_tuned_from") else "")
     quality_rows = ""
     if q:
         quality_rows = (
@@ -73,14 +86,14 @@ Made by the `train/` scripts of Face GAN Lab. Load it there with
 
 {CELEBA_LICENCE}
 
-Data: {training.get('dataset', 'CelebA subset')}, {training.get('train_images', '?')} training images.
+Data: {training.get('dataset', 'CelebA subset')}, {training.get('train_images', '?')} training images.{subset_line}
 
 ## Training
 
 | | |
 |---|---|
 | objective | {training.get('loss', '?')} |
-| architecture | `{config}` |
+| architecture | `{config}` |{tuned_row}
 | epochs | {training.get('epochs_done', '?')} of {training.get('epochs_planned', '?')} |
 | iterations | {training.get('steps', '?')} at batch {tc.get('batch_size', '?')} |
 | optimiser | Adam lr {tc.get('lr', '?')}, betas ({tc.get('beta1', '?')}, {tc.get('beta2', '?')}) |
@@ -100,7 +113,7 @@ after each epoch.
 
 ## Limits and bias
 
-{GENERATOR_LIMITS}
+{GENERATOR_LIMITS.format(size=config.get("image_size", 64))}{SUBSET_LIMITS if sub else ""}
 """
 
 

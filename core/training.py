@@ -390,10 +390,16 @@ class GANTrainer:
         loss_d, metrics_d = loss.d_loss(out_real, out_fake)
         loss_d.backward()
         self.optD.step()
-        # (2) Update G: make D call the fakes real.
+        # (2) Update G: make D call the fakes real. D's own gradients from this pass would be thrown
+        #     away at the next D step, so D is frozen and not computed (about a sixth of D's work);
+        #     the plain module, not its DDP wrapper, as no gradient of D's is to be synced here.
         G.zero_grad(set_to_none=True)
-        loss_g, metrics_g = loss.g_loss(D(fake))
-        loss_g.backward()
+        self.D.requires_grad_(False)
+        try:
+            loss_g, metrics_g = loss.g_loss(self.D(fake))
+            loss_g.backward()
+        finally:
+            self.D.requires_grad_(True)
         self.optG.step()
         # EMA warm-up: early on the average follows G closely, so the first snapshots already
         # show what G draws; later it smooths over ~1/(1-decay) steps.

@@ -47,10 +47,12 @@ for name in registry.names("generator"):
             cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
             cols[1].metric("Epochs", t.get("epochs_done", "?"))
             cols[2].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
-            quality = t.get("quality", {}).get("face_found_rate")
+            q = t.get("quality", {})
+            quality = q.get("face_found_rate")
             cols[3].metric("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
-                           help="Share of 256 samples in which the MTCNN face detector finds a face "
-                                "with probability >= 0.90 (after upscaling to 160 px).")
+                           help=f"Share of {q.get('n', 256)} samples in which the MTCNN face detector finds a "
+                                f"face with probability >= {q.get('threshold', 0.99):.2f} (after upscaling to "
+                                "160 px).")
             source_caption(loaded, f", {t.get('steps', '?')} steps at batch "
                                    f"{t.get('train_config', {}).get('batch_size', '?')}")
         with right:

@@ -1,5 +1,6 @@
 """The command lines users run, end to end on small inputs."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -81,3 +82,23 @@ def test_evaluate_generators_reports_model_and_real_ceiling(tmp_path, capsys):
     results = json.loads(out.read_text())
     assert results["dcgan-64"]["n"] == 16 and 0 <= results["dcgan-64"]["face_found_rate"] <= 1
     assert "faces found" in capsys.readouterr().out
+
+
+def test_evaluate_generators_record_writes_the_figures_and_the_card(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from core import registry
+    from core.store import file_sha256, read_json
+    from train import evaluate_generators
+
+    spec = registry.get_spec("dcgan-64")
+    shutil.copytree(spec.bundled_dir, tmp_path / "dcgan-64")
+    monkeypatch.setitem(registry.SPECS, "dcgan-64", dataclasses.replace(spec, bundled=tmp_path))
+    before = file_sha256(tmp_path / "dcgan-64" / "model.safetensors")
+    assert evaluate_generators.main(["--models", "dcgan-64", "--n", "8", "--record"]) == 0
+    q = read_json(tmp_path / "dcgan-64" / "training.json")["quality"]
+    assert q["n"] == 8 and q["threshold"] == 0.99 and "seconds" not in q
+    assert "| faces found by MTCNN (p >= 0.99, 8 samples" in (tmp_path / "dcgan-64" / "README.md").read_text()
+    assert read_json(tmp_path / "dcgan-64" / "training.json")["weights_sha256"] == before  # still loads
+    registry.load("dcgan-64", use_hub=False)
+    assert "recorded in" in capsys.readouterr().out

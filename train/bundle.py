@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core import registry
 from core.cards import detector_card, generator_card
-from core.data import cache_path, load_cache
+from core.data import real_crops_for
 from core.faces import FaceDetector
 from core.history import HISTORY_FILE, SNAPSHOT_DIR
 from core.quality import evaluate_generator
@@ -58,9 +58,7 @@ def main(argv=None) -> int:
 
     registry.record_weights_hash(dest)  # the trainer's training.json does not carry it
     model, config, training = registry.load_folder(spec, dest)
-    caches = {split: cache_path(split, config["image_size"],
-                                crop="mtcnn" if config.get("arch") == "lsgan" else "center") for split in ("train", "val")}
-    crops = {split: load_cache(p).numpy() if p.exists() else None for split, p in caches.items()}
+    crops = real_crops_for(config)
     q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
     training["quality"] = q
     write_json(dest / "training.json", training)

@@ -1,6 +1,6 @@
 """Quality figures for the generators: how often MTCNN finds a face in their samples.
 
-    python -m train.evaluate_generators [--models dcgan-64] [--n 256] [--json out.json]
+    python -m train.evaluate_generators [--models dcgan-64] [--n 256] [--json out.json] [--record]
 
 Samples are upscaled to 160 px and counted as faces when facenet-pytorch's MTCNN (weights ship
 with the package) finds one with probability >= --threshold. The same figure for real validation
@@ -18,9 +18,24 @@ import time
 from pathlib import Path
 
 from core import registry
-from core.data import cache_path, load_cache
+from core.data import real_crops_for
 from core.faces import FaceDetector
 from core.quality import evaluate_generator
+
+
+def record_quality(name: str, quality: dict) -> None:
+    """Put the figures into weights/<name>/training.json and rewrite the model card from it."""
+    from core.cards import generator_card
+    from core.store import read_json, write_json
+
+    spec = registry.get_spec(name)
+    folder = spec.bundled_dir
+    training = read_json(folder / "training.json", {}) or {}
+    training["quality"] = quality
+    write_json(folder / "training.json", training)
+    config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
+    (folder / "README.md").write_text(generator_card(name, spec.title, spec.description, config, training))
+    print(f"recorded in {folder / 'training.json'} and {folder / 'README.md'}")
 
 
 def main(argv=None) -> int:
@@ -28,30 +43,26 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="+", default=registry.names("generator"))
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--threshold", type=float, default=0.90)
-    ap.add_argument("--real", type=Path, default=None,
-                    help="cached real crops for the ceiling (default: data/celeba-center64-val.safetensors)")
+    ap.add_argument("--threshold", type=float, default=0.99)
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--offline", action="store_true", help="bundled weights only")
+    ap.add_argument("--record", action="store_true",
+                    help="store the figures in each bundled model's training.json and rewrite its model card")
     args = ap.parse_args(argv)
     detector = FaceDetector()
-    real_path = args.real or cache_path("val", 64)
-    train_path = cache_path("train", 64)
-    real = load_cache(real_path).numpy() if real_path.exists() else None
-    train = load_cache(train_path).numpy() if train_path.exists() else None
-    if real is None or train is None:
-        print("note: no real-crop ceiling or memorisation check without the caches (python -m train.prepare_data)")
     results = {}
     for name in args.models:
         started = time.perf_counter()
-        loaded = registry.load(name, use_hub=not args.offline)
-        size = loaded.config["image_size"]
-        # the 64x64 caches serve only models of that size
-        train_ok, real_ok = (x is not None and x.shape[-1] == size for x in (train, real))
+        loaded = registry.load(name, use_hub=not (args.offline or args.record))  # --record measures what is bundled
+        crops = real_crops_for(loaded.config)
+        if crops["train"] is None or crops["val"] is None:
+            print(f"note: {name}: no real-crop ceiling, KID or memorisation check without the caches "
+                  "(python -m train.prepare_data; LSGANs: --crop mtcnn --size 80)")
         results[name] = evaluate_generator(loaded.model, loaded.config["nz"], detector, args.n, args.seed,
-                                           args.threshold, train=train if train_ok else None,
-                                           real=real if real_ok else None)
+                                           args.threshold, train=crops["train"], real=crops["val"])
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
+        if args.record:
+            record_quality(name, {k: v for k, v in results[name].items() if k != "seconds"})
     print(f"\n{'model':<16}{'n':>5}{'faces found':>13}{'real crops':>12}{'KID x1000':>16}{'diversity':>11}"
           f"{'nearest train photo':>21}{'near-copies':>13}")
     for name, r in results.items():
