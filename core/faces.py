@@ -231,6 +231,21 @@ def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, size: int, 
     return out
 
 
+def training_frame(image: np.ndarray, size: int, crop: str = "center", detector: FaceDetector | None = None,
+                   margin: float = 0.25) -> np.ndarray:
+    """A photo framed like a generator's training data, `size` pixels square.
+
+    crop "center": the DCGAN tutorial's resize and centre crop. crop "mtcnn": the LSGAN's square
+    around the most confident face (as `build_face_cache` cut them), or the centre crop when no face
+    is found or no detector is given.
+    """
+    if crop == "mtcnn" and detector is not None:
+        faces = crop_faces([np.asarray(image)], detector, size, margin)[0]
+        if faces:
+            return faces[0].crop
+    return center_crop(image, size)
+
+
 def face_found_rate(
     images: np.ndarray, detector: FaceDetector, threshold: float = 0.90, upscale_to: int = 160,
     batch_size: int = 64,

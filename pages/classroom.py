@@ -12,9 +12,9 @@ from plotly.colors import qualitative
 from core import registry
 from core.data import celeba_root
 from core.detect import UNCERTAIN_BAND
-from core.faces import ImageError, center_crop, list_images, open_image
+from core.faces import ImageError, list_images, open_image, training_frame
 from core.toygan import DISTRIBUTIONS, EXTENT, N_SIGMA, RING_MODES, ToyGANConfig, ToyGANTrainer
-from ui.models import generate_faces, load_judge, load_model
+from ui.models import generate_faces, load_face_detector, load_judge, load_model
 from ui.nav import ensure_app_navigation
 
 ensure_app_navigation()
@@ -277,9 +277,11 @@ def photo_list(folder: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def real_face(path: str, size: int) -> np.ndarray:
-    """The photo framed like the generators' training data: short side to `size`, centre cropped."""
-    return center_crop(open_image(path), size)
+def real_face(path: str, size: int, crop: str) -> np.ndarray:
+    """The photo framed like the round's generator's training data: the DCGANs' centre crop, or the
+    LSGANs' square around the face (MTCNN)."""
+    detector = load_face_detector() if crop == "mtcnn" else None
+    return training_frame(open_image(path), size, crop, detector)
 
 
 def available_generators() -> list[str]:
@@ -353,10 +355,10 @@ def quiz() -> None:
         new_round(photos, generators)
         rnd = st.session_state.quiz_round
 
-    size = load_model(rnd.model).config["image_size"]
+    config = load_model(rnd.model).config
     fake = generate_faces(rnd.model, 1, rnd.seed, None)[0]
     try:
-        real = real_face(rnd.real_photo, size)
+        real = real_face(rnd.real_photo, config["image_size"], "mtcnn" if config.get("arch") == "lsgan" else "center")
     except ImageError as err:
         st.warning(f"Skipping an unreadable photo ({Path(rnd.real_photo).name}: {err}).")
         new_round(photos, generators)

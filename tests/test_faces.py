@@ -139,3 +139,17 @@ def test_face_cache_keeps_the_best_face_per_photo(detector, celeba_dir, tmp_path
     n, missed = build_face_cache(src, tmp_path / "faces.safetensors", 80, detector)
     assert (n, missed) == (3, 1)
     assert load_cache(tmp_path / "faces.safetensors").shape == (3, 3, 80, 80)
+
+
+def test_training_frame_matches_how_each_generator_saw_its_photos(detector, celeba_dir):
+    from core.faces import training_frame
+
+    photo = open_image(sorted((celeba_dir / "val").rglob("*.jpg"))[0])
+    centre = training_frame(photo, 64)
+    assert np.array_equal(centre, center_crop(photo, 64))
+    face = training_frame(photo, 80, "mtcnn", detector)
+    assert face.shape == (80, 80, 3) and face.dtype == np.uint8
+    assert not np.array_equal(face, center_crop(photo, 80))
+    noise = np.asarray(random_image(120, 150))
+    assert np.array_equal(training_frame(noise, 80, "mtcnn", detector), center_crop(noise, 80))  # no face: centre
+    assert np.array_equal(training_frame(photo, 80, "mtcnn", None), center_crop(photo, 80))

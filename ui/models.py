@@ -65,3 +65,12 @@ def get_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel]]:
     for name, reason in failed.items():
         st.error(f"Detector **{name}** is unavailable: {reason}")
     return judge, loaded
+
+
+@st.cache_resource(show_spinner=False)
+def load_face_detector():
+    """MTCNN, shared with the detectors' judge when that loads (one copy per server)."""
+    from core.faces import FaceDetector
+
+    judge = load_judge()[0]
+    return judge.face_detector if judge is not None else FaceDetector()
