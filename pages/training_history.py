@@ -380,6 +380,11 @@ def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other:
                             width="stretch")
             st.caption("Faint: each iteration's value; solid: smoothed. The two losses pull against each other, "
                        "so neither falls steadily as in ordinary training.")
+            if "d1" in losses:
+                st.caption("Least squares (LSGAN, targets 0 for fake and 1 for real): d1 = ½(D(x)−1)² on real "
+                           "photos, d2 = ½D(G(z))² on generated faces, g = ½(D(G(z))−1)² for the generator. At the "
+                           "equilibrium D scores everything 0.5 and all three sit at 0.125; d1 and d2 near 0 with g "
+                           "near 0.5 mean D is winning.")
         if probabilities:
             fig = metric_chart(runs, probabilities, weight, "Discriminator outputs: real photos vs generated faces",
                                "D's probability of 'real'", x_by)

@@ -150,6 +150,6 @@ def test_training_frame_matches_how_each_generator_saw_its_photos(detector, cele
     face = training_frame(photo, 80, "mtcnn", detector)
     assert face.shape == (80, 80, 3) and face.dtype == np.uint8
     assert not np.array_equal(face, center_crop(photo, 80))
-    noise = np.asarray(random_image(120, 150))
+    noise = random_image(120, 150)
     assert np.array_equal(training_frame(noise, 80, "mtcnn", detector), center_crop(noise, 80))  # no face: centre
     assert np.array_equal(training_frame(photo, 80, "mtcnn", None), center_crop(photo, 80))

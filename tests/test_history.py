@@ -97,7 +97,7 @@ def test_strip_front_matter_and_training_facts():
     training = json.loads((registry.get_spec("dcgan-64").bundled_dir / "training.json").read_text())
     facts = history.training_facts(training)
     assert facts["Epochs"] == "36" and facts["Iterations"] == "2,700" and facts["Batch size"] == "64"
-    assert facts["Faces found / real"] == "100% / 100%" and facts["Near-copies"] == "0 / 256"
+    assert facts["Faces found / real"] == "98% / 98%" and facts["Near-copies"] == "0 / 256"
     assert history.training_facts({}) == {}
 
 
@@ -223,7 +223,9 @@ def test_page_opens_for_every_model(model):
     assert any(label.startswith("Epochs") for label in labels) and "Iterations" in labels
     assert at.expander, "the full model card"
     if registry.get_spec(model).kind == "generator":
-        assert titles[:2] == ["Losses per iteration", "Discriminator outputs: real photos vs generated faces"]
+        assert titles[0] == "Losses per iteration"
+        if "D_x" in history.load_history(folder):  # DCGAN; the LSGAN logs d1, d2, g
+            assert titles[1] == "Discriminator outputs: real photos vs generated faces"
         assert at.get("image"), "a fixed-noise snapshot"
         assert "Faces found / real" in labels
         assert any("equilibrium" in c.value for c in at.caption)
