@@ -38,6 +38,38 @@ def jpeg(img: Image.Image, quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
+def bench_inputs() -> dict[str, bytes]:
+    """The three uploads timed: a CelebA photo, the same enlarged, and a generated face."""
+    photo = Image.open(list_images(celeba_root() / "val")[0]).convert("RGB")
+    gen = registry.load("dcgan-64", use_hub=False)
+    return {
+        "CelebA photo 178x218": jpeg(photo),
+        "photo enlarged to 1024x1254": jpeg(photo.resize((1024, 1254), Image.BICUBIC)),
+        "generated face 64x64 (PNG)": encode_image(generate(gen.model, sample_latents(1, gen.config["nz"], 5))[0]),
+    }
+
+
+def verdict_times(judge: Judge, data: bytes, repeats: int, warmup: int = 3) -> tuple[list[float], int]:
+    """Seconds from upload bytes to every face's verdicts, `repeats` times, and the number of faces."""
+    for _ in range(warmup):
+        judge.judge(open_upload(data)[0])
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        verdict = judge.judge(open_upload(data)[0])
+        times.append(time.perf_counter() - t)
+    return times, len(verdict.faces)
+
+
+def measure(judge: Judge, inputs: dict[str, bytes], repeats: int = 30) -> list[dict]:
+    """One row per input: faces found and p50/p95 ms."""
+    rows = []
+    for label, data in inputs.items():
+        times, faces = verdict_times(judge, data, repeats)
+        rows.append({"input": label, "faces": faces, "p50_ms": 1000 * pct(times, 50), "p95_ms": 1000 * pct(times, 95)})
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=30)
@@ -46,24 +78,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     judge = Judge.from_registry(use_hub=False)
     load_s = time.perf_counter() - t0
-    photo = Image.open(list_images(celeba_root() / "val")[0]).convert("RGB")
-    gen = registry.load("dcgan-64", use_hub=False)
-    inputs = {
-        "CelebA photo 178x218": jpeg(photo),
-        "photo enlarged to 1024x1254": jpeg(photo.resize((1024, 1254), Image.BICUBIC)),
-        "generated face 64x64 (PNG)": encode_image(generate(gen.model, sample_latents(1, gen.config["nz"], 5))[0]),
-    }
-    rows = []
-    for label, data in inputs.items():
-        for _ in range(3):  # warm-up
-            judge.judge(open_upload(data)[0])
-        times = []
-        for _ in range(args.repeats):
-            t = time.perf_counter()
-            verdict = judge.judge(open_upload(data)[0])
-            times.append(time.perf_counter() - t)
-        rows.append({"input": label, "faces": len(verdict.faces), "p50_ms": 1000 * pct(times, 50),
-                     "p95_ms": 1000 * pct(times, 95)})
+    rows = measure(judge, bench_inputs(), args.repeats)
     print(f"detectors: {', '.join(judge.detectors)}; loaded with MTCNN in {load_s:.2f} s; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     print(f"{'input':<32}{'faces':>6}{'p50 ms':>9}{'p95 ms':>9}")

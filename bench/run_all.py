@@ -1,0 +1,246 @@
+"""Every speed and memory figure the README quotes, as one table (what `make bench` runs).
+
+    python -m bench.run_all [--json bench/results.json] [--quick]
+
+- cold start: `streamlit run` process start to the first grid of faces decoded in headless Chromium
+  on /generate (needs Debian's chromium; otherwise marked unavailable);
+- 64 faces per generator: generate + PNG-encode the grid, p50/p95 (bench/generate_speed.py);
+- one photo to all verdicts: upload bytes to every detector's verdict, p50/p95 (bench/detect_latency.py);
+- training images/s, our loop against the plain tutorial loop (bench/train_throughput.py; needs `make data`);
+- peak resident memory of a fresh process that loads every model, MTCNN and the age/gender
+  labeller, generates a grid and judges a photo.
+
+`--quick` takes fewer repeats (a smoke run, not figures to quote). Generators without weights yet
+are listed as unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JSON = ROOT / "bench" / "results.json"
+
+
+def machine() -> dict:
+    """CPU model, cores this process may use, memory, torch version and threads, GPU if any."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gib = None
+    with contextlib.suppress(OSError, ValueError):
+        mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "memory_gib": mem_gib, "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": platform.python_version(),
+            # `make run` sets it (see the Makefile); in-process figures here are taken without it unless set
+            "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")}
+
+
+def machine_line(m: dict) -> str:
+    gpu = f"GPU {m['gpu']}" if m["gpu"] else "no GPU"
+    return (f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {gpu}; torch {m['torch']} "
+            f"({m['torch_threads']} threads), Python {m['python']}")
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def cold_start(runs: int) -> dict:
+    """Seconds from starting `streamlit run` to the first grid image decoded in Chromium on /generate."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+    if not Path(CHROMIUM).exists():
+        return {"unavailable": "Debian chromium is not installed (make browser)"}
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for _ in range(runs):
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.set_default_timeout(180_000)
+                started = time.perf_counter()  # streamlit_server starts the process first thing
+                with streamlit_server(timeout=180) as url:
+                    page.goto(f"{url}/generate")
+                    page.get_by_text("faces from").first.wait_for()
+                    grid = page.locator("[data-testid='stMain'] [data-testid='stImage'] img").first.element_handle()
+                    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=grid)
+                    times.append(time.perf_counter() - started)
+                page.context.close()
+        finally:
+            browser.close()
+    return {"runs_s": times, "median_s": statistics.median(times)}
+
+
+def faces_64(repeats: int) -> dict:
+    """p50/p95 ms of 64 faces, generated and PNG-encoded as one grid, per generator."""
+    from bench.generate_speed import measure_generator
+    from core import registry
+
+    out = {}
+    for name in registry.names("generator"):
+        try:
+            row = measure_generator(name, repeats, sizes=(64,))
+        except registry.WeightsError as err:
+            out[name] = {"unavailable": str(err)}
+            continue
+        out[name] = {"p50_ms": row["grid64_p50_ms"], "p95_ms": row["grid64_p95_ms"], "load_s": row["load_s"]}
+    return out
+
+
+def verdicts(repeats: int) -> dict:
+    """p50/p95 ms from one photo's bytes to all verdicts (CelebA photo, and the same enlarged)."""
+    from bench.detect_latency import bench_inputs, measure
+    from core.detect import Judge
+
+    judge = Judge.from_registry(use_hub=False)
+    inputs = bench_inputs()
+    rows = measure(judge, {k: v for k, v in inputs.items() if not k.startswith("generated")}, repeats)
+    return {"detectors": list(judge.detectors), "rows": rows}
+
+
+def training(steps: int) -> dict:
+    """Training images/s, ours against the plain loop, from bench/train_throughput.py's own --json."""
+    from bench import train_throughput
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "train.json"
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            rc = train_throughput.main(["--steps", str(steps), "--json", str(path)])
+        if rc != 0 or not path.exists():
+            return {"unavailable": log.getvalue().strip().splitlines()[-1] if log.getvalue().strip()
+                    else f"train_throughput exited {rc}"}
+        r = json.loads(path.read_text())
+    return {"steps": steps, **{k: r[k] for k in ("ours_images_per_s", "plain_images_per_s", "ratio")}}
+
+
+def _peak_memory_child() -> None:
+    """In a fresh process: load everything the app can hold, use it once, print ru_maxrss as JSON."""
+    from core import registry
+    from core.attributes import predict_attributes
+    from core.detect import Judge
+    from core.faces import open_upload
+    from core.sampling import encode_image, generate, make_grid, sample_latents
+
+    loaded = {}
+    for name in registry.names():
+        try:
+            loaded[name] = registry.load(name, use_hub=False)
+        except registry.WeightsError:
+            pass
+    judge = Judge.from_loaded({n: m for n, m in loaded.items() if m.spec.kind == "detector"})
+    for m in loaded.values():
+        if m.spec.kind == "generator":
+            faces = generate(m.model, sample_latents(64, m.config["nz"], 0))
+            encode_image(make_grid(faces, nrow=8))
+            predict_attributes(faces[:4])  # loads the age/gender labeller
+    from bench.detect_latency import bench_inputs
+
+    judge.judge(open_upload(bench_inputs()["photo enlarged to 1024x1254"])[0])
+    print(json.dumps({"models": sorted(loaded), "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def peak_memory() -> dict:
+    proc = subprocess.run([sys.executable, "-m", "bench.run_all", "--peak-memory-child"], cwd=ROOT,
+                          capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if proc.returncode != 0:
+        return {"unavailable": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"models": r["models"], "peak_rss_mib": r["ru_maxrss_kib"] / 1024}
+
+
+# ----------------------------------------------------------------------------- table
+
+
+def _ms(r: dict) -> str:
+    return f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} ms"
+
+
+def table(res: dict) -> list[tuple[str, str]]:
+    rows = []
+    c = res["cold_start"]
+    rows.append(("cold start: `streamlit run` to the first grid in Chromium (36 faces, dcgan-64)",
+                 c.get("unavailable") or f"{c['median_s']:.1f} s (median of {len(c['runs_s'])})"))
+    for name, r in res["faces_64"].items():
+        rows.append((f"64 faces, generate + PNG grid, `{name}`, p50 / p95",
+                     "no weights yet" if "unavailable" in r else _ms(r)))
+    for r in res["verdicts"]["rows"]:
+        rows.append((f"one photo to all verdicts ({r['input']}, JPEG), p50 / p95", _ms(r)))
+    t = res["training"]
+    if "unavailable" in t:
+        rows.append(("training images/s, ours vs plain loop", t["unavailable"]))
+    else:
+        rows.append(("training images/s, ours vs plain loop (DCGAN 64x64, batch 64)",
+                     f"{t['ours_images_per_s']:.1f} vs {t['plain_images_per_s']:.1f} ({t['ratio']:.2f}x)"))
+    m = res["peak_memory"]
+    rows.append(("peak resident memory, every model + MTCNN + age/gender labeller loaded and used",
+                 m.get("unavailable") or f"{m['peak_rss_mib']:.0f} MiB"))
+    return rows
+
+
+def print_table(res: dict) -> None:
+    rows = table(res)
+    w = max(len(a) for a, _ in rows)
+    v = max(len(b) for _, b in rows)
+    print(f"| {'figure':<{w}} | {'value':<{v}} |")
+    print(f"|{'-' * (w + 2)}|{'-' * (v + 2)}|")
+    for a, b in rows:
+        print(f"| {a:<{w}} | {b:<{v}} |")
+    print(f"\nmachine: {machine_line(res['machine'])}; the run took {res['wall_s']:.0f} s"
+          + (" (--quick: not figures to quote)" if res["quick"] else ""))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the figures (default: %(default)s)")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats: a smoke run")
+    ap.add_argument("--peak-memory-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.peak_memory_child:
+        _peak_memory_child()
+        return 0
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # bundled weights: the figures must not depend on a network
+    started = time.perf_counter()
+    steps = [("cold start", "cold_start", lambda: cold_start(1 if args.quick else 3)),
+             ("peak memory", "peak_memory", peak_memory),
+             ("64 faces", "faces_64", lambda: faces_64(5 if args.quick else 20)),
+             ("verdicts", "verdicts", lambda: verdicts(10 if args.quick else 30)),
+             ("training", "training", lambda: training(8 if args.quick else 30))]
+    res = {"machine": machine(), "quick": args.quick}
+    for label, key, fn in steps:
+        t = time.perf_counter()
+        print(f"measuring {label}...", file=sys.stderr, flush=True)
+        res[key] = fn()
+        res.setdefault("step_s", {})[key] = time.perf_counter() - t
+    res["wall_s"] = time.perf_counter() - started
+    print_table(res)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"figures written to {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
