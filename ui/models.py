@@ -72,5 +72,4 @@ def load_face_detector():
     """MTCNN, shared with the detectors' judge when that loads (one copy per server)."""
     from core.faces import FaceDetector
 
-    judge = load_judge()[0]
-    return judge.face_detector if judge is not None else FaceDetector()
+    return getattr(load_judge()[0], "face_detector", None) or FaceDetector()
