@@ -192,3 +192,13 @@ Made by `python -m train.detector --arch {training.get('arch', name)}` in Face G
 
 {DETECTOR_LIMITS}
 """
+
+
+def write_card(folder: str | Path, spec, config: dict, training: dict) -> str:
+    """Render the card of a registry spec (generator or detector) into folder/README.md, atomically."""
+    from core.store import atomic_write_bytes
+
+    render = detector_card if spec.kind == "detector" else generator_card
+    card = render(spec.name, spec.title, spec.description, config, training)
+    atomic_write_bytes(Path(folder) / "README.md", card.encode())
+    return card

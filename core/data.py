@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from core.faces import iter_center_crops, list_images
+from core.store import save_tensors
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CELEBA = REPO_ROOT.parent / "shared" / "data" / "celeba"
@@ -45,10 +46,7 @@ def build_center_cache(
         kept.append(str(p.relative_to(src)))
         crops.append(crop)
     images = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    save_file({"images": images}, str(tmp), metadata={"files": json.dumps(kept), "size": str(size)})
-    os.replace(tmp, out)
+    save_tensors(out, {"images": images}, metadata={"files": json.dumps(kept), "size": str(size)})
     return len(kept)
 
 
@@ -93,11 +91,7 @@ def build_face_cache(
             else:
                 missed += 1
     images = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    save_file({"images": images}, str(tmp),
-              metadata={"files": json.dumps(kept), "size": str(size), "margin": str(margin)})
-    os.replace(tmp, out)
+    save_tensors(out, {"images": images}, metadata={"files": json.dumps(kept), "size": str(size), "margin": str(margin)})
     return len(kept), missed
 
 

