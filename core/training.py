@@ -272,6 +272,11 @@ class GANTrainer:
         self.G_ema.load_state_dict(state["G_ema"])
         self.optG.load_state_dict(state["optG"])
         self.optD.load_state_dict(state["optD"])
+        # Adam's moments carry on, but the rate and betas are this run's: `--resume --lr 5e-5`
+        # lowers the rate (what the NaN guard advises), instead of the checkpoint's rate coming back
+        for opt in (self.optG, self.optD):
+            for group in opt.param_groups:
+                group["lr"], group["betas"] = self.cfg.lr, (self.cfg.beta1, self.cfg.beta2)
         self.epoch, self.step, self.wall_time = state["epoch"], state["step"], state["wall_time"]
         # rows logged after the checkpoint belong to the epoch that is run again
         self.history = [r for r in read_history(self.history_path) if r["step"] < self.step]

@@ -72,6 +72,20 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tiny_cache, tmp_
     assert sorted(p.name for p in (tmp_path / "crash" / "snapshots").iterdir()) == ["epoch_001.jpg", "epoch_002.jpg"]
 
 
+def test_resume_with_a_lower_lr_uses_it_and_keeps_adams_moments(tiny_cache, tmp_path):
+    images = load_cache(tiny_cache)
+    GANTrainer(make_run(images, tmp_path / "r"), tiny_cfg(epochs=1), device="cpu", progress=False).train()
+    saved = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)
+    resumed = GANTrainer(make_run(images, tmp_path / "r"), tiny_cfg(epochs=2, lr=5e-5, beta1=0.3), device="cpu",
+                         progress=False)
+    resumed._resume()
+    for opt, key in ((resumed.optG, "optG"), (resumed.optD, "optD")):
+        assert [(g["lr"], g["betas"]) for g in opt.param_groups] == [(5e-5, (0.3, 0.999))]
+        first = next(iter(opt.state.values()))
+        assert torch.equal(first["exp_avg"], saved[key]["state"][0]["exp_avg"])  # moments carried on
+    assert resumed.train(resume=True)["steps"] == 8
+
+
 def test_seed_makes_runs_repeatable_and_different_seeds_differ(tiny_cache, tmp_path):
     images = load_cache(tiny_cache)
     losses = []
