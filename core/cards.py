@@ -194,11 +194,10 @@ Made by `python -m train.detector --arch {training.get('arch', name)}` in Face G
 """
 
 
-def write_card(folder: str | Path, spec, config: dict, training: dict) -> str:
+def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:
     """Render the card of a registry spec (generator or detector) into folder/README.md, atomically."""
     from core.store import atomic_write_bytes
 
     render = detector_card if spec.kind == "detector" else generator_card
     card = render(spec.name, spec.title, spec.description, config, training)
     atomic_write_bytes(Path(folder) / "README.md", card.encode())
-    return card

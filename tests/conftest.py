@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -53,3 +54,21 @@ def real_face_bytes(celeba_dir) -> bytes:
 
 def random_image(w=80, h=60, seed=0) -> Image.Image:
     return Image.fromarray(np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8))
+
+
+@pytest.fixture
+def hub_probe_times(monkeypatch) -> list[float]:
+    """Seconds each Hub reachability probe (core.hub._probe) took during the test, in call order."""
+    from core import hub
+
+    times, real_probe = [], hub._probe
+
+    def timed_probe(endpoint, timeout):
+        started = time.perf_counter()
+        try:
+            return real_probe(endpoint, timeout)
+        finally:
+            times.append(time.perf_counter() - started)
+
+    monkeypatch.setattr(hub, "_probe", timed_probe)
+    return times

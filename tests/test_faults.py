@@ -313,20 +313,10 @@ def hub_online(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("hub_state", ["refused", "hanging"])
-def test_home_says_the_hub_is_unreachable_and_falls_back_fast(hub_state, hub_online, fresh_models, monkeypatch):
-    from core import hub
+def test_home_says_the_hub_is_unreachable_and_falls_back_fast(hub_state, hub_online, fresh_models, monkeypatch,
+                                                           hub_probe_times):
     from ui.models import load_model
 
-    probes, real_probe = [], hub._probe
-
-    def timed_probe(endpoint, timeout):
-        t = time.perf_counter()
-        try:
-            return real_probe(endpoint, timeout)
-        finally:
-            probes.append(time.perf_counter() - t)
-
-    monkeypatch.setattr(hub, "_probe", timed_probe)
     with contextlib.ExitStack() as stack:
         if hub_state == "refused":
             monkeypatch.setenv("HF_ENDPOINT", closed_port())
@@ -347,7 +337,7 @@ def test_home_says_the_hub_is_unreachable_and_falls_back_fast(hub_state, hub_onl
     # Fast: the Hub is asked once per endpoint (the answer is kept), and that one question gives up
     # within its 1.5 s timeout, so the page pays for at most one probe whatever the number of models.
     # (How long reading each file takes depends on the machine's load; bench/ measures that, not this.)
-    assert len(probes) == 1 and probes[0] < 1.5 + 0.5, probes
+    assert len(hub_probe_times) == 1 and hub_probe_times[0] < 1.5 + 0.5, hub_probe_times
     seconds = {n: load_model(n).load_seconds for n in bundled}
     assert max(seconds.values()) < 1.5 + 2.0, seconds
     assert elapsed < 20, f"Home took {elapsed:.1f} s"

@@ -323,19 +323,8 @@ def test_registry_loads_from_the_hub_when_reachable(monkeypatch):
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
-def test_registry_falls_back_to_bundled_within_2_s(monkeypatch, mode):
-    from core import hub, registry
-
-    probes, real_probe = [], hub._probe
-
-    def timed_probe(endpoint, timeout):
-        t = time.perf_counter()
-        try:
-            return real_probe(endpoint, timeout)
-        finally:
-            probes.append(time.perf_counter() - t)
-
-    monkeypatch.setattr(hub, "_probe", timed_probe)
+def test_registry_falls_back_to_bundled_within_2_s(monkeypatch, mode, hub_probe_times):
+    from core import registry
 
     def load():
         started = time.perf_counter()
@@ -354,8 +343,8 @@ def test_registry_falls_back_to_bundled_within_2_s(monkeypatch, mode):
     assert loaded.source == "bundled" and "Hub unreachable" in loaded.note
     # the Hub's share: one question that gives up within 2 s; reading the bundled file comes on top
     # and depends on the machine's load (bench/ measures load times)
-    assert len(probes) == 1 and probes[0] < 2.0, f"the Hub check took {probes} s"
-    assert elapsed < probes[0] + 3.0, f"fallback took {elapsed:.2f} s"
+    assert len(hub_probe_times) == 1 and hub_probe_times[0] < 2.0, f"the Hub check took {hub_probe_times} s"
+    assert elapsed < hub_probe_times[0] + 3.0, f"fallback took {elapsed:.2f} s"
 
 
 def test_dcgan_script_pushes_its_run_with_a_model_card(standin, tmp_path, monkeypatch, capsys):
