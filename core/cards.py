@@ -27,6 +27,16 @@ SUBSET_LIMITS = (
 )
 
 
+def _augmentation(tc: dict) -> str:
+    """The card's augmentation row: flips, and for fine-tunes DiffAugment and FreezeD when used."""
+    parts = [f"horizontal flip: {tc.get('hflip', '?')}"]
+    if tc.get("diffaug"):
+        parts.append(f"DiffAugment on every batch D sees: {tc['diffaug']}")
+    if tc.get("freeze_d"):
+        parts.append(f"D's first {tc['freeze_d']} conv layers frozen (FreezeD)")
+    return "; ".join(parts)
+
+
 def _fmt_minutes(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min" if seconds else "unknown"
 
@@ -97,7 +107,7 @@ Data: {training.get('dataset', 'CelebA subset')}, {training.get('train_images', 
 | epochs | {training.get('epochs_done', '?')} of {training.get('epochs_planned', '?')} |
 | iterations | {training.get('steps', '?')} at batch {tc.get('batch_size', '?')} |
 | optimiser | Adam lr {tc.get('lr', '?')}, betas ({tc.get('beta1', '?')}, {tc.get('beta2', '?')}) |
-| augmentation | horizontal flip: {tc.get('hflip', '?')} |
+| augmentation | {_augmentation(tc)} |
 | exported weights | EMA of the generator, decay {tc.get('ema_decay', '?')}, BatchNorm statistics re-estimated |
 | wall time | {_fmt_minutes(training.get('wall_time_s'))} |
 | throughput | {training.get('images_per_s', '?')} images/s |

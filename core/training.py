@@ -44,6 +44,11 @@ class TrainConfig:
     seed: int = 0
     hflip: bool = True  # faces are near-symmetric; flipping doubles the data for free
     ema_decay: float = 0.999  # exported weights are an EMA of G: sharper, steadier samples
+    # DiffAugment (Zhao et al. 2020): the same random, differentiable changes applied to every
+    # batch D sees, real and fake, in D's step and G's; keeps D from memorising a small data set.
+    # Comma-separated from "color", "translation", "cutout"; "" = off.
+    diffaug: str = ""
+    freeze_d: int = 0  # FreezeD (Mo et al. 2020): D's first N conv layers stay as loaded (fine-tunes)
     n_snapshot: int = 16  # fixed-noise faces saved each epoch (a 4x4 grid)
     max_steps: int | None = None  # stop early (dry runs, tests)
     log_every: int = 1  # history rows every N iterations
@@ -147,6 +152,53 @@ def _to_float_batch(x: torch.Tensor, device: torch.device, hflip: bool) -> torch
     if hflip:
         flip = torch.rand(x.shape[0], device=device) < 0.5
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    return x
+
+
+def _color(x: torch.Tensor) -> torch.Tensor:
+    b = x.shape[0]
+    r = lambda: torch.rand(b, 1, 1, 1, dtype=x.dtype, device=x.device)  # noqa: E731
+    x = x + (r() - 0.5)  # brightness
+    mean = x.mean(dim=1, keepdim=True)
+    x = (x - mean) * (r() * 2) + mean  # saturation
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) * (r() + 0.5) + mean  # contrast
+
+
+def _translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
+    """Shift each image by up to `ratio` of its side, filling with zeros."""
+    b, _, h, w = x.shape
+    sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    ty = torch.randint(-sh, sh + 1, (b, 1, 1), device=x.device)
+    tx = torch.randint(-sw, sw + 1, (b, 1, 1), device=x.device)
+    gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
+    gy = (gy[None] + ty + 1).clamp(0, h + 1)
+    gx = (gx[None] + tx + 1).clamp(0, w + 1)
+    padded = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)
+    return padded[torch.arange(b, device=x.device)[:, None, None], gy, gx].permute(0, 3, 1, 2)
+
+
+def _cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
+    """Zero one square of `ratio` x the side at a random place in each image."""
+    b, _, h, w = x.shape
+    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    oy = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), device=x.device)
+    ox = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), device=x.device)
+    gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
+    dy, dx = gy[None] - (oy - ch // 2), gx[None] - (ox - cw // 2)  # the square centred on (oy, ox)
+    inside = (dy >= 0) & (dy < ch) & (dx >= 0) & (dx < cw)
+    return x * (~inside)[:, None].to(x.dtype)
+
+
+DIFFAUG = {"color": _color, "translation": _translation, "cutout": _cutout}
+
+
+def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
+    """DiffAugment: the changes named in `policy` ("color,translation"), each differentiable."""
+    for name in filter(None, (p.strip() for p in policy.split(","))):
+        if name not in DIFFAUG:
+            raise ValueError(f"unknown DiffAugment {name!r}; choose from {', '.join(DIFFAUG)}")
+        x = DIFFAUG[name](x)
     return x
 
 
@@ -288,6 +340,16 @@ class GANTrainer:
 
     # -- loop ---------------------------------------------------------------------------------
 
+    def _freeze_d(self) -> None:
+        """FreezeD: D's first cfg.freeze_d conv layers keep the weights they were loaded with."""
+        if not self.cfg.freeze_d:
+            return
+        convs = [m for m in self.D.modules() if isinstance(m, nn.Conv2d)]
+        if self.cfg.freeze_d >= len(convs):
+            raise ValueError(f"freeze_d={self.cfg.freeze_d}, but D has only {len(convs)} conv layers")
+        for m in convs[: self.cfg.freeze_d]:
+            m.requires_grad_(False)
+
     def _wrap_distributed(self) -> None:
         """Same start on every rank, then DDP averages gradients across ranks each step."""
         if self.world == 1:
@@ -324,6 +386,7 @@ class GANTrainer:
             self._resume()
         else:
             self._fresh_start()
+        self._freeze_d()
         self._wrap_distributed()
         cfg, G, D, loss = self.cfg, self.G, self.D, self.run.loss
         G.train()
@@ -390,10 +453,11 @@ class GANTrainer:
         # (1) Update D: real and fake batches go through D separately, as in the tutorial,
         #     so BatchNorm sees each on its own.
         D.zero_grad(set_to_none=True)
-        out_real = D(real)
+        aug = (lambda x: diff_augment(x, cfg.diffaug)) if cfg.diffaug else (lambda x: x)
+        out_real = D(aug(real))
         z = torch.randn(b, self.nz, device=self.device)
         fake = G(z)
-        out_fake = D(fake.detach())
+        out_fake = D(aug(fake.detach()))
         loss_d, metrics_d = loss.d_loss(out_real, out_fake)
         loss_d.backward()
         self.optD.step()
@@ -401,12 +465,15 @@ class GANTrainer:
         #     away at the next D step, so D is frozen and not computed (about a sixth of D's work);
         #     the plain module, not its DDP wrapper, as no gradient of D's is to be synced here.
         G.zero_grad(set_to_none=True)
-        self.D.requires_grad_(False)
+        trainable = [p for p in self.D.parameters() if p.requires_grad]
+        for p in trainable:
+            p.requires_grad_(False)
         try:
-            loss_g, metrics_g = loss.g_loss(self.D(fake))
+            loss_g, metrics_g = loss.g_loss(self.D(aug(fake)))
             loss_g.backward()
         finally:
-            self.D.requires_grad_(True)
+            for p in trainable:
+                p.requires_grad_(True)
         self.optG.step()
         # EMA warm-up: early on the average follows G closely, so the first snapshots already
         # show what G draws; later it smooths over ~1/(1-decay) steps.

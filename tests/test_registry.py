@@ -29,6 +29,9 @@ def test_every_spec_loads_from_its_bundled_folder_offline(name):
         assert loaded.training["val_accuracy"] > 0.9  # a trained detector, not random weights
     else:
         assert loaded.training.get("epochs_done", 0) >= 1
+        tc = loaded.training["train_config"]
+        card = (loaded.folder / "README.md").read_text()
+        assert (f"DiffAugment on every batch D sees: {tc.get('diffaug')}" in card) == bool(tc.get("diffaug"))
     if loaded.spec.kind == "generator":
         faces = generate(loaded.model, sample_latents(2, loaded.config["nz"], 0))
         size = loaded.config["image_size"]

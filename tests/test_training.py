@@ -201,6 +201,54 @@ def test_fine_tuning_starts_from_the_base_runs_weights(tiny_cache, tmp_path):
     assert tuned.step == 0 and not tuned.history  # a new run: its own steps, history and optimisers
 
 
+def test_diff_augment_is_differentiable_and_does_what_each_policy_says():
+    from core.training import diff_augment
+
+    torch.manual_seed(0)
+    x = torch.rand(6, 3, 80, 80) * 2 - 1
+    x.requires_grad_(True)
+    y = diff_augment(x, "color,translation,cutout")
+    assert y.shape == x.shape
+    y.square().sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0  # gradients reach the input (and so G)
+    assert torch.equal(diff_augment(x, ""), x)
+
+    ones = torch.ones(6, 3, 80, 80)
+    shifted = diff_augment(ones, "translation")  # up to 10 px each way, zeros come in at the edge
+    rows_blank = (shifted[:, 0].sum(dim=2) == 0).sum(dim=1)
+    cols_blank = (shifted[:, 0].sum(dim=1) == 0).sum(dim=1)
+    assert (rows_blank <= 10).all() and (cols_blank <= 10).all() and (rows_blank + cols_blank).sum() > 0
+    cut = diff_augment(ones, "cutout")  # one 40x40 square zeroed, clipped at the border
+    zeroed = (cut[:, 0] == 0).sum(dim=(1, 2))
+    assert (zeroed <= 40 * 40).all() and (zeroed >= 20 * 20).all()
+    colour = diff_augment(ones * 0.2, "color")
+    assert not torch.allclose(colour, ones * 0.2)
+    with pytest.raises(ValueError, match="unknown DiffAugment"):
+        diff_augment(x, "rotate")
+
+
+def test_freeze_d_keeps_ds_first_layers_and_diffaug_trains(tiny_cache, tmp_path):
+    from torch import nn
+
+    images = load_cache(tiny_cache)
+    base = GANTrainer(make_run(images, tmp_path / "base"), tiny_cfg(epochs=1), device="cpu", progress=False)
+    base.train()
+    run = make_run(images, tmp_path / "tuned")
+    run.init_from = tmp_path / "base"
+    tuned = GANTrainer(run, tiny_cfg(epochs=1, freeze_d=2, diffaug="color,translation"), device="cpu",
+                       progress=False)
+    summary = tuned.train()
+    assert summary["train_config"]["freeze_d"] == 2 and summary["train_config"]["diffaug"] == "color,translation"
+    before = [m for m in base.D.modules() if isinstance(m, nn.Conv2d)]
+    after = [m for m in tuned.D.modules() if isinstance(m, nn.Conv2d)]
+    for i, (a, b) in enumerate(zip(after, before, strict=True)):
+        same = torch.equal(a.weight, b.weight)
+        assert same == (i < 2), i  # the first two stay as loaded, the rest learn
+    assert all(p.requires_grad for p in after[2].parameters())  # G's step gives back what it froze
+    with pytest.raises(ValueError, match="conv layers"):
+        GANTrainer(make_run(images, tmp_path / "x"), tiny_cfg(freeze_d=9), device="cpu", progress=False).train()
+
+
 def test_spectral_norm_discriminator_has_no_batchnorm_and_the_tutorial_init():
     from torch import nn
 

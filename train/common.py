@@ -18,6 +18,10 @@ def add_train_flags(ap: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     ap.add_argument("--seed", type=int, default=defaults.seed, help="same seed, same run")
     ap.add_argument("--ema-decay", type=float, default=defaults.ema_decay)
     ap.add_argument("--no-hflip", action="store_true", help="turn off horizontal-flip augmentation")
+    ap.add_argument("--diffaug", default=defaults.diffaug, metavar="POLICY",
+                    help="DiffAugment for D, e.g. color,translation (also: cutout); helps small data sets")
+    ap.add_argument("--freeze-d", type=int, default=defaults.freeze_d, metavar="N",
+                    help="fine-tuning: keep D's first N conv layers as loaded (FreezeD)")
     ap.add_argument("--out", type=Path, required=False, help="run folder (weights, history, checkpoint)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ap.add_argument("--dry-run", action="store_true", help="one iteration on a few images, for CI")
@@ -32,6 +36,7 @@ def train_config_from(args) -> TrainConfig:
     cfg = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta1=args.beta1,
         seed=args.seed, ema_decay=args.ema_decay, hflip=not args.no_hflip,
+        diffaug=args.diffaug, freeze_d=args.freeze_d,
     )
     if args.dry_run:
         cfg.epochs, cfg.max_steps = 1, 1
