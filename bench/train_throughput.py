@@ -6,13 +6,17 @@ channels_last tensors (oneDNN's backward convolutions are much faster in it), D 
 step (the D gradients the plain loop computes there are thrown away at the next D step), and
 fused Adam.
 
-    python -m bench.train_throughput [--steps 30] [--batch-size 64] [--workers 2]
+    python -m bench.train_throughput [--steps 30] [--repeats 3] [--batch-size 64] [--workers 2]
+
+The two loops take turns, `--repeats` times each, and the medians are compared: on a shared
+2-core machine one pass of either can be 15% off.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -81,22 +85,30 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2, help="DataLoader workers of the plain loop (tutorial: 2)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed passes of each loop, taking turns")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     cache = cache_path("train", 64)
     if not cache.exists():
         print("error: run `python -m train.prepare_data` first", file=sys.stderr)
         return 2
-    ours = our_loop(cache, args.steps, args.batch_size, args.warmup)
-    plain = plain_loop(celeba_root() / "train", args.steps, args.batch_size, args.workers, args.warmup)
-    print(f"DCGAN 64x64, batch {args.batch_size}, {args.steps} timed iterations, {torch.get_num_threads()} threads")
-    print(f"{'loop':<54}{'images/s':>10}")
-    print(f"{'ours (cached tensor, channels_last, D frozen, fused)':<54}{ours:>10.1f}")
-    print(f"{'plain (ImageFolder + DataLoader, JPEG each epoch)':<54}{plain:>10.1f}")
-    print(f"{'ratio':<54}{ours / plain:>10.2f}x")
+    runs_ours, runs_plain = [], []
+    for _ in range(max(1, args.repeats)):
+        runs_ours.append(our_loop(cache, args.steps, args.batch_size, args.warmup))
+        runs_plain.append(plain_loop(celeba_root() / "train", args.steps, args.batch_size, args.workers, args.warmup))
+    ours, plain = statistics.median(runs_ours), statistics.median(runs_plain)
+    print(f"DCGAN 64x64, batch {args.batch_size}, {args.steps} timed iterations x {len(runs_ours)} passes each, "
+          f"{torch.get_num_threads()} threads")
+    print(f"{'loop':<54}{'images/s (median)':>18}  passes")
+    print(f"{'ours (cached tensor, channels_last, D frozen, fused)':<54}{ours:>18.1f}  "
+          + " ".join(f"{x:.1f}" for x in runs_ours))
+    print(f"{'plain (ImageFolder + DataLoader, JPEG each epoch)':<54}{plain:>18.1f}  "
+          + " ".join(f"{x:.1f}" for x in runs_plain))
+    print(f"{'ratio':<54}{ours / plain:>17.2f}x")
     if args.json:
         args.json.write_text(json.dumps({"ours_images_per_s": ours, "plain_images_per_s": plain,
-                                         "ratio": ours / plain}, indent=2))
+                                         "ratio": ours / plain, "ours_passes": runs_ours,
+                                         "plain_passes": runs_plain}, indent=2))
     return 0
 
 
