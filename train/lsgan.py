@@ -4,8 +4,8 @@
     python -m train.lsgan --out runs/lsgan-80
     python -m train.lsgan --out runs/lsgan-80 --resume
     python -m train.label_gender                             # once: female/male labels into data/
-    python -m train.lsgan --subset female --init-from runs/lsgan-80 --epochs 5    # -> runs/lsgan-80-female
-    python -m train.lsgan --subset male --init-from runs/lsgan-80 --epochs 10   # -> runs/lsgan-80-male
+    python -m train.lsgan --subset female --init-from runs/lsgan-80 --epochs 6    # -> runs/lsgan-80-female
+    python -m train.lsgan --subset male --init-from runs/lsgan-80 --epochs 24 --diffaug color,translation
 
 Same loop, flags and outputs as train.dcgan; the history logs d1 (D on real), d2 (D on fake)
 and g (G's loss) every iteration. The female and male models are fine-tuned from lsgan-80 on the
