@@ -322,10 +322,14 @@ def model_card_facts(facts: dict[str, str], explanation: str) -> None:
     "100% / 100%" in a quarter-width column), the hardware as a caption, and what the figures mean."""
     st.subheader("Model card")
     hardware = facts.pop("Hardware", None)
+    diffaug = facts.pop("DiffAugment", None)  # too long for a tile
     for label, value in facts.items():
         st.metric(label, value)
     if hardware:
         st.caption(f"Trained on {hardware}.")
+    if diffaug:
+        st.caption(f"The discriminator saw every batch, real and fake, through DiffAugment ({diffaug}): "
+                   "random changes that keep it from learning a small data set by heart.")
     st.caption(explanation)
 
 
@@ -360,8 +364,10 @@ def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other:
 
     charts_col, facts_col = st.columns([3, 1], gap="large")
     with facts_col:
+        threshold = (training.get("quality") or {}).get("threshold", 0.99)
         model_card_facts(training_facts(training),
-                         "Faces found: share of samples where the MTCNN detector finds a face (p >= 0.9). "
+                         f"Faces found: share of samples where the MTCNN detector finds a face (p >= {threshold:g}), "
+                         "beside the same for real face crops. "
                          "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
                          "Near-copies: samples closer to a training photo than 99% of training photos are to each "
                          "other.")

@@ -99,6 +99,9 @@ def test_strip_front_matter_and_training_facts():
     assert facts["Epochs"] == "36" and facts["Iterations"] == "2,700" and facts["Batch size"] == "64"
     assert facts["Faces found / real"] == "98% / 98%" and facts["Near-copies"] == "0 / 256"
     assert history.training_facts({}) == {}
+    assert "DiffAugment" not in facts
+    male = json.loads((registry.get_spec("lsgan-80-male").bundled_dir / "training.json").read_text())
+    assert history.training_facts(male)["DiffAugment"] == "color, translation"
 
 
 # --- detectors ----------------------------------------------------------------------------------
