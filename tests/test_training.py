@@ -187,13 +187,17 @@ def test_lsgan_subset_and_fine_tune_from_a_run(detector_cache_80, tmp_path, caps
     assert "train.label_gender" in capsys.readouterr().err
 
 
-def test_fine_tuning_starts_from_the_base_runs_weights(tiny_cache, tmp_path):
-    images = load_cache(tiny_cache)
+def trained_base_and_fine_tune(images, tmp_path, **cfg):
+    """A one-epoch base run, trained, and a trainer (not yet run) that fine-tunes from it with `cfg`."""
     base = GANTrainer(make_run(images, tmp_path / "base"), tiny_cfg(epochs=1), device="cpu", progress=False)
     base.train()
     run = make_run(images, tmp_path / "tuned")
     run.init_from = tmp_path / "base"
-    tuned = GANTrainer(run, tiny_cfg(epochs=1), device="cpu", progress=False)
+    return base, GANTrainer(run, tiny_cfg(epochs=1, **cfg), device="cpu", progress=False)
+
+
+def test_fine_tuning_starts_from_the_base_runs_weights(tiny_cache, tmp_path):
+    base, tuned = trained_base_and_fine_tune(load_cache(tiny_cache), tmp_path)
     tuned._fresh_start()
     for a, b in ((tuned.G, base.G), (tuned.D, base.D), (tuned.G_ema, base.G_ema)):
         for (k, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
@@ -231,12 +235,7 @@ def test_freeze_d_keeps_ds_first_layers_and_diffaug_trains(tiny_cache, tmp_path)
     from torch import nn
 
     images = load_cache(tiny_cache)
-    base = GANTrainer(make_run(images, tmp_path / "base"), tiny_cfg(epochs=1), device="cpu", progress=False)
-    base.train()
-    run = make_run(images, tmp_path / "tuned")
-    run.init_from = tmp_path / "base"
-    tuned = GANTrainer(run, tiny_cfg(epochs=1, freeze_d=2, diffaug="color,translation"), device="cpu",
-                       progress=False)
+    base, tuned = trained_base_and_fine_tune(images, tmp_path, freeze_d=2, diffaug="color,translation")
     summary = tuned.train()
     assert summary["train_config"]["freeze_d"] == 2 and summary["train_config"]["diffaug"] == "color,translation"
     before = [m for m in base.D.modules() if isinstance(m, nn.Conv2d)]
