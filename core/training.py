@@ -53,6 +53,9 @@ class TrainConfig:
     max_steps: int | None = None  # stop early (dry runs, tests)
     log_every: int = 1  # history rows every N iterations
 
+    def __post_init__(self):
+        diffaug_steps(self.diffaug)  # an unknown policy fails here, before any data or model is loaded
+
 
 # ----------------------------------------------------------------------------- losses
 
@@ -193,12 +196,19 @@ def _cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
 DIFFAUG = {"color": _color, "translation": _translation, "cutout": _cutout}
 
 
+def diffaug_steps(policy: str) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+    """The functions a DiffAugment policy ("color,translation") names, in order."""
+    names = [p.strip() for p in policy.split(",") if p.strip()]
+    unknown = [n for n in names if n not in DIFFAUG]
+    if unknown:
+        raise ValueError(f"unknown DiffAugment {unknown[0]!r}; choose from {', '.join(DIFFAUG)}")
+    return [DIFFAUG[n] for n in names]
+
+
 def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
     """DiffAugment: the changes named in `policy` ("color,translation"), each differentiable."""
-    for name in filter(None, (p.strip() for p in policy.split(","))):
-        if name not in DIFFAUG:
-            raise ValueError(f"unknown DiffAugment {name!r}; choose from {', '.join(DIFFAUG)}")
-        x = DIFFAUG[name](x)
+    for step in diffaug_steps(policy):
+        x = step(x)
     return x
 
 
@@ -263,6 +273,8 @@ class GANTrainer:
         self.G = run.generator.to(self.device, memory_format=self.memory_format)
         self.D = run.discriminator.to(self.device, memory_format=self.memory_format)
         self.nz = run.model_config["nz"]
+        self.augment_steps = diffaug_steps(cfg.diffaug)  # applied to every batch D sees
+        self.d_trainable = list(self.D.parameters())  # what G's step freezes and gives back (less FreezeD's)
         self.G_train, self.D_train = self.G, self.D  # what the iteration calls (DDP-wrapped when distributed)
         # fused: one kernel for every parameter's Adam update instead of a Python loop over tensors
         self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
@@ -349,6 +361,7 @@ class GANTrainer:
             raise ValueError(f"freeze_d={self.cfg.freeze_d}, but D has only {len(convs)} conv layers")
         for m in convs[: self.cfg.freeze_d]:
             m.requires_grad_(False)
+        self.d_trainable = [p for p in self.D.parameters() if p.requires_grad]
 
     def _wrap_distributed(self) -> None:
         """Same start on every rank, then DDP averages gradients across ranks each step."""
@@ -447,17 +460,21 @@ class GANTrainer:
             dist.barrier()
             dist.destroy_process_group()
 
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        for step in self.augment_steps:
+            x = step(x)
+        return x
+
     def _iteration(self, real: torch.Tensor) -> dict:
         cfg, G, D, loss = self.cfg, self.G_train, self.D_train, self.run.loss
         b = real.shape[0]
         # (1) Update D: real and fake batches go through D separately, as in the tutorial,
         #     so BatchNorm sees each on its own.
         D.zero_grad(set_to_none=True)
-        aug = (lambda x: diff_augment(x, cfg.diffaug)) if cfg.diffaug else (lambda x: x)
-        out_real = D(aug(real))
+        out_real = D(self._augment(real))
         z = torch.randn(b, self.nz, device=self.device)
         fake = G(z)
-        out_fake = D(aug(fake.detach()))
+        out_fake = D(self._augment(fake.detach()))
         loss_d, metrics_d = loss.d_loss(out_real, out_fake)
         loss_d.backward()
         self.optD.step()
@@ -465,14 +482,13 @@ class GANTrainer:
         #     away at the next D step, so D is frozen and not computed (about a sixth of D's work);
         #     the plain module, not its DDP wrapper, as no gradient of D's is to be synced here.
         G.zero_grad(set_to_none=True)
-        trainable = [p for p in self.D.parameters() if p.requires_grad]
-        for p in trainable:
+        for p in self.d_trainable:
             p.requires_grad_(False)
         try:
-            loss_g, metrics_g = loss.g_loss(self.D(aug(fake)))
+            loss_g, metrics_g = loss.g_loss(self.D(self._augment(fake)))
             loss_g.backward()
         finally:
-            for p in trainable:
+            for p in self.d_trainable:
                 p.requires_grad_(True)
         self.optG.step()
         # EMA warm-up: early on the average follows G closely, so the first snapshots already

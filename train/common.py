@@ -33,11 +33,14 @@ def add_train_flags(ap: argparse.ArgumentParser, defaults: TrainConfig) -> None:
 
 
 def train_config_from(args) -> TrainConfig:
-    cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta1=args.beta1,
-        seed=args.seed, ema_decay=args.ema_decay, hflip=not args.no_hflip,
-        diffaug=args.diffaug, freeze_d=args.freeze_d,
-    )
+    try:
+        cfg = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta1=args.beta1,
+            seed=args.seed, ema_decay=args.ema_decay, hflip=not args.no_hflip,
+            diffaug=args.diffaug, freeze_d=args.freeze_d,
+        )
+    except ValueError as err:  # --diffaug naming a change we do not have: a message, not a traceback
+        sys.exit(f"error: {err}")
     if args.dry_run:
         cfg.epochs, cfg.max_steps = 1, 1
     return cfg
