@@ -128,21 +128,45 @@ after each epoch.
 
 
 DETECTOR_LIMITS = (
-    "- It has seen real CelebA photos and fakes from our own small GANs only. Faces from other "
-    "generators (StyleGAN, diffusion models, face swaps), heavy edits or filters can fool it in "
-    "either direction; the held-out-generator figure above is the best estimate we have of that.\n"
-    "- It judges a 48x48 face crop found by MTCNN: it says nothing about the rest of the picture, "
+    "- It has seen the real sources and generators listed above, and only those. Faces from other "
+    "generators (newer diffusion models, face swaps), other kinds of photo, heavy edits or filters can "
+    "fool it in either direction; the per-source and leave-one-generator-out figures are the best estimate "
+    "we have of that.\n"
+    "- It judges a {size}x{size} face crop found by MTCNN: it says nothing about the rest of the picture, "
     "and tiny or blurred faces carry little evidence.\n"
-    "- CelebA is mostly young, light-skinned celebrities; accuracy on other faces is not measured.\n"
+    "- Each source has its own people, framing and quality; balanced sampling and augmentation (JPEG, "
+    "re-scaling, blur, crop jitter) work against learning the source instead of real-or-made, but cannot rule "
+    "it out.\n"
     "- A probability is not proof. The app reports an \"uncertain\" band instead of forcing a verdict."
 )
+
+
+def _source_rows(training: dict) -> str:
+    srcs = training.get("sources") or {}
+    if not srcs:
+        return "| sources | not recorded |\n"
+    return "".join(f"| {v.get('truth', '?')}: {v.get('title', k)} (`{k}`) | {v.get('train', '?')} train, "
+                   f"{v.get('val', '?')} validation crops; terms: {v.get('terms', '?')} |\n" for k, v in srcs.items())
+
+
+def _per_source_rows(training: dict) -> str:
+    for label, r in (training.get("evaluation") or {}).items():
+        per = r.get("per_source") if isinstance(r, dict) else None
+        if not per:
+            continue
+        rows = "".join(f"| {n} | {v.get('truth')} | {v.get('count')} | "
+                       f"{format(v['auc'], '.4f') if v.get('auc') is not None else ''} | "
+                       f"{format(v.get('called_gan') or 0, '.1%')} |\n" for n, v in per.items())
+        return (f"\nPer source ({label}; ensemble verdicts, uncertain band {r.get('band', '?')}):\n\n"
+                "| source | truth | faces | AUC vs all reals | called GAN-made |\n|---|---|---|---|---|\n" + rows)
+    return ""
 
 
 def detector_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
     """Markdown model card with Hub front matter for a GAN-face detector."""
     tc = training.get("train_config", {})
-    data = training.get("data", {})
     ev = training.get("evaluation", {})
+    size = config.get("image_size")
     eval_rows = ""
     for label, r in ev.items():
         if r.get("auc") is None:
@@ -155,15 +179,15 @@ def detector_card(name: str, title: str, description: str, config: dict, trainin
     epochs = ", ".join(f"{k}: {v}" for k, v in training.get("epochs_run", {}).items())
     return f"""---
 license: other
-license_name: celeba-research-only
+license_name: non-commercial-research-only
 library_name: pytorch
-tags: [gan-detection, deepfake-detection, faces, celeba, face-gan-lab]
-datasets: [celeba]
+tags: [gan-detection, deepfake-detection, faces, face-gan-lab]
+datasets: [celeba, ffhq, lfw, utkface]
 ---
 
 # {name}: {title}
 
-{description} It returns a logit per 48x48 face crop; positive means GAN-made.
+{description} It returns a logit per {size}x{size} face crop; positive means GAN-made.
 `config.json` holds the temperature fitted on validation data: P(GAN-made) = sigmoid(logit / T).
 
 Made by `python -m train.detector --arch {training.get('arch', name)}` in Face GAN Lab; load it with
@@ -171,14 +195,14 @@ Made by `python -m train.detector --arch {training.get('arch', name)}` in Face G
 
 ## Data and licence
 
-{CELEBA_LICENCE}
+Every source below is for non-commercial research only; so are these weights. None of the images is
+part of the repository or of the Space.
 
-| | |
+| source | crops and terms |
 |---|---|
-| real crops | {data.get('train_real', '?')} train (CelebA train split), {data.get('val_real', '?')} validation (val split: other photos of the same 200 people) |
-| fake crops | {data.get('train_fake', '?')} train, {data.get('val_fake', '?')} validation, from {', '.join(training.get('generators', []))} |
-| held out (never trained on) | {', '.join(training.get('held_out', []) or ['none'])} |
-| cropping | {training.get('crop', {}).get('cropper', 'MTCNN')}, resized to {config.get('image_size')} px |
+{_source_rows(training)}| held out (never trained on) | {', '.join(training.get('held_out', []) or ['none'])} |
+| cropping | {training.get('crop', {}).get('cropper', 'MTCNN')}, resized to {size} px |
+| sampling | balanced: half real, half fake; families of sources alike, then sources within a family |
 | augmentation | {training.get('augment', {})} |
 
 ## Training
@@ -197,10 +221,10 @@ Made by `python -m train.detector --arch {training.get('arch', name)}` in Face G
 ## Evaluation
 
 {eval_rows or 'Validation accuracy: ' + format(training.get('val_accuracy') or float('nan'), '.4f') + '. Full figures: `python -m train.evaluate`.'}
-
+{_per_source_rows(training)}
 ## Limits
 
-{DETECTOR_LIMITS}
+{DETECTOR_LIMITS.format(size=size)}
 """
 
 

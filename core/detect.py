@@ -2,7 +2,9 @@
 
 `Judge.judge(image)` returns, for each face found (box, MTCNN probability, the crop as the
 detectors see it), each detector's calibrated probability that the face is GAN-made, the
-ensemble probability (their mean) and a label: "real", "GAN-made" or "uncertain".
+ensemble probability (their weighted mean: weights fitted on the validation mix of every source by
+`python -m train.evaluate --split val --fit-ensemble`, kept in weights/ensemble.json; equal weights
+without it) and a label: "real", "GAN-made" or "uncertain".
 
 The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemble probability
 inside it is reported as "uncertain" rather than forced into a side. Outside it, the calibrated
@@ -55,6 +57,48 @@ class ImageVerdict:
     notes: list[str] = field(default_factory=list)  # what was done to the image, for the user
 
 
+def ensemble_path():
+    from core.registry import WEIGHTS_DIR
+
+    return WEIGHTS_DIR / "ensemble.json"
+
+
+def read_ensemble_weights() -> dict[str, float] | None:
+    """The fitted ensemble weights (detector -> weight), or None when none are bundled or they are unreadable."""
+    from core.store import read_json
+
+    try:
+        w = (read_json(ensemble_path(), {}) or {}).get("weights")
+    except ValueError:
+        return None
+    if not isinstance(w, dict) or not w or not all(isinstance(v, (int, float)) and v >= 0 for v in w.values()):
+        return None
+    return {str(k): float(v) for k, v in w.items()}
+
+
+def fit_ensemble_weights(probs: dict[str, np.ndarray], labels: np.ndarray, sample_weights: np.ndarray | None = None,
+                         step: float = 0.05) -> tuple[dict[str, float], float]:
+    """Non-negative weights summing to 1 for the detectors' calibrated probabilities, chosen on a grid of
+    `step` to minimise the (sample-weighted) log loss of their weighted mean. Returns (weights, log loss)."""
+    import itertools
+
+    names = list(probs)
+    p = np.stack([np.clip(np.asarray(probs[n], float), 1e-6, 1 - 1e-6) for n in names])
+    y = np.asarray(labels, float)
+    sw = np.ones_like(y) if sample_weights is None else np.asarray(sample_weights, float)
+    k = round(1 / step)
+    best, best_loss = None, np.inf
+    for combo in itertools.product(range(k + 1), repeat=len(names) - 1):
+        if sum(combo) > k:
+            continue
+        w = np.array([*combo, k - sum(combo)], float) / k
+        q = np.clip(w @ p, 1e-6, 1 - 1e-6)
+        loss = float(-(sw * (y * np.log(q) + (1 - y) * np.log(1 - q))).sum() / sw.sum())
+        if loss < best_loss - 1e-12:
+            best, best_loss = w, loss
+    return {n: round(float(v), 4) for n, v in zip(names, best, strict=True)}, best_loss
+
+
 def fit_size(img: Image.Image, max_side: int = MAX_SIDE) -> tuple[Image.Image, str | None]:
     """Down-scale an image whose longer side exceeds `max_side`; returns it and a note, if any."""
     w, h = img.size
@@ -77,18 +121,25 @@ class Judge:
     """The face finder and the detectors, loaded once; `detectors` maps name -> (model, temperature)."""
 
     def __init__(self, detectors: dict[str, tuple[torch.nn.Module, float]], face_detector: FaceDetector | None = None,
-                 band: tuple[float, float] = UNCERTAIN_BAND):
+                 band: tuple[float, float] = UNCERTAIN_BAND, weights: dict[str, float] | None = None):
         if not detectors:
             raise ValueError("a Judge needs at least one detector")
         self.detectors = {name: (model.eval(), float(t)) for name, (model, t) in detectors.items()}
+        w = {n: float((weights or {}).get(n, 0.0 if weights else 1.0)) for n in self.detectors}
+        total = sum(w.values())
+        self.weights = {n: v / total for n, v in w.items()} if total > 0 else {n: 1 / len(w) for n in w}
         self.face_detector = face_detector or FaceDetector(device="cpu")
         self.band = band
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
 
     @classmethod
     def from_loaded(cls, loaded: dict) -> Judge:
-        """A judge of registry-loaded detectors (name -> LoadedModel), each with its fitted temperature."""
-        return cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()})
+        """A judge of registry-loaded detectors (name -> LoadedModel), each with its fitted temperature,
+        combined with the bundled ensemble weights when they name exactly these detectors."""
+        weights = read_ensemble_weights()
+        if weights is not None and set(weights) != set(loaded):
+            weights = None
+        return cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights)
 
     @classmethod
     def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:
@@ -109,7 +160,7 @@ class Judge:
         }
 
     def ensemble(self, probs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.mean(np.stack(list(probs.values())), axis=0)
+        return np.sum(np.stack([self.weights[n] * np.asarray(p) for n, p in probs.items() if n in self.weights]), axis=0)
 
     def find_faces(self, images: list[np.ndarray]) -> list[list[FaceCrop]]:
         return crop_faces(images, self.face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB)

@@ -1,8 +1,10 @@
 """Training loop for the GAN-face detectors (LSTM, CNN, SupCon), and the data they learn from.
 
-Real crops come from the CelebA cache (`core.data.build_face_cache` at CROP_SIZE); fake crops are
-samples of our generators passed through the very same cropper (`fake_crops`). One epoch shows
-every real crop and as many fakes, each augmented afresh (`core.detectors.Augment`).
+Crops come from many sources (`core.sources`: four real, seven generators), each passed through the
+one cropper. Batches are balanced: half real, half fake, and within each half every family of
+sources (CelebA, FFHQ, ... ; "lab GANs" holds our five) is drawn equally often, then every source
+within its family, so no source's size, framing or people can stand in for real-or-made. Each crop
+is augmented afresh (`core.detectors.Augment`). Validation losses are averaged per source, alike.
 
 Per epoch: history row (train/val loss and accuracy), atomic checkpoint (resume continues from
 it), early stopping on validation loss with the best weights kept. SupCon runs two phases in the
@@ -15,7 +17,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.detectors import (
-    CROP_SIZE,
     Augment,
     expected_calibration_error,
     fit_temperature,
@@ -54,44 +54,53 @@ class DetectorTrainConfig:
 
 @dataclass
 class DetectorData:
-    """(N, S, S, 3) uint8 crops; label 1 = GAN-made."""
+    """Crops per source: name -> (N, S, S, 3) uint8, for train and val; `labels` 1 = GAN-made.
 
-    train_real: np.ndarray
-    train_fake: np.ndarray
-    val_real: np.ndarray
-    val_fake: np.ndarray
+    `families` groups sources for balanced sampling (default: each source is its own family).
+    """
+
+    train: dict[str, np.ndarray]
+    val: dict[str, np.ndarray]
+    labels: dict[str, int]
+    families: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def two_sources(cls, train_real, train_fake, val_real, val_fake) -> DetectorData:
+        """One real and one fake source (tests, quick tries)."""
+        return cls({"real": train_real, "fake": train_fake}, {"real": val_real, "fake": val_fake},
+                   {"real": 0, "fake": 1})
+
+    def family(self, name: str) -> str:
+        return self.families.get(name, name)
 
     def counts(self) -> dict:
-        return {k: int(len(v)) for k, v in asdict(self).items()}
+        return {split: {n: int(len(v)) for n, v in getattr(self, split).items()} for split in ("train", "val")}
+
+    def sampling_weights(self) -> dict[str, float]:
+        """The share of each class's draws that each train source gets (families alike, then sources)."""
+        out = {}
+        for label in (0, 1):
+            names = [n for n in self.train if self.labels[n] == label and len(self.train[n])]
+            fams = sorted({self.family(n) for n in names})
+            for n in names:
+                in_family = sum(1 for m in names if self.family(m) == self.family(n))
+                out[n] = 1.0 / len(fams) / in_family
+        return out
+
+    def val_weights(self) -> np.ndarray:
+        """Per validation crop, so that every source weighs alike within its class and classes alike."""
+        names = list(self.val)
+        per_class = {lab: sum(1 for n in names if self.labels[n] == lab and len(self.val[n])) for lab in (0, 1)}
+        w = [np.full(len(self.val[n]), 1.0 / max(1, len(self.val[n])) / max(1, per_class[self.labels[n]]))
+             for n in names]
+        w = np.concatenate(w) if w else np.zeros(0)
+        return w * len(w) / max(w.sum(), 1e-12)
 
 
-def fake_crops(generator: nn.Module, nz: int, n: int, seed: int, face_detector, batch: int = 128,
-               progress: Callable | None = None) -> tuple[np.ndarray, int]:
-    """`n` generated faces passed through the one cropper; returns the crops and how many had no face.
-
-    Samples in which MTCNN finds no face are dropped, as an upload without a face would be.
-    """
-    from core.detect import FACE_MARGIN, MIN_FACE_PROB
-    from core.faces import crop_faces
-    from core.sampling import generate, sample_latents
-
-    z = sample_latents(n, nz, seed)
-    starts = range(0, n, batch)
-    if progress is not None:
-        starts = progress(starts, total=math.ceil(n / batch))
-    crops, missed = [], 0
-    for s in starts:
-        images = generate(generator, z[s : s + batch])
-        for faces in crop_faces(list(images), face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB):
-            if faces:
-                crops.append(faces[0].crop)
-            else:
-                missed += 1
-    return (np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)), missed
-
-
-def mean_spectra(crops: np.ndarray, limit: int = 1000) -> list[float]:
-    return np.mean([radial_spectrum(c) for c in crops[:limit]], axis=0).round(4).tolist()
+def mean_spectra(crops: np.ndarray, limit: int = 1000, seed: int = 0) -> list[float]:
+    """The mean radial spectrum of up to `limit` crops (a fixed random subset, so every source shows)."""
+    idx = np.random.default_rng(seed).permutation(len(crops))[:limit]
+    return np.mean([radial_spectrum(crops[i]) for i in idx], axis=0).round(4).tolist()
 
 
 class DetectorTrainer:
@@ -116,23 +125,37 @@ class DetectorTrainer:
     def _val_set(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The validation crops as one input tensor and their labels, built once per trainer."""
         if self._val is None:
-            x = np.concatenate([self.data.val_real, self.data.val_fake])
-            y = np.r_[np.zeros(len(self.data.val_real)), np.ones(len(self.data.val_fake))]
+            v = self.data.val
+            x = np.concatenate(list(v.values()))
+            y = np.concatenate([np.full(len(a), self.data.labels[n]) for n, a in v.items()])
             self._val = to_input(x), torch.from_numpy(y).float()
+            self._val_w = torch.from_numpy(self.data.val_weights()).float()
         return self._val
 
+    def _steps_per_epoch(self) -> int:
+        """An epoch draws as many crops as the train sources hold (or 2 x per_epoch), in batches."""
+        n = 2 * self.cfg.per_epoch if self.cfg.per_epoch else sum(len(a) for a in self.data.train.values())
+        return max(1, n // self.cfg.batch_size)
+
     def _epoch_batches(self, rng: np.random.Generator):
-        """Balanced epoch: every real crop and as many fakes (a fresh random subset each epoch)."""
-        real, fake = self.data.train_real, self.data.train_fake
-        n = min(len(real), len(fake), self.cfg.per_epoch or len(real))
-        ri = rng.permutation(len(real))[:n]
-        fi = rng.permutation(len(fake))[:n]
-        items = [(0, i) for i in ri] + [(1, i) for i in fi]
-        order = rng.permutation(len(items))
+        """Balanced batches: half real, half fake; sources drawn by `DetectorData.sampling_weights`."""
+        weights = self.data.sampling_weights()
+        by_class = {lab: [n for n in weights if self.data.labels[n] == lab] for lab in (0, 1)}
+        for lab, names in by_class.items():
+            if not names:
+                raise ValueError(f"no {'real' if lab == 0 else 'fake'} training crops")
         bs = self.cfg.batch_size
-        for s in range(0, len(order) - bs + 1, bs):
-            idx = [items[k] for k in order[s : s + bs]]
-            yield [(real if lab == 0 else fake)[i] for lab, i in idx], torch.tensor([lab for lab, _ in idx]).float()
+        for _ in range(self._steps_per_epoch()):
+            images, labels = [], []
+            for lab, names in by_class.items():
+                p = np.array([weights[n] for n in names])
+                picks = rng.choice(len(names), size=bs // 2 + (bs % 2) * lab, p=p / p.sum())
+                for k in picks:
+                    src = self.data.train[names[k]]
+                    images.append(src[rng.integers(len(src))])
+                    labels.append(lab)
+            order = rng.permutation(len(images))
+            yield [images[i] for i in order], torch.tensor([labels[i] for i in order]).float()
 
     def _views(self, images: list[np.ndarray], rng: np.random.Generator) -> torch.Tensor:
         return to_input(np.stack([self.cfg.augment(im, rng) for im in images]), self.device)
@@ -174,8 +197,8 @@ class DetectorTrainer:
                 losses.append(float(supcon_loss(feats, torch.cat([yb, yb]), self.cfg.supcon_temperature)))
             return float(np.mean(losses)), None, torch.zeros(0)
         logits = torch.cat([self.model(x[s : s + 256].to(self.device)).float().cpu() for s in range(0, len(x), 256)])
-        loss = float(F.binary_cross_entropy_with_logits(logits, y))
-        acc = float(((logits > 0).float() == y).float().mean())
+        loss = float(F.binary_cross_entropy_with_logits(logits, y, weight=self._val_w))
+        acc = float((((logits > 0).float() == y).float() * self._val_w).mean())  # balanced over sources
         return loss, acc, logits
 
     def _set_mode(self, phase: str) -> None:
@@ -240,8 +263,7 @@ class DetectorTrainer:
             group["lr"] = lr
         losses, accs = [], []
         batches = self._epoch_batches(rng)
-        per_class = min(len(self.data.train_real), len(self.data.train_fake), self.cfg.per_epoch or 10**9)
-        n_batches = 2 * per_class // self.cfg.batch_size
+        n_batches = self._steps_per_epoch()
         if self.cfg.max_steps:
             n_batches = min(n_batches, self.cfg.max_steps)
         bar = tqdm(batches, total=n_batches, disable=not self.progress, leave=False,
@@ -286,16 +308,35 @@ class DetectorTrainer:
             self._make_optimizer(self.phases[st["phase"]])
         self._save_checkpoint()
 
+    def _val_by_source(self, probs: np.ndarray) -> dict[str, dict]:
+        """Each validation source's share judged GAN-made at 0.5, and each fake source's AUC against all reals."""
+        from sklearn.metrics import roc_auc_score
+
+        out, at = {}, 0
+        spans = {}
+        for n, a in self.data.val.items():
+            spans[n] = (at, at + len(a))
+            at += len(a)
+        real = np.concatenate([probs[slice(*spans[n])] for n in spans if self.data.labels[n] == 0] or [np.zeros(0)])
+        for n, (a, b) in spans.items():
+            p = probs[a:b]
+            row = {"count": int(b - a), "called_fake": float((p >= 0.5).mean()) if b > a else None}
+            if self.data.labels[n] == 1 and b > a and len(real):
+                row["auc"] = float(roc_auc_score(np.r_[np.zeros(len(real)), np.ones(len(p))], np.r_[real, p]))
+            out[n] = row
+        return out
+
     def finish(self) -> dict:
         """Fit the temperature on validation logits; return the facts for training.json."""
         self.model.eval()
         _, acc, logits = self._validate("classifier")
         _, y = self._val_set()
-        temperature = fit_temperature(logits, y)
+        temperature = fit_temperature(logits, y, weights=self._val_w)
         raw = torch.sigmoid(logits).numpy()
         calibrated = torch.sigmoid(logits / temperature).numpy()
         return {
             "temperature": temperature,
+            "val_by_source": self._val_by_source(calibrated),
             "val_accuracy": acc,
             "val_ece_before": expected_calibration_error(raw, y.numpy()),
             "val_ece_after": expected_calibration_error(calibrated, y.numpy()),

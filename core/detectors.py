@@ -5,9 +5,11 @@ made by `core.detect.find_faces` (the one MTCNN cropper), and returns one logit 
 positive means "GAN-made". `temperature` (fitted on validation data after training, stored in
 config.json) turns logits into calibrated probabilities: sigmoid(logit / T).
 
-- `RowLSTM` (seed 000): the crop's rows, two at a time, are a sequence read top to bottom by a
-  bidirectional LSTM. Each step sees every pixel of its strip and, beside it, the strip's
-  high-pass residual, where the patterns that transposed convolutions leave are plainest.
+Each detector first turns the crop into its input (`residual_input`): the pixels, a residual that
+isolates up-sampling traces (high-pass, or NPR: `x - up(down(x))`, Tan et al. CVPR 2024), or both.
+
+- `RowLSTM` (seed 000): the crop's rows, a strip at a time, are a sequence read top to bottom by a
+  bidirectional LSTM. Each step sees every pixel of its strip (and its residual).
 - `ResNetDetector` (seed 002): a small ResNet trained from scratch. The stem convolution reads the
   crop at full resolution (no stride, no pooling): GAN traces live in the finest pixels, and a
   strided first layer would alias them away before anything learned to look for them.
@@ -26,8 +28,32 @@ import torch.nn.functional as F
 from PIL import Image, ImageFilter
 from torch import nn
 
-CROP_SIZE = 48  # a 64x64 generated face's crop is ~51 px: every source is down-scaled, never up
+CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); README
 ARCHS = ("lstm", "cnn", "supcon")
+RESIDUALS = ("none", "highpass", "npr", "rgb+npr")
+
+
+def residual_input(x: torch.Tensor, kind: str) -> torch.Tensor:
+    """What a detector reads: (N, 3, H, W) in [-1, 1] -> (N, C, H, W) with C = input_channels(kind).
+
+    "highpass": pixels beside each pixel minus its 3x3 mean. "npr": only the neighbouring-pixel
+    residual x - up(down(x)) (2x nearest), which an up-sampling layer leaves correlated across each
+    2x2 cell. "rgb+npr": pixels and NPR side by side.
+    """
+    if kind == "none":
+        return x
+    if kind == "highpass":
+        return torch.cat([x, x - F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, 1)], dim=1)
+    npr = x - F.interpolate(x[:, :, ::2, ::2], scale_factor=2.0, mode="nearest")
+    if kind == "npr":
+        return npr * 4.0  # the residual is small; keep it near the pixels' scale
+    if kind == "rgb+npr":
+        return torch.cat([x, npr * 4.0], dim=1)
+    raise ValueError(f"unknown residual input {kind!r}; valid: {', '.join(RESIDUALS)}")
+
+
+def input_channels(kind: str) -> int:
+    return 6 if kind in ("highpass", "rgb+npr") else 3
 
 
 # ----------------------------------------------------------------------------- models
@@ -35,22 +61,19 @@ ARCHS = ("lstm", "cnn", "supcon")
 
 class RowLSTM(nn.Module):
     def __init__(self, image_size: int = CROP_SIZE, strip: int = 2, embed: int = 128, hidden: int = 128,
-                 layers: int = 1, highpass: bool = True, dropout: float = 0.2):
+                 layers: int = 1, residual: str = "highpass", dropout: float = 0.2):
         super().__init__()
         if image_size % strip:
             raise ValueError(f"image size {image_size} is not a multiple of the strip height {strip}")
-        self.strip, self.highpass = strip, highpass
-        channels = 6 if highpass else 3
+        self.strip, self.residual = strip, residual
+        channels = input_channels(residual)
         self.embed = nn.Sequential(nn.Linear(strip * image_size * channels, embed), nn.LayerNorm(embed), nn.GELU(),
                                    nn.Dropout(dropout))
         self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True, bidirectional=True)
         self.head = nn.Linear(4 * hidden, 1)  # mean over strips + last state, both directions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.highpass:
-            # each pixel minus its 3x3 neighbourhood mean: the residual where up-sampling traces live,
-            # beside the pixels themselves (faces' smooth shading dominates the raw values)
-            x = torch.cat([x, x - F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, 1)], dim=1)
+        x = residual_input(x, self.residual)
         n, c, h, w = x.shape
         # (N, C, H, W) -> (N, H/strip, strip*W*C): one step per strip of rows, top to bottom
         seq = x.permute(0, 2, 3, 1).reshape(n, h // self.strip, self.strip * w * c)
@@ -79,20 +102,25 @@ class BasicBlock(nn.Module):
 class ResNetBody(nn.Module):
     """Stem at full resolution, then four stages that each halve it; `forward` pools the last stage."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128), blocks: tuple[int, ...] = (1, 1, 1, 1)):
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128), blocks: tuple[int, ...] = (1, 1, 1, 1),
+                 residual: str = "none"):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        self.residual = residual
+        self.stem = nn.Sequential(nn.Conv2d(input_channels(residual), widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
         stages, cin = [], widths[0]
         for w, b in zip(widths, blocks, strict=True):
             layers = [BasicBlock(cin, w, stride=2)] + [BasicBlock(w, w) for _ in range(b - 1)]
             stages.append(nn.Sequential(*layers))
             cin = w
-        # state sizes at 48 px: stem 16 x 48x48 -> 16 x 24x24 -> 32 x 12x12 -> 64 x 6x6 -> 128 x 3x3
+        # state sizes at 128 px: stem 16 x 128x128 -> 16 x 64x64 -> 32 x 32x32 -> 64 x 16x16 -> 128 x 8x8
         self.stages = nn.ModuleList(stages)
         self.out_dim = widths[-1]
 
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return residual_input(x, self.residual)
+
     def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
+        x = self.stem(self.prepare(x))
         for stage in self.stages:
             x = stage(x)
         return x
@@ -102,9 +130,9 @@ class ResNetBody(nn.Module):
 
 
 class ResNetDetector(nn.Module):
-    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1)):
+    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1), residual: str = "none"):
         super().__init__()
-        self.body = ResNetBody(tuple(widths), tuple(blocks))
+        self.body = ResNetBody(tuple(widths), tuple(blocks), residual)
         self.head = nn.Linear(self.body.out_dim, 1)
 
     def forward(self, x):
@@ -114,9 +142,9 @@ class ResNetDetector(nn.Module):
 class SupConDetector(nn.Module):
     """Encoder + projection (used by the contrastive loss only) + linear head (the verdict)."""
 
-    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1), proj_dim: int = 64):
+    def __init__(self, widths=(16, 32, 64, 128), blocks=(1, 1, 1, 1), proj_dim: int = 64, residual: str = "none"):
         super().__init__()
-        self.body = ResNetBody(tuple(widths), tuple(blocks))
+        self.body = ResNetBody(tuple(widths), tuple(blocks), residual)
         d = self.body.out_dim
         self.projection = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, proj_dim))
         self.head = nn.Linear(d, 1)
@@ -133,14 +161,15 @@ def build_detector(config: dict) -> nn.Module:
     """The untrained detector that `config` (a detector's config.json) describes."""
     arch = config.get("arch")
     size = int(config.get("image_size", CROP_SIZE))
+    residual = config.get("residual", "highpass" if config.get("highpass") else "none")
     if arch == "lstm":
         return RowLSTM(size, config.get("strip", 2), config.get("embed", 128), config.get("hidden", 128),
-                       config.get("layers", 1), config.get("highpass", False), config.get("dropout", 0.0))
+                       config.get("layers", 1), residual, config.get("dropout", 0.0))
     if arch == "cnn":
-        return ResNetDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)))
+        return ResNetDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)), residual)
     if arch == "supcon":
         return SupConDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)),
-                              config.get("proj_dim", 64))
+                              config.get("proj_dim", 64), residual)
     raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
 
 
@@ -169,15 +198,20 @@ def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float
 # ----------------------------------------------------------------------------- calibration
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 200) -> float:
-    """Temperature scaling (Guo et al. 2017): the T > 0 minimising the NLL of sigmoid(logits / T)."""
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 200,
+                    weights: torch.Tensor | None = None) -> float:
+    """Temperature scaling (Guo et al. 2017): the T > 0 minimising the NLL of sigmoid(logits / T).
+
+    `weights` (one per sample) let every source count alike, however many crops it has.
+    """
     logits, labels = logits.detach().double(), labels.detach().double()
+    weights = None if weights is None else weights.detach().double() / weights.double().mean()
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(logits / log_t.exp(), labels)
+        loss = F.binary_cross_entropy_with_logits(logits / log_t.exp(), labels, weight=weights)
         loss.backward()
         return loss
 
@@ -209,25 +243,33 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
 
 @dataclass
 class Augment:
-    """What a robust detector must ignore: mirror images, JPEG, blur and re-scaling.
+    """What a robust detector must ignore: crop position, mirror images, re-scaling, blur and JPEG.
 
-    Uploaded photos have been through phones, chat apps and editors; a detector that keys on
-    pristine PNG pixels fails on the first JPEG (a probe without JPEG augmentation fell to 75.5%
-    accuracy after re-encoding at quality 75). Each step happens independently with its probability.
+    The recipe of CNNDetection (Wang et al. 2020): uploads have been through phones, chat apps and
+    editors, and a detector that keys on pristine pixels fails on the first JPEG. Re-scaling down
+    to a quarter and back also hides *how sharp* a source is, which would otherwise tell sources
+    apart (our 64 px generators' crops are enlarged, FFHQ's reduced). Each step happens
+    independently with its probability, on real and fake crops alike.
     """
 
     hflip: float = 0.5
+    jitter: float = 0.5  # crop jitter: a square of `jitter_scale` of the side at a random place, resized back
+    jitter_scale: tuple[float, float] = (0.85, 1.0)
     resize: float = 0.3  # down-scale to `resize_scale` of the side and back: low-resolution photos
-    resize_scale: tuple[float, float] = (0.5, 1.0)
+    resize_scale: tuple[float, float] = (0.25, 1.0)
     blur: float = 0.2
-    blur_sigma: tuple[float, float] = (0.2, 1.2)
+    blur_sigma: tuple[float, float] = (0.2, 2.0)
     jpeg: float = 0.6  # last, as in the wild: a photo is edited, then compressed
-    jpeg_quality: tuple[int, int] = (60, 100)
+    jpeg_quality: tuple[int, int] = (30, 100)
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One (H, W, 3) uint8 image in, one out."""
         h, w = img.shape[:2]
         pil = Image.fromarray(img)
+        if rng.random() < self.jitter:
+            side = rng.uniform(*self.jitter_scale) * min(h, w)
+            x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
+            pil = pil.resize((w, h), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
         if rng.random() < self.resize:
             s = rng.uniform(*self.resize_scale)
             small = (max(8, round(w * s)), max(8, round(h * s)))
@@ -280,7 +322,7 @@ def radial_spectrum(img: np.ndarray, bins: int | None = None) -> np.ndarray:
 def grad_cam(model: ResNetDetector | SupConDetector, x: torch.Tensor) -> np.ndarray:
     """Grad-CAM (Selvaraju et al. 2017) for one crop (1, 3, S, S): where the "GAN-made" logit looks.
 
-    Uses the second stage (12x12 at 48 px), fine enough to point at eyes, hair or background.
+    Uses the second stage (32x32 at 128 px), fine enough to point at eyes, hair or background.
     Returns an (S, S) map in [0, 1].
     """
     body = model.body
@@ -288,7 +330,7 @@ def grad_cam(model: ResNetDetector | SupConDetector, x: torch.Tensor) -> np.ndar
     model.eval()
     with torch.enable_grad():
         x = x.detach().requires_grad_(False)
-        h = body.stem(x)
+        h = body.stem(body.prepare(x))
         for stage in body.stages[:2]:
             h = stage(h)
         h.retain_grad()

@@ -307,12 +307,6 @@ def evaluation_entries(training: dict) -> dict[str, dict]:
     return {label: entry for label, entry in evaluation.items() if isinstance(entry, dict)}
 
 
-def held_out_evaluation(training: dict) -> tuple[str, dict] | None:
-    """(label, figures) of the first recorded unseen-generator test ("held-out ..." labels), or None."""
-    return next(((label, e) for label, e in evaluation_entries(training).items() if label.startswith("held-out")),
-                None)
-
-
 def evaluation_table(training: dict) -> list[dict]:
     """One row per evaluation entry: the test set, its crop count and EVALUATION_FIGURES (None when absent)."""
     rows = []
@@ -377,3 +371,53 @@ def detector_facts(training: dict) -> dict[str, str]:
     if "hardware" in t:
         facts["Hardware"] = str(t["hardware"])
     return facts
+
+
+# --- detectors: figures per source (train.evaluate --record, with per_source) ----------------------
+
+PREFERRED_SOURCE_EVALUATION = "validation mix"
+
+
+def source_evaluation(training: dict) -> tuple[str, dict] | None:
+    """(label, {source: figures}) of the recorded per-source test ("validation mix" first), or None."""
+    entries = {k: e for k, e in evaluation_entries(training).items() if isinstance(e.get("per_source"), dict)}
+    if not entries:
+        return None
+    label = PREFERRED_SOURCE_EVALUATION if PREFERRED_SOURCE_EVALUATION in entries else next(iter(entries))
+    return label, entries[label]["per_source"]
+
+
+def source_table(per_source: dict) -> list[dict]:
+    """One row per source for a table: what it is, how many faces, AUC against the reals, verdict shares."""
+    rows = []
+    for name, r in per_source.items():
+        fake = r.get("truth") == "fake"
+        rows.append({
+            "Source": name,
+            "What": r.get("title") or name,
+            "Kind": "GAN-made" if fake else "real",
+            "Faces": r.get("count"),
+            "AUC vs real": r.get("auc") if fake else None,
+            "Called GAN-made": r.get("called_gan"),
+            "Uncertain": r.get("uncertain"),
+        })
+    return rows
+
+
+def limits_sentences(per_source: dict) -> str:
+    """What the per-source test says, in words, every figure from the record."""
+    real = {n: r for n, r in per_source.items() if r.get("truth") == "real" and r.get("count")}
+    fake = {n: r for n, r in per_source.items() if r.get("truth") == "fake" and r.get("count")}
+    if not real or not fake:
+        return ""
+
+    def share(v):
+        return f"{v:.0%}" if v is not None else "?"
+
+    caught = sorted(fake.items(), key=lambda kv: kv[1].get("called_gan") or 0)
+    alarms = sorted(real.items(), key=lambda kv: -(kv[1].get("called_gan") or 0))
+    return (f"Tested on {sum(r['count'] for r in real.values()):,} real faces ({', '.join(real)}) and "
+            f"{sum(r['count'] for r in fake.values()):,} made ones ({', '.join(fake)}) kept out of training: "
+            f"they called {share(caught[0][1].get('called_gan'))} of {caught[0][0]} faces GAN-made (their weakest "
+            f"generator) and {share(caught[-1][1].get('called_gan'))} of {caught[-1][0]}; they wrongly called "
+            f"{share(alarms[0][1].get('called_gan'))} of {alarms[0][0]} photos GAN-made (their worst real source).")

@@ -121,11 +121,11 @@ SPECS: dict[str, ModelSpec] = {
             name="lstm",
             kind="detector",
             title="LSTM over rows of the face crop",
-            description="A bidirectional LSTM reads the 48x48 face crop two rows at a time, top to bottom, pixels and "
-                        "their high-pass residual (seed 000).",
+            description="A bidirectional LSTM reads the 128x128 face crop four rows at a time, top to bottom, pixels "
+                        "and their neighbouring-pixel residual (seed 000).",
             build=build_detector,
-            config={"arch": "lstm", "image_size": 48, "strip": 2, "embed": 128, "hidden": 128, "layers": 1,
-                    "highpass": True, "dropout": 0.2},
+            config={"arch": "lstm", "image_size": 128, "strip": 4, "embed": 128, "hidden": 128, "layers": 1,
+                    "residual": "rgb+npr", "dropout": 0.2},
             hub_repo="face-gan-lab/detector-lstm",
         ),
         ModelSpec(
@@ -134,7 +134,8 @@ SPECS: dict[str, ModelSpec] = {
             title="ResNet trained from scratch",
             description="A small ResNet whose first layers keep full resolution, trained from scratch (seed 002).",
             build=build_detector,
-            config={"arch": "cnn", "image_size": 48, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1]},
+            config={"arch": "cnn", "image_size": 128, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
+                    "residual": "rgb+npr"},
             hub_repo="face-gan-lab/detector-cnn",
         ),
         ModelSpec(
@@ -143,8 +144,8 @@ SPECS: dict[str, ModelSpec] = {
             title="Supervised-contrastive encoder + linear head",
             description="A ResNet encoder trained with the supervised contrastive loss, then a linear head (seed 004).",
             build=build_detector,
-            config={"arch": "supcon", "image_size": 48, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
-                    "proj_dim": 64},
+            config={"arch": "supcon", "image_size": 128, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
+                    "proj_dim": 64, "residual": "rgb+npr"},
             hub_repo="face-gan-lab/detector-supcon",
         ),
     ]

@@ -12,6 +12,7 @@ from plotly.colors import qualitative
 from core import registry
 from core.data import celeba_root
 from core.detect import UNCERTAIN_BAND
+from core.detectors import CROP_SIZE
 from core.faces import ImageError, list_images, open_image, training_frame
 from core.toygan import DISTRIBUTIONS, EXTENT, N_SIGMA, RING_MODES, ToyGANConfig, ToyGANTrainer
 from ui.models import generate_faces, load_face_detector, load_judge, load_model
@@ -333,7 +334,8 @@ def detectors_note(model: str) -> None:
         source = ""
     st.caption(
         f"Detectors ({', '.join(loaded)}): each one's calibrated probability that the face is GAN-made; their "
-        f"mean between {lo:.0%} and {hi:.0%} counts as uncertain. They judge a 48-pixel crop around the face "
+        f"weighted mean between {lo:.0%} and {hi:.0%} counts as uncertain. They judge a {CROP_SIZE}-pixel crop "
+        f"around the face "
         f"MTCNN finds; the Detect page shows them in detail. {source}"
         + (f" Not available: {missing}." if missing else "")
     )

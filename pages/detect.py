@@ -16,7 +16,7 @@ from core import registry
 from core.detect import UNCERTAIN_BAND, FaceVerdict, ImageVerdict
 from core.detectors import grad_cam, radial_spectrum, to_input
 from core.faces import ImageError, open_upload
-from core.history import held_out_evaluation
+from core.history import limits_sentences, source_evaluation, source_table
 from core.sampling import encode_image
 from core.store import read_json
 from ui.models import generate_faces, get_judge
@@ -75,8 +75,8 @@ with tab_upload:
 with tab_camera:
     shot = st.camera_input("Take a picture") if st.toggle("Use my camera") else None
 with tab_examples:
-    st.caption("Fresh faces from our generators (never seen by the detectors) and real photos whose licence "
-               "lets us show them.")
+    st.caption("Fresh faces from our generators (new seeds: the detectors learned from other samples of the "
+               "same generators) and real photos whose licence lets us show them.")
     cols = st.columns(len(registry.names("generator")) + len(REAL_EXAMPLES) + 1)
     for col, model in zip(cols, registry.names("generator"), strict=False):
         col.button(f"GAN face: {model}", on_click=generated_example, args=(model,), icon=":material/smart_toy:")
@@ -213,26 +213,41 @@ def face_details(i: int, face: FaceVerdict) -> None:
                        "line looks generated to a spectrum; JPEG and blur also remove fine detail.")
 
 
-def held_out_sentence() -> str:
-    """What the recorded unseen-generator test says, in one sentence (empty if none is recorded)."""
-    for m in detectors.values():
-        label, r = held_out_evaluation(m.training) or ("", {})
-        ens = r.get("ensemble", {})
-        if ens.get("auc") is not None:
-            gen = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else "a generator they never saw"
-            return (f" On faces from {gen}, a generator kept out of their training, they still ranked fakes "
-                    f"above real photos (AUC {ens['auc']:.3f}) but were right only {ens['accuracy']:.0%} of the "
-                    "time at the 50% line: unfamiliar fakes tend to look real to them.")
-    return ""
+def recorded_sources() -> tuple[str, dict] | None:
+    """The per-source test recorded with the detectors (train.evaluate --record), or None."""
+    return next((r for m in detectors.values() if (r := source_evaluation(m.training))), None)
+
+
+def training_sources_sentence() -> str:
+    """Which sources the detectors learned from, read from their training.json."""
+    t = next(iter(detectors.values())).training
+    srcs = t.get("sources") or {}
+    real = [v.get("title", k) for k, v in srcs.items() if v.get("truth") == "real"]
+    fake = [v.get("title", k) for k, v in srcs.items() if v.get("truth") == "fake"]
+    if not real or not fake:
+        return "The detectors' training record does not say which photos they learned from."
+    return f"The detectors learned from real {', '.join(real)} and from faces made by {', '.join(fake)}."
 
 
 def explain_limits() -> None:
+    rec = recorded_sources()
     st.caption(
-        ":material/info: The detectors learned from real CelebA celebrity photos and from faces made by this "
-        "lab's own small GANs. They cannot know faces from other generators (StyleGAN, diffusion models, face "
-        "swaps), heavy edits or filters, and they judge only the face crop, not the rest of the picture."
-        + held_out_sentence() + " Treat a verdict as evidence, not proof."
+        ":material/info: " + training_sources_sentence() + " "
+        + (limits_sentences(rec[1]) if rec else "No per-source test is recorded yet (`python -m train.evaluate "
+           "--split val --record \"validation mix\"`).")
+        + " Generators and photo sources they never saw can fool them, and so can heavy edits or filters; they "
+        "judge only the face crop, not the rest of the picture. Treat a verdict as evidence, not proof."
     )
+    if rec:
+        with st.expander("How the detectors did on each source"):
+            st.dataframe(source_table(rec[1]), hide_index=True, column_config={
+                "AUC vs real": st.column_config.NumberColumn(format="%.3f"),
+                "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+                "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+            })
+            st.caption(f"Test set: {rec[0]} (faces the detectors did not train on). AUC: how well the ensemble ranks "
+                       "that generator's faces above all the real ones (1 = perfectly). Called GAN-made: the share "
+                       "given that verdict; for real sources, false alarms.")
 
 
 def single(name: str, data: bytes) -> None:

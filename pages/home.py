@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import registry
-from core.history import held_out_evaluation, snapshot_paths
+from core.history import snapshot_paths, source_evaluation
 from ui.models import get_model
 from ui.nav import ensure_app_navigation
 
@@ -63,7 +63,7 @@ for name in registry.names("generator"):
 
 st.header("Detectors")
 st.caption("Three ways to tell a GAN-made face from a real photo, each trained by `python -m train.detector` "
-           "on real CelebA crops and on faces from our generators. The Detect page asks all three.")
+           "on real photos from four sources and faces from seven generators. The Detect page asks all three.")
 for name in registry.names("detector"):
     spec, loaded = registry.get_spec(name), get_model(name)
     with st.container(border=True):
@@ -75,16 +75,20 @@ for name in registry.names("detector"):
         cols = st.columns(4)
         cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
         cols[1].metric("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}")
-        held = (held_out_evaluation(t) or ("", {}))[1]
-        cols[2].metric("AUC, unseen generator", f"{held['auc']:.3f}" if held.get("auc") is not None else "n/a",
-                       help=f"ROC AUC on faces from {', '.join(t.get('held_out', [])) or 'a generator'} that it "
-                            "never saw in training (python -m train.evaluate).")
+        rec = source_evaluation(t)
+        aucs = {n: r.get(f"auc_{name}") for n, r in (rec[1] if rec else {}).items() if r.get(f"auc_{name}") is not None}
+        worst = min(aucs, key=aucs.get) if aucs else None
+        cols[2].metric("Weakest generator, AUC", f"{aucs[worst]:.3f}" if worst else "n/a",
+                       help=(f"ROC AUC on validation faces of {worst}, the generator it separates worst from all "
+                             "the real validation photos (python -m train.evaluate --split val).") if worst
+                       else "No per-source test recorded yet (python -m train.evaluate --split val --record).")
         cols[3].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
         source_caption(loaded)
 
 st.divider()
 st.caption(
-    "Training data: a 5,400-photo subset of CelebA (Liu et al., ICCV 2015), available for "
-    "non-commercial research purposes only. The photos are not part of this repository. "
-    "CelebA over-represents young, light-skinned celebrities, and the generators inherit that bias."
+    "Training data: a 5,400-photo subset of CelebA (Liu et al., ICCV 2015) for the generators; for the detectors "
+    "also FFHQ (CC BY-NC-SA 4.0), LFW, UTKFace, StyleGAN2 and Stable Diffusion 2.1 faces. All are for "
+    "non-commercial research only and none is part of this repository. CelebA over-represents young, "
+    "light-skinned celebrities, and the generators inherit that bias."
 )

@@ -30,6 +30,7 @@ from core.history import (
     epoch_metrics,
     evaluation_entries,
     evaluation_table,
+    limits_sentences,
     load_epoch_history,
     load_history,
     metric_names,
@@ -39,6 +40,8 @@ from core.history import (
     shared_metrics,
     smooth_ema,
     snapshot_paths,
+    source_evaluation,
+    source_table,
     split_metrics,
     strip_front_matter,
     training_facts,
@@ -313,8 +316,25 @@ def evaluation_section(training: dict) -> None:
         "EER: the error rate where false positives and misses are equal; ECE: expected calibration error of "
         "the calibrated probability (0 = it is right as often as it claims); JPEG-75: the same crops "
         "re-saved as JPEG at quality 75. A held-out generator is one the detector never saw in training."
-        + (" All detectors together (mean probability): " + "; ".join(ensembles) + "." if ensembles else "")
+        + (" All detectors together (the fitted ensemble): " + "; ".join(ensembles) + "." if ensembles else "")
     )
+    per_source_section(training)
+
+
+def per_source_section(training: dict) -> None:
+    """Where the detectors were tested, source by source, as train.evaluate recorded it."""
+    rec = source_evaluation(training)
+    if rec is None:
+        return
+    label, per_source = rec
+    st.subheader("Source by source")
+    st.dataframe(source_table(per_source), hide_index=True, width="stretch", column_config={
+        "AUC vs real": st.column_config.NumberColumn(format="%.3f"),
+        "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+        "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+    })
+    st.caption(f"{label}: " + limits_sentences(per_source) + " Verdicts are the ensemble's, with the app's "
+               "uncertain band; for a real source, \"called GAN-made\" is the false-alarm rate.")
 
 
 def model_card_facts(facts: dict[str, str], explanation: str) -> None:

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import registry
 from core.detect import LABELS, UNCERTAIN_BAND, Judge, label_for
+from core.detectors import CROP_SIZE
 from core.faces import ImageError, open_upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +91,23 @@ def test_a_real_photo_gets_three_verdicts_and_an_explanation(face_img):
     assert "Face 1" in heading and any(w in heading for w in ("Looks real", "Looks GAN-made", "Uncertain"))
     charts = at.get("plotly_chart")
     assert len(charts) >= 2  # the verdict bars and the spectrum
-    assert any("cannot know" in c.value for c in at.caption)
+    assert any("Treat a verdict as evidence" in c.value for c in at.caption)
+
+
+def test_detect_page_shows_the_per_source_figures_from_the_record(face_img):
+    """The limits caption and the per-source table read weights/<detector>/training.json, not constants."""
+    from core.history import source_evaluation
+
+    rec = next(r for n in registry.names("detector") if (r := source_evaluation(registry.load(n, use_hub=False).training)))
+    at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
+    caption = " ".join(c.value for c in at.caption)
+    per_source = rec[1]
+    for name in per_source:
+        assert name in caption
+    worst_real = max((r["called_gan"], n) for n, r in per_source.items() if r["truth"] == "real")
+    assert f"{worst_real[0]:.0%} of {worst_real[1]}" in caption
+    tables = [d.value for d in at.dataframe]
+    assert any(list(t.get("Source", [])) == list(per_source) for t in tables)
 
 
 def test_no_face_can_still_be_judged_as_a_whole(face_img):
@@ -154,8 +171,8 @@ def test_judge_finds_each_face_and_gives_probabilities(judge, face_img):
     for f in verdict.faces:
         assert set(f.probabilities) == set(registry.names("detector"))
         assert all(0.0 <= p <= 1.0 for p in f.probabilities.values())
-        assert f.ensemble == pytest.approx(np.mean(list(f.probabilities.values())))
-        assert f.crop.shape == (48, 48, 3) and not f.whole_image
+        assert f.ensemble == pytest.approx(sum(judge.weights[n] * p for n, p in f.probabilities.items()))
+        assert f.crop.shape == (CROP_SIZE, CROP_SIZE, 3) and not f.whole_image
 
 
 def test_bundled_detectors_tell_real_from_generated(judge, celeba_dir):

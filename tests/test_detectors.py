@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from core import registry
-from core.data import build_face_cache, cache_path
 from core.detectors import (
     CROP_SIZE,
     Augment,
+    build_detector,
     expected_calibration_error,
     fit_temperature,
     grad_cam,
@@ -122,43 +123,37 @@ def test_grad_cam_is_a_normalised_map():
     assert cam.min() >= 0 and cam.max() <= 1
 
 
-@pytest.fixture(scope="module")
-def tiny_face_caches(tmp_path_factory, celeba_dir):
-    """A cache folder with 24 real MTCNN crops per split, named as train.detector looks for them."""
-    from core.faces import FaceDetector
-
-    out = tmp_path_factory.mktemp("facecache")
-    det = FaceDetector(device="cpu")
-    for split in ("train", "val"):
-        build_face_cache(celeba_dir / split, cache_path(split, CROP_SIZE, "mtcnn", out), CROP_SIZE, det, limit=24)
-    return out
-
-
 @pytest.mark.parametrize("arch", ["lstm", "cnn", "supcon"])
-def test_train_detector_dry_run_writes_a_loadable_folder(arch, tiny_face_caches, tmp_path):
+def test_train_detector_dry_run_writes_a_loadable_folder(arch, celeba_dir, tmp_path):
     from core.store import read_history, read_json
     from train import detector
 
     run = tmp_path / arch
-    assert detector.main(["--arch", arch, "--dry-run", "--cache-dir", str(tiny_face_caches), "--out", str(run)]) == 0
+    assert detector.main(["--arch", arch, "--dry-run", "--sources", "celeba", "dcgan-64", "--data",
+                          str(celeba_dir.parent), "--cache-dir", str(tmp_path / "cache"), "--out", str(run)]) == 0
     spec = registry.get_spec(arch)
     model, config, training = registry.load_folder(spec, run)
-    assert config["temperature"] > 0
+    assert config["temperature"] > 0 and config["image_size"] == CROP_SIZE
     history = read_history(run / "history.jsonl")
     phases = {r["phase"] for r in history}
     assert phases == ({"encoder", "head"} if arch == "supcon" else {"classifier"})
     assert all(r["val_loss"] is not None for r in history)
     assert len(read_json(run / "spectra.json")["real"]) == CROP_SIZE // 2
-    assert training["held_out"] == ["dcgan-64-z60"]
+    assert set(training["sources"]) == {"celeba", "dcgan-64"} and training["generators"] == ["dcgan-64"]
+    assert training["sources"]["celeba"]["terms"].startswith("CelebA")
+    assert set(training["val_by_source"]) == {"celeba", "dcgan-64"}
+    assert "auc" in training["val_by_source"]["dcgan-64"]
 
 
-def test_train_detector_refuses_a_held_out_generator_and_missing_data(tmp_path, capsys):
+def test_train_detector_refuses_one_class_and_missing_data(tmp_path, capsys):
     from train import detector
 
-    assert detector.main(["--arch", "cnn", "--generators", "dcgan-64-z60", "--dry-run"]) == 2
-    assert "held out" in capsys.readouterr().err
-    assert detector.main(["--arch", "cnn", "--dry-run", "--cache-dir", str(tmp_path)]) == 2
-    assert "prepare_data" in capsys.readouterr().err
+    assert detector.main(["--arch", "cnn", "--sources", "dcgan-64", "--dry-run"]) == 2
+    assert "at least one real and one fake" in capsys.readouterr().err
+    assert detector.main(["--arch", "cnn", "--sources", "ffhq", "dcgan-64", "--data", str(tmp_path), "--dry-run"]) == 2
+    assert "no data for ffhq" in capsys.readouterr().err
+    assert detector.main(["--arch", "cnn", "--residual", "wavelet", "--sources", "dcgan-64", "lsgan-80",
+                          "--dry-run"]) == 2
 
 
 def test_detector_resume_after_a_crash_mid_epoch(tmp_path):
@@ -169,7 +164,7 @@ def test_detector_resume_after_a_crash_mid_epoch(tmp_path):
 
     rng = np.random.default_rng(0)
     crops = lambda n: rng.integers(0, 256, (n, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)  # noqa: E731
-    data = DetectorData(crops(32), crops(32), crops(16), crops(16))
+    data = DetectorData.two_sources(crops(32), crops(32), crops(16), crops(16))
     cfg = DetectorTrainConfig(arch="cnn", epochs=3, batch_size=16, patience=5)
     config = registry.get_spec("cnn").config
     trainer = DetectorTrainer(build_detector(config), cfg, data, tmp_path, progress=False)
@@ -188,3 +183,92 @@ def test_detector_resume_after_a_crash_mid_epoch(tmp_path):
     rows = read_history(tmp_path / "history.jsonl")
     assert [r["epoch"] for r in rows] == [1, 2, 3]
     assert [r["step"] for r in rows] == [4, 8, 12]
+
+
+def test_residual_inputs_isolate_up_sampling_traces():
+    from core.detectors import RESIDUALS, input_channels, residual_input
+
+    smooth = torch.rand(2, 3, 8, 8) * 2 - 1
+    upsampled = torch.nn.functional.interpolate(smooth, scale_factor=2.0, mode="nearest")  # 2x2 blocks alike
+    npr = residual_input(upsampled, "npr")
+    assert npr.shape == (2, 3, 16, 16) and torch.count_nonzero(npr) == 0  # nearest up-sampling leaves no NPR
+    assert residual_input(smooth, "npr").abs().sum() > 0  # an image that was not up-sampled does
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    assert torch.allclose(residual_input(flat, "highpass")[:, 3:], torch.zeros(1, 3, 16, 16), atol=1e-6)
+    for kind in RESIDUALS:
+        assert residual_input(smooth, kind).shape[1] == input_channels(kind)
+    both = residual_input(upsampled, "rgb+npr")
+    assert torch.equal(both[:, :3], upsampled)
+    with pytest.raises(ValueError, match="unknown residual"):
+        residual_input(smooth, "wavelet")
+
+
+def test_batches_are_balanced_across_classes_families_and_sources():
+    from core.detector_training import DetectorData, DetectorTrainConfig, DetectorTrainer
+    from core.detectors import build_detector
+
+    rng = np.random.default_rng(0)
+
+    def marked(n, v):  # crops whose first pixel names their source
+        a = rng.integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
+        a[:, 0, 0, 0] = v
+        return a
+
+    sizes = {"big_real": 400, "small_real": 20, "gan_a": 300, "gan_b": 10, "other_fake": 30}
+    train = {n: marked(k, i) for i, (n, k) in enumerate(sizes.items())}
+    labels = {"big_real": 0, "small_real": 0, "gan_a": 1, "gan_b": 1, "other_fake": 1}
+    data = DetectorData(train, {n: a[:4] for n, a in train.items()}, labels,
+                        families={"gan_a": "lab", "gan_b": "lab"})
+    w = data.sampling_weights()
+    assert w["big_real"] == w["small_real"] == pytest.approx(0.5)
+    assert w["other_fake"] == pytest.approx(0.5) and w["gan_a"] == w["gan_b"] == pytest.approx(0.25)
+    cfg = DetectorTrainConfig(arch="cnn", batch_size=32, per_epoch=4000)
+    trainer = DetectorTrainer(build_detector({"arch": "cnn", "image_size": 8}), cfg, data, Path("/nonexistent"),
+                              progress=False)
+    seen = {n: 0 for n in sizes}
+    names = list(sizes)
+    total = 0
+    for images, y in trainer._epoch_batches(np.random.default_rng(1)):
+        assert int(y.sum()) == 16  # half fake in every batch
+        for im, lab in zip(images, y.tolist(), strict=True):
+            name = names[int(im[0, 0, 0])]
+            assert labels[name] == lab
+            seen[name] += 1
+            total += 1
+    share = {n: c / total for n, c in seen.items()}
+    assert share["small_real"] == pytest.approx(0.25, abs=0.02) and share["big_real"] == pytest.approx(0.25, abs=0.02)
+    assert share["gan_b"] == pytest.approx(0.125, abs=0.02) and share["other_fake"] == pytest.approx(0.25, abs=0.02)
+    vw = data.val_weights()  # every validation source counts alike within its class
+    assert vw.sum() == pytest.approx(len(vw))
+
+
+def test_augment_reaches_the_strong_settings_of_cnndetection():
+    aug = Augment()
+    assert aug.jpeg_quality[0] <= 30 and aug.resize_scale[0] <= 0.25 and aug.jitter > 0
+    img = np.random.default_rng(0).integers(0, 256, (CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    out = Augment(hflip=0, resize=0, blur=0, jpeg=0, jitter=1)(img, np.random.default_rng(3))
+    assert out.shape == img.shape and not np.array_equal(out, img)
+
+
+def test_split_of_is_stable_and_near_its_share():
+    from core.sources import VAL_SHARE, split_of
+
+    names = [f"img_{i}.jpg" for i in range(4000)]
+    splits = [split_of(n) for n in names]
+    assert splits == [split_of(n) for n in names]
+    assert abs(splits.count("val") / len(names) - VAL_SHARE) < 0.03
+
+
+def test_fit_ensemble_weights_prefers_the_detector_that_knows():
+    from core.detect import Judge, fit_ensemble_weights
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(200), np.ones(200)]
+    good = np.clip(y * 0.8 + 0.1 + rng.normal(0, 0.05, 400), 0, 1)
+    noise = rng.uniform(0, 1, 400)
+    w, loss = fit_ensemble_weights({"good": good, "noise": noise}, y)
+    assert w["good"] >= 0.9 and sum(w.values()) == pytest.approx(1.0) and loss < 0.3
+    model = build_detector({"arch": "cnn", "image_size": 16})
+    j = Judge({"a": (model, 1.0), "b": (model, 1.0)}, face_detector=object(), weights={"a": 3, "b": 1})
+    assert j.weights == {"a": 0.75, "b": 0.25}
+    assert j.ensemble({"a": np.array([1.0]), "b": np.array([0.0])})[0] == pytest.approx(0.75)

@@ -74,7 +74,7 @@ def detector_trainer(out, epochs):
 
     rng = np.random.default_rng(0)
     crops = lambda n: rng.integers(0, 256, (n, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)  # noqa: E731
-    data = DetectorData(crops(32), crops(32), crops(16), crops(16))
+    data = DetectorData.two_sources(crops(32), crops(32), crops(16), crops(16))
     cfg = DetectorTrainConfig(arch="cnn", epochs=int(epochs), batch_size=16, patience=99)
     torch.manual_seed(0)
     return DetectorTrainer(build_detector(registry.get_spec("cnn").config), cfg, data, Path(out), device="cpu",
@@ -206,24 +206,25 @@ def test_atomic_writes_on_a_full_disk_leave_the_old_file_and_no_temp_file(small_
 
 
 @pytest.fixture
-def random_detector_caches(tmp_path) -> Path:
-    """The caches train.detector reads (real MTCNN crops, dcgan-64 fakes), filled with random crops:
-    96 per class for training, 32 for validation. Enough to crash and resume, with no MTCNN pass."""
-    from safetensors.torch import save_file
-
-    from core.data import cache_path
+def random_detector_caches(tmp_path) -> tuple[Path, Path]:
+    """The caches train.detector reads (CelebA crops, dcgan-64 fakes), filled with random crops: 96 per
+    source for training, 32 for validation, matching a data folder of as many (empty) CelebA files.
+    Enough to crash and resume, with no MTCNN pass. Returns (cache folder, data folder)."""
+    from core import sources
     from core.detectors import CROP_SIZE
-    from train.detector import fake_cache_path
 
-    folder = tmp_path / "cache"
-    folder.mkdir()
+    folder, data = tmp_path / "cache", tmp_path / "data"
     rng = np.random.default_rng(0)
     for split, n in (("train", 96), ("val", 32)):
-        real = rng.integers(0, 256, (n, 3, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
-        save_file({"images": torch.from_numpy(real)}, str(cache_path(split, CROP_SIZE, "mtcnn", folder)))
-        fake = rng.integers(0, 256, (n + 1, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
-        save_file({"crops": torch.from_numpy(fake)}, str(fake_cache_path("dcgan-64", split, folder)))
-    return folder
+        people = data / "celeba" / split / "celeb_1"
+        people.mkdir(parents=True)
+        for i in range(n):
+            (people / f"{i:04d}.jpg").write_bytes(b"")
+        for name in ("celeba", "dcgan-64"):
+            crops = rng.integers(0, 256, (n, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+            sources.write_cache(sources.SourceCrops(name, split, crops, [str(i) for i in range(n)], 0), CROP_SIZE,
+                                folder, data)
+    return folder, data
 
 
 def checkpoint_state(path: Path) -> dict | None:
@@ -253,9 +254,11 @@ def watch_for(stream, pattern: re.Pattern) -> tuple[threading.Event, threading.T
 def test_detector_sigkill_mid_epoch_then_resume_loses_only_that_epoch(random_detector_caches, tmp_path):
     out = tmp_path / "killed"
     ckpt = out / "checkpoint.pt"
-    cmd = [sys.executable, "-m", "train.detector", "--arch", "cnn", "--cache-dir", str(random_detector_caches),
-           "--out", str(out), "--epochs", "3", "--batch-size", "16", "--patience", "99", "--threads", "1"]
-    steps = 2 * 96 // 16  # an epoch: every real crop and as many fakes
+    cache, data = random_detector_caches
+    cmd = [sys.executable, "-m", "train.detector", "--arch", "cnn", "--sources", "celeba", "dcgan-64",
+           "--cache-dir", str(cache), "--data", str(data), "--out", str(out), "--epochs", "3", "--batch-size", "16",
+           "--patience", "99", "--threads", "1"]
+    steps = 2 * 96 // 16  # an epoch: as many draws as the train sources hold
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # The progress bar says where the run is: kill it a step or more into epoch 2, before its end.
     mid_epoch_two, reader = watch_for(proc.stderr, re.compile(rf"epoch 2/3:[^\r\n]*?\|\s*([1-9]|1[01])/{steps}\b"))

@@ -389,9 +389,24 @@ def test_a_run_with_other_metrics_has_nothing_to_compare_with(second_run):
     assert trace_names(at) == ["d1 (D on real)", "d2 (D on fake)", "g (G loss)"]
 
 
-def test_held_out_evaluation_finds_the_unseen_generator_entry():
-    training = {"evaluation": {"training generator (dcgan-64)": {"auc": 0.999},
-                               "held-out generator (dcgan-64-z60)": {"auc": 0.97}, "broken": 3}}
-    assert history.held_out_evaluation(training) == ("held-out generator (dcgan-64-z60)", {"auc": 0.97})
-    assert history.held_out_evaluation({"evaluation": {"training generator": {}}}) is None
-    assert history.held_out_evaluation({}) is None
+def test_per_source_record_reads_as_a_table_and_sentences():
+    from core.history import limits_sentences, source_evaluation, source_table
+
+    per_source = {
+        "celeba": {"truth": "real", "count": 100, "called_gan": 0.02, "uncertain": 0.05},
+        "lfw": {"truth": "real", "count": 50, "called_gan": 0.10, "uncertain": 0.1},
+        "sd21": {"truth": "fake", "count": 40, "called_gan": 0.55, "uncertain": 0.2, "auc": 0.91, "title": "SD"},
+        "dcgan-64": {"truth": "fake", "count": 60, "called_gan": 0.97, "uncertain": 0.0, "auc": 0.999},
+    }
+    training = {"evaluation": {"old": {"auc": 0.9}, "validation mix": {"per_source": per_source},
+                               "other": {"per_source": {}}}}
+    label, got = source_evaluation(training)
+    assert label == "validation mix" and got == per_source
+    assert source_evaluation({"evaluation": {"old": {"auc": 0.9}}}) is None
+    rows = source_table(per_source)
+    assert [r["Source"] for r in rows] == list(per_source)
+    assert rows[2]["What"] == "SD" and rows[2]["AUC vs real"] == 0.91 and rows[0]["AUC vs real"] is None
+    text = limits_sentences(per_source)
+    assert "150 real faces (celeba, lfw)" in text and "100 made ones (sd21, dcgan-64)" in text
+    assert "55% of sd21" in text and "97% of dcgan-64" in text and "10% of lfw" in text
+    assert limits_sentences({"celeba": per_source["celeba"]}) == ""

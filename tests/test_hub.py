@@ -372,25 +372,19 @@ def test_dcgan_script_pushes_its_run_with_a_model_card(standin, tmp_path, monkey
 
 
 def test_detector_script_pushes_weights_spectra_and_card(standin, tmp_path, monkeypatch, capsys):
-    from core.data import build_face_cache, cache_path, celeba_root
-    from core.detectors import CROP_SIZE
-    from core.faces import FaceDetector
+    from core.data import celeba_root
 
     if not (celeba_root() / "train").is_dir():
         pytest.skip("shared CelebA photos not found")
-    caches = tmp_path / "cache"
-    det = FaceDetector(device="cpu")
-    for split in ("train", "val"):
-        build_face_cache(celeba_root() / split, cache_path(split, CROP_SIZE, "mtcnn", caches), CROP_SIZE, det, limit=16)
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     from train import detector
 
     out = tmp_path / "run"
-    assert detector.main(["--arch", "cnn", "--dry-run", "--cache-dir", str(caches), "--out", str(out),
-                          "--push-to-hub", "me/detector-try"]) == 0
+    assert detector.main(["--arch", "cnn", "--dry-run", "--sources", "celeba", "dcgan-64", "--data",
+                          str(celeba_root().parent), "--out", str(out), "--push-to-hub", "me/detector-try"]) == 0
     sent = standin.uploads["me/detector-try"]
     assert {"model.safetensors", "config.json", "training.json", "history.jsonl", "spectra.json",
             "README.md"} == set(sent)
     card = sent["README.md"].decode()
-    assert "non-commercial research purposes only" in card and "temperature" in card and "Limits" in card
+    assert "non-commercial research only" in card and "temperature" in card and "Limits" in card
     assert TOKEN not in capsys.readouterr().out

@@ -1,17 +1,21 @@
 """Train a detector of GAN-made faces: an LSTM over rows, a ResNet, or a SupCon encoder + linear head.
 
-    python -m train.prepare_data --crop mtcnn --size 48           # once: real face crops
+    python -m train.detector_data                                  # once: crops of every source
     python -m train.detector --arch cnn                            # -> runs/detector-cnn
     python -m train.detector --arch cnn --resume                   # after a crash or Ctrl-C
     python -m train.bundle --run runs/detector-cnn --name cnn      # -> weights/cnn (the app's copy)
+    python -m train.detector --arch cnn --exclude stylegan2 --out runs/loo-stylegan2   # leave one out
 
-Real crops: the CelebA train split (validation: the val split, other photos of the same people). Fake: samples
-of `--generators` passed through the same MTCNN cropper, cached in data/. Generators named in
-`--held-out` are refused here: they are for `python -m train.evaluate` only (seed-002 protocol).
+Sources (`core.sources`): real CelebA, FFHQ, LFW, UTKFace; fake StyleGAN2, Stable Diffusion 2.1 and
+our five generators, each split into train and val, cropped once by `train.detector_data` (this
+script makes any missing cache itself). Batches are balanced across sources. `--exclude` keeps
+sources out of training and validation alike, for leave-one-generator-out tests with
+`python -m train.evaluate`.
 
-The run folder gets model.safetensors + config.json (with the fitted temperature), training.json,
-history.jsonl (train/val loss and accuracy per epoch), spectra.json (mean Fourier spectra of real
-and fake training crops, for the Detect page) and checkpoint.pt.
+The run folder gets model.safetensors + config.json (with the fitted temperature), training.json
+(data per source, validation figures per source), history.jsonl (train/val loss and accuracy per
+epoch), spectra.json (mean Fourier spectra of real and fake training crops, for the Detect page)
+and checkpoint.pt.
 """
 
 from __future__ import annotations
@@ -21,55 +25,44 @@ import platform
 import sys
 from pathlib import Path
 
-DEFAULT_GENERATORS = ["dcgan-64"]
-DEFAULT_HELD_OUT = ["dcgan-64-z60"]
-TRAIN_FAKE_SEED, VAL_FAKE_SEED = 1_000_000, 2_000_000  # far from the seeds the app and train.sample use
 
-
-def fake_cache_path(generator: str, split: str, cache_dir: Path | None = None) -> Path:
-    from core.data import CACHE_DIR
-    from core.detectors import CROP_SIZE
-
-    return (cache_dir or CACHE_DIR) / f"fakes-{generator}-{split}-{CROP_SIZE}.safetensors"
-
-
-def load_fakes(generator: str, split: str, n: int, face_detector, cache_dir: Path | None, dry_run: bool):
-    """Fake crops of `generator` for `split`, from the cache or made now (and cached)."""
-    import numpy as np
-    import torch
-    from safetensors.torch import load_file
+def load_data(names: list[str], args, dry_run: bool):
+    """DetectorData of the sources `names` (cached crops; made now where missing)."""
     from tqdm.auto import tqdm
 
-    from core import registry
-    from core.detector_training import fake_crops
-    from core.store import save_tensors
+    from core import sources
+    from core.detector_training import DetectorData
+    from core.detectors import CROP_SIZE
 
-    path = fake_cache_path(generator, split, cache_dir)
-    if path.exists() and not dry_run:
-        cached = load_file(str(path))["crops"].numpy()
-        if len(cached) >= n * 0.9:
-            return cached
-    loaded = registry.load(generator, use_hub=False)
-    seed = TRAIN_FAKE_SEED if split == "train" else VAL_FAKE_SEED
-    crops, missed = fake_crops(loaded.model, loaded.config["nz"], n, seed, face_detector,
-                               progress=lambda it, total: tqdm(it, total=total, desc=f"{generator} {split} fakes"))
-    print(f"{generator} {split}: {len(crops)} fake crops, {missed} samples without a face (dropped)")
-    if not dry_run:
-        save_tensors(path, {"crops": torch.from_numpy(np.ascontiguousarray(crops))},
-                     metadata={"generator": generator, "seed": str(seed), "no_face": str(missed)})
-    return crops
+    train, val, labels, families = {}, {}, {}, {}
+    det = None
+    for name in names:
+        src = sources.get(name)
+        if dry_run:
+            from core.faces import FaceDetector
+
+            det = det or FaceDetector(device=args.device)
+        for split, store in (("train", train), ("val", val)):
+            c = sources.load_source(name, split, CROP_SIZE, det, args.cache_dir, args.data,
+                                    limit=6 if dry_run else None, progress=tqdm)
+            store[name] = c.crops
+        labels[name] = 1 if src.truth == "fake" else 0
+        families[name] = src.family
+    return DetectorData(train, val, labels, families)
 
 
 def main(argv=None) -> int:
-    from core import registry
+    from core import registry, sources
     from core.detector_training import DetectorTrainConfig
 
     d = DetectorTrainConfig(arch="cnn")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", choices=["lstm", "cnn", "supcon"], required=True)
-    ap.add_argument("--generators", nargs="+", default=DEFAULT_GENERATORS, help="where training fakes come from")
-    ap.add_argument("--held-out", nargs="*", default=DEFAULT_HELD_OUT,
-                    help="generators kept out of training (evaluation only)")
+    ap.add_argument("--sources", nargs="+", default=None, choices=sources.names(),
+                    help="sources to learn from (default: every one whose data is here)")
+    ap.add_argument("--exclude", nargs="*", default=[], choices=sources.names(),
+                    help="sources kept out of training and validation (leave-one-out tests)")
+    ap.add_argument("--residual", default=None, help="input: none, highpass, npr, rgb+npr (default: the registry's)")
     ap.add_argument("--epochs", type=int, default=d.epochs, help="most epochs (per phase for supcon)")
     ap.add_argument("--head-epochs", type=int, default=d.head_epochs, help="supcon: epochs of the linear head")
     ap.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -77,9 +70,10 @@ def main(argv=None) -> int:
     ap.add_argument("--patience", type=int, default=d.patience, help="early stopping: epochs without improvement")
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--per-epoch", type=int, default=None,
-                    help="crops of each class per epoch, a fresh random subset each time (default: all)")
+                    help="crops of each class per epoch (default: as many as the train sources hold)")
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector-ARCH)")
-    ap.add_argument("--cache-dir", type=Path, default=None, help="where crops are cached (default data/)")
+    ap.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
+    ap.add_argument("--cache-dir", type=Path, default=None, help="where crops are cached (default data/detector/)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ap.add_argument("--dry-run", action="store_true", help="a few steps on a few crops, for CI")
     ap.add_argument("--device", default=None)
@@ -88,85 +82,86 @@ def main(argv=None) -> int:
     ap.add_argument("--private", action="store_true")
     args = ap.parse_args(argv)
 
-    clash = set(args.generators) & set(args.held_out or [])
-    if clash:
-        print(f"error: {', '.join(sorted(clash))} is held out for evaluation; drop it from --generators "
-              "or from --held-out", file=sys.stderr)
+    names = [n for n in (args.sources or sources.available(sources.names(), args.data)) if n not in args.exclude]
+    missing = [n for n in names if n not in sources.available(names, args.data)]
+    if missing:
+        print(f"error: no data for {', '.join(missing)} under {sources.shared_data() if not args.data else args.data}",
+              file=sys.stderr)
+        return 2
+    if not any(sources.get(n).truth == "real" for n in names) or not any(sources.get(n).truth == "fake" for n in names):
+        print("error: training needs at least one real and one fake source", file=sys.stderr)
+        return 2
+    from core.detectors import RESIDUALS
+
+    if args.residual is not None and args.residual not in RESIDUALS:
+        print(f"error: --residual {args.residual!r}; choose from {', '.join(RESIDUALS)}", file=sys.stderr)
         return 2
     import numpy as np
     import torch
 
-    from core.data import cache_path, load_cache
-    from core.detector_training import DetectorData, DetectorTrainer, mean_spectra
+    from core.detector_training import DetectorTrainer, mean_spectra
     from core.detectors import CROP_SIZE
-    from core.faces import FaceDetector
     from core.store import write_json
     from core.training import hardware_description
 
     if args.threads:
         torch.set_num_threads(args.threads)
     out = args.out or Path("runs") / f"detector-{args.arch}"
-    real = {}
-    for split in ("train", "val"):
-        p = cache_path(split, CROP_SIZE, crop="mtcnn", cache_dir=args.cache_dir)
-        try:
-            real[split] = load_cache(p).permute(0, 2, 3, 1).numpy()
-        except FileNotFoundError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-    if args.dry_run:
-        real = {k: v[:48] for k, v in real.items()}
-    face_detector = FaceDetector(device=args.device)
-    fakes = {split: [] for split in real}
-    for g in args.generators:
-        for split in real:
-            n = len(real[split]) // len(args.generators) + 1
-            fakes[split].append(load_fakes(g, split, n, face_detector, args.cache_dir, args.dry_run))
-    data = DetectorData(real["train"], np.concatenate(fakes["train"]), real["val"], np.concatenate(fakes["val"]))
+    data = load_data(names, args, args.dry_run)
     print("data:", data.counts())
 
     spec = registry.get_spec(args.arch)
     model_config = {**spec.config, "image_size": CROP_SIZE}
+    if args.residual:
+        model_config["residual"] = args.residual
     model = spec.build(model_config)
     cfg = DetectorTrainConfig(arch=args.arch, epochs=args.epochs, head_epochs=args.head_epochs,
                               batch_size=args.batch_size, lr=args.lr, patience=args.patience, seed=args.seed,
                               per_epoch=args.per_epoch)
     if args.dry_run:
-        cfg.epochs, cfg.head_epochs, cfg.max_steps, cfg.batch_size = 1, 1, 2, 16
+        cfg.epochs, cfg.head_epochs, cfg.max_steps, cfg.batch_size = 1, 1, 2, 8
     trainer = DetectorTrainer(model, cfg, data, out, device=args.device)
+    resume_cmd = f"python -m train.detector {' '.join(argv if argv is not None else sys.argv[1:])} --resume"
     try:
         summary = trainer.train(resume=args.resume)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python -m train.detector --arch {args.arch} --out {out} --resume",
-              file=sys.stderr)
+        print(f"\ninterrupted; continue with: {resume_cmd}", file=sys.stderr)
         return 130
     except OSError as err:  # a full disk, a read-only folder: the last checkpoint on disk is still whole
-        print(f"error: {err}\nfree some space (or fix the folder), then continue with: "
-              f"python -m train.detector --arch {args.arch} --out {out} --resume", file=sys.stderr)
+        print(f"error: {err}\nfree some space (or fix the folder), then continue with: {resume_cmd}", file=sys.stderr)
         return 5
 
     from core.registry import save_pretrained
 
     config = {**model_config, "temperature": summary["temperature"]}
+    counts = data.counts()
     training = {
         **summary,
         "arch": args.arch,
-        "generators": args.generators,
-        "held_out": args.held_out,
-        "data": data.counts(),
+        "sources": {n: {"truth": sources.get(n).truth, "title": sources.get(n).title, "terms": sources.get(n).terms,
+                        "train": counts["train"][n], "val": counts["val"][n]} for n in names},
+        "generators": [n for n in names if sources.get(n).truth == "fake"],
+        "held_out": list(args.exclude),
+        "sampling": {n: round(w, 4) for n, w in data.sampling_weights().items()},
         "crop": {"size": CROP_SIZE, "cropper": "MTCNN (facenet-pytorch), best face, margin 0.25"},
         "augment": {k: v for k, v in vars(cfg.augment).items()},
         "train_config": {k: v for k, v in vars(cfg).items() if k != "augment"},
         "hardware": hardware_description(trainer.device),
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "dataset": "CelebA subset (shared/data/celeba): train split real, val split for validation",
+        "dataset": "real: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "real")
+                   + "; fake: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "fake"),
     }
     save_pretrained(model, out, config, training)
-    write_json(out / "spectra.json", {"real": mean_spectra(data.train_real), "fake": mean_spectra(data.train_fake),
-                                      "n": int(min(1000, len(data.train_real)))})
+    real = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 0])
+    fake = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 1])
+    write_json(out / "spectra.json", {"real": mean_spectra(real), "fake": mean_spectra(fake),
+                                      "n": int(min(1000, len(real)))})
     print(f"done: {args.arch}, val accuracy {summary['val_accuracy']:.4f}, temperature {summary['temperature']:.3f}, "
           f"ECE {summary['val_ece_before']:.4f} -> {summary['val_ece_after']:.4f}, {summary['wall_time_s']:.0f} s -> {out}")
+    for n, r in summary["val_by_source"].items():
+        auc = f", AUC vs all reals {r['auc']:.4f}" if "auc" in r else ""
+        print(f"  val {n:<16}{r['count']:>5} crops, called GAN-made {r['called_fake']:.3f}{auc}")
     if args.push_to_hub:
         from core.cards import detector_card
         from core.hub import HubError

@@ -1,8 +1,16 @@
 """Evaluate the detectors on folders of real and of GAN-made images, as a user's photos would be seen.
 
-    python -m train.sample --model dcgan-64-z60 --n 600 --seed 7 --out /tmp/heldout
-    python -m train.evaluate --real ../shared/data/celeba/val --fake /tmp/heldout \\
-        --json runs/eval-heldout.json --gallery runs/eval-heldout.png
+    python -m train.evaluate --split val --record "validation mix"     # every source's validation crops
+    python -m train.evaluate --real ../shared/data/wild/real/ffhq ../shared/data/wild/real/lfw \\
+        --fake ../shared/data/wild/fake/sd21 --scores runs/scores.csv --gallery runs/mistakes.png
+    python -m train.evaluate --split val --run runs/loo-stylegan2 --only stylegan2   # a run folder's detector
+
+Each folder is one source (named by the folder). `--split val` judges the cached validation crops of
+every source in core.sources instead (make them with `python -m train.detector_data`). It prints the
+pooled figures per detector, then a table per source: for each fake source its ROC AUC against all
+the reals and the share caught (the verdict says GAN-made); for each real source the share wrongly
+called GAN-made. `--scores FILE.csv` writes one row per judged image:
+path,truth,source,<one column per detector>,ensemble,verdict.
 
 Folders are read recursively (JPEG, PNG, WebP, BMP, GIF; any size). Each image goes through the
 app's own path: open (EXIF rotation, alpha, CMYK...), down-scale if huge, find faces with MTCNN,
@@ -24,8 +32,11 @@ from pathlib import Path
 JPEG_QUALITY = 75
 
 
-def read_folder(folder: Path, judge, limit: int | None, desc: str):
-    """Crops of the best face of each image under `folder`; counts of unreadable and face-less files."""
+def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: list | None = None):
+    """Crops of the best face of each image under `folder`; counts of unreadable and face-less files.
+
+    `paths_out`, when given, receives the path of each judged crop, in order.
+    """
     import numpy as np
     from tqdm.auto import tqdm
 
@@ -36,15 +47,19 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str):
     paths = list_images(folder)[:limit]
     crops, bad, no_face = [], 0, 0
     batch: list[np.ndarray] = []
+    batch_paths: list[Path] = []
 
     def flush():
         nonlocal no_face
-        for faces in judge.find_faces(batch):
+        for p, faces in zip(batch_paths, judge.find_faces(batch), strict=True):
             if faces:
                 crops.append(faces[0].crop)
+                if paths_out is not None:
+                    paths_out.append(str(p))
             else:
                 no_face += 1
         batch.clear()
+        batch_paths.clear()
 
     for p in tqdm(paths, desc=desc, leave=False):
         try:
@@ -53,6 +68,7 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str):
             bad += 1
             continue
         batch.append(np.asarray(img))
+        batch_paths.append(p)
         if len(batch) == 32:
             flush()
     if batch:
@@ -99,24 +115,48 @@ def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
     return sum(len(r) for r in rows)
 
 
+def half_scale_crops(crops):
+    """Crops of a photo down-scaled to half its size: each crop halved and enlarged back (bilinear)."""
+    import numpy as np
+    from PIL import Image
+
+    if not len(crops):
+        return crops
+    s = crops.shape[1]
+    return np.stack([np.asarray(Image.fromarray(c).resize((s // 2, s // 2), Image.BILINEAR).resize((s, s), Image.BILINEAR))
+                     for c in crops])
+
+
+def judged(judge, crops) -> dict:
+    import numpy as np
+
+    out = {k: [] for k in [*judge.detectors, "ensemble"]}
+    for s in range(0, len(crops), 256):
+        p = judge.probabilities(crops[s : s + 256])
+        p["ensemble"] = judge.ensemble(p)
+        for k in out:
+            out[k].append(p[k])
+    return {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
+
+
 def evaluate(judge, real_crops, fake_crops) -> dict:
-    """Scores per detector and for the ensemble, clean and after JPEG re-encoding."""
+    """Scores per detector and for the ensemble, clean, after JPEG 75 and after a half-scale."""
     import numpy as np
 
     from core.metrics import confusion, detector_scores, roc_points
 
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
-    clean = judge.probabilities(crops)
-    clean["ensemble"] = judge.ensemble(clean)
-    jpeg = judge.probabilities(jpeg_crops(crops))
-    jpeg["ensemble"] = judge.ensemble(jpeg)
+    clean = judged(judge, crops)
+    jpeg = judged(judge, jpeg_crops(crops))
+    half = judged(judge, half_scale_crops(crops))
     results = {}
     for name in clean:
         r = detector_scores(labels, clean[name])
         j = detector_scores(labels, jpeg[name])
-        r.update(jpeg75_auc=j["auc"], jpeg75_accuracy=j["accuracy"], real=int(len(real_crops)),
-                 fake=int(len(fake_crops)), confusion=confusion(labels, clean[name]))
+        h = detector_scores(labels, half[name])
+        r.update(jpeg75_auc=j["auc"], jpeg75_accuracy=j["accuracy"], half_scale_auc=h["auc"],
+                 real=int(len(real_crops)), fake=int(len(fake_crops)), confusion=confusion(labels, clean[name]))
         if r["auc"] is not None:
             r["roc"] = roc_points(labels, clean[name])
         results[name] = r
@@ -127,58 +167,229 @@ def fmt(v) -> str:
     return "-" if v is None else f"{v:.4f}"
 
 
-def main(argv=None) -> int:
+def per_source(sources_: list[dict], probs: dict, band) -> dict[str, dict]:
+    """Per source: for a fake one its AUC against all the reals and the share caught (verdict GAN-made);
+    for a real one the share wrongly called GAN-made. Each detector's AUC too; verdicts are the ensemble's."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from core.detect import label_for
+
+    spans, at = {}, 0
+    for src in sources_:
+        spans[src["name"]] = (src, slice(at, at + src["n"]))
+        at += src["n"]
+    real = [sl for src, sl in spans.values() if src["truth"] == "real"]
+    out = {}
+    for name, (src, sl) in spans.items():
+        verdicts = [label_for(float(p), band) for p in probs["ensemble"][sl]]
+        n = len(verdicts)
+        row = {"truth": src["truth"], "count": n, "called_gan": verdicts.count("GAN-made") / n if n else None,
+               "uncertain": verdicts.count("uncertain") / n if n else None,
+               "called_real": verdicts.count("real") / n if n else None}
+        if src.get("title"):
+            row["title"] = src["title"]
+        if src["truth"] == "fake" and real and n:
+            for det, p in probs.items():
+                r = np.concatenate([p[s] for s in real])
+                y = np.r_[np.zeros(len(r)), np.ones(n)]
+                row[f"auc_{det}"] = float(roc_auc_score(y, np.r_[r, p[sl]])) if len(r) else None
+            row["auc"] = row["auc_ensemble"]
+        out[name] = row
+    return out
+
+
+def print_sources(table: dict) -> None:
+    print(f"\n{'source':<18}{'truth':<6}{'count':>6}{'AUC vs reals':>14}{'caught':>8}{'called GAN':>12}{'uncertain':>11}")
+    for name, r in table.items():
+        fake = r["truth"] == "fake"
+        print(f"{name:<18}{r['truth']:<6}{r['count']:>6}{fmt(r.get('auc')) if fake else '':>14}"
+              f"{fmt(r['called_gan']) if fake else '':>8}{'' if fake else fmt(r['called_gan']):>12}{fmt(r['uncertain']):>11}")
+
+
+def write_scores(path: Path, rows: list[tuple[str, str, str]], probs: dict, band) -> None:
+    """One CSV row per judged image: path,truth,source,<detectors>,ensemble,verdict (the app's words)."""
+    import csv
+    import io
+
+    from core.detect import label_for
+    from core.store import atomic_write_bytes
+
+    words = {"real": "real", "GAN-made": "GAN-made", "uncertain": "uncertain"}
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    dets = list(probs)
+    w.writerow(["path", "truth", "source", *dets, "verdict"])
+    for i, (p, truth, source) in enumerate(rows):
+        w.writerow([p, truth, source, *(f"{float(probs[d][i]):.6f}" for d in dets),
+                    words[label_for(float(probs["ensemble"][i]), band)]])
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def folder_sources(args, judge) -> tuple[list[dict], list, dict]:
+    """Each --real / --fake folder as one source: its crops, judged paths and file counts."""
+    names, sources_, paths, counts = set(), [], [], {}
+    for truth, folders in (("real", args.real or []), ("fake", args.fake or [])):
+        for folder in folders:
+            name = folder.name or str(folder)
+            while name in names:
+                name = f"{folder.parent.name}/{name}"
+            names.add(name)
+            judged_paths: list[str] = []
+            crops, c = read_folder(folder, judge, args.limit, name, judged_paths)
+            counts[name] = c
+            sources_.append({"name": name, "truth": truth, "crops": crops, "n": len(crops), "folder": str(folder)})
+            paths += [(p, truth, name) for p in judged_paths]
+            print(f"{name} ({truth}): {c['files']} files, {c['unreadable']} unreadable (skipped), "
+                  f"{c['no_face']} without a face (skipped), {c['judged']} judged")
+    return sources_, paths, counts
+
+
+def split_sources(args) -> tuple[list[dict], list, dict]:
+    """Every core.sources source's cached crops of `args.split` (or --only)."""
+    from tqdm.auto import tqdm
+
+    from core import sources
+    from core.detectors import CROP_SIZE
+
+    names = args.only or sources.available(sources.names(), args.data)
+    out, paths, counts = [], [], {}
+    for name in names:
+        src = sources.get(name)
+        c = sources.load_source(name, args.split, CROP_SIZE, None, args.cache_dir, args.data, limit=args.limit,
+                                progress=tqdm)
+        out.append({"name": name, "truth": src.truth, "crops": c.crops, "n": len(c.crops), "title": src.title})
+        paths += [(f, src.truth, name) for f in c.files]
+        counts[name] = {"judged": len(c.crops), "no_face": c.no_face, "unreadable": c.unreadable}
+    return out, paths, counts
+
+
+def fit_ensemble(judge, ordered: list[dict], real, fake) -> None:
+    """Fit the ensemble weights on these crops, every source weighing alike, and bundle them."""
+    import numpy as np
+
+    from core.detect import ensemble_path, fit_ensemble_weights
+    from core.store import write_json
+
+    probs = judged(judge, np.concatenate([real, fake]))
+    probs.pop("ensemble")
+    labels = np.concatenate([np.full(s["n"], int(s["truth"] == "fake")) for s in ordered])
+    per_class = {t: sum(1 for s in ordered if s["truth"] == t and s["n"]) for t in ("real", "fake")}
+    sw = np.concatenate([np.full(s["n"], 1.0 / max(1, s["n"]) / max(1, per_class[s["truth"]])) for s in ordered])
+    weights, loss = fit_ensemble_weights(probs, labels, sw)
+    write_json(ensemble_path(), {"weights": weights, "log_loss": round(loss, 5),
+                                 "fitted_on": "validation crops of " + ", ".join(s["name"] for s in ordered),
+                                 "method": "grid over the simplex (step 0.05), sources weighted alike"})
+    judge.weights = weights
+    print(f"ensemble weights {weights} (log loss {loss:.4f}) -> {ensemble_path()}")
+
+
+def load_judge(args):
+    """The judge of the bundled detectors, or of one run folder's detector (--run)."""
     from core import registry
     from core.detect import Judge
 
+    if args.run is None:
+        return Judge.from_registry(args.detectors, use_hub=False)
+    from core.store import read_json
+
+    arch = (read_json(args.run / "config.json", {}) or {}).get("arch")
+    spec = registry.get_spec(arch) if arch in registry.names("detector") else None
+    if spec is None:
+        raise registry.WeightsError(f"{args.run} holds no detector run (config.json's arch is {arch!r})")
+    model, config, _ = registry.load_folder(spec, args.run)
+    return Judge({arch: (model, config.get("temperature", 1.0))})
+
+
+def main(argv=None) -> int:
+    import numpy as np
+
+    from core import registry
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--real", type=Path, required=True, help="folder of real photos (recursive)")
-    ap.add_argument("--fake", type=Path, required=True, help="folder of GAN-made images (recursive)")
+    ap.add_argument("--real", type=Path, nargs="+", default=None, help="folders of real photos (recursive)")
+    ap.add_argument("--fake", type=Path, nargs="+", default=None, help="folders of GAN-made images (recursive)")
+    ap.add_argument("--split", choices=["train", "val"], default=None,
+                    help="judge every source's cached crops of this split instead of folders")
+    ap.add_argument("--only", nargs="+", default=None, help="with --split: just these sources (and the reals)")
     ap.add_argument("--detectors", nargs="+", default=registry.names("detector"))
-    ap.add_argument("--limit", type=int, default=None, help="at most N images per folder")
+    ap.add_argument("--run", type=Path, default=None, help="judge with the detector in this run folder instead")
+    ap.add_argument("--limit", type=int, default=None, help="at most N images per folder or source")
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
+    ap.add_argument("--scores", type=Path, default=None, help="CSV: one row per judged image")
     ap.add_argument("--gallery", type=Path, default=None, help="PNG of the most confident mistakes")
     ap.add_argument("--record", metavar="LABEL", default=None,
                     help="store the figures in weights/<detector>/training.json under this label")
+    ap.add_argument("--data", type=Path, default=None, help="with --split: shared data folder")
+    ap.add_argument("--cache-dir", type=Path, default=None, help="with --split: the crop caches")
+    ap.add_argument("--fit-ensemble", action="store_true",
+                    help="with --split val: fit the ensemble weights on these crops and write weights/ensemble.json")
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args(argv)
-    for folder in (args.real, args.fake):
+    if args.fit_ensemble and (args.split != "val" or args.run):
+        print("error: --fit-ensemble needs --split val and the bundled detectors", file=sys.stderr)
+        return 2
+    if args.split is None and not (args.real and args.fake):
+        print("error: give --real and --fake folders, or --split val", file=sys.stderr)
+        return 2
+    for folder in (args.real or []) + (args.fake or []):
         if not folder.is_dir():
             print(f"error: {folder} is not a folder", file=sys.stderr)
             return 2
+    if args.record and args.run:
+        print("error: --record stores figures with the bundled detectors; drop --run", file=sys.stderr)
+        return 2
+    if args.only and args.split:
+        from core import sources
+
+        args.only = list(dict.fromkeys([*sources.names("real"), *args.only]))
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     try:
-        judge = Judge.from_registry(args.detectors, use_hub=False)
+        judge = load_judge(args)
     except (registry.WeightsError, registry.UnknownModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    real, real_counts = read_folder(args.real, judge, args.limit, "real")
-    fake, fake_counts = read_folder(args.fake, judge, args.limit, "fake")
-    for label, c in (("real", real_counts), ("fake", fake_counts)):
-        print(f"{label}: {c['files']} files, {c['unreadable']} unreadable (skipped), "
-              f"{c['no_face']} without a face (skipped), {c['judged']} judged")
+    srcs, paths, counts = split_sources(args) if args.split else folder_sources(args, judge)
+    real = [s["crops"] for s in srcs if s["truth"] == "real"]
+    fake = [s["crops"] for s in srcs if s["truth"] == "fake"]
+    real = np.concatenate(real) if real else np.zeros((0, 1, 1, 3), np.uint8)
+    fake = np.concatenate(fake) if fake else np.zeros((0, 1, 1, 3), np.uint8)
     if not len(real) and not len(fake):
         print("error: no faces to judge", file=sys.stderr)
         return 2
+    ordered = [s for s in srcs if s["truth"] == "real"] + [s for s in srcs if s["truth"] == "fake"]
+    if args.fit_ensemble:
+        fit_ensemble(judge, ordered, real, fake)
     ev = evaluate(judge, real, fake)
     print(f"\n{'detector':<10}{'count':>7}{'accuracy':>10}{'ROC AUC':>9}{'AP':>8}{'EER':>8}{'ECE':>8}"
-          f"{'AUC jpeg75':>12}{'acc jpeg75':>12}")
+          f"{'AUC jpeg75':>12}{'AUC half':>10}")
     for name, r in ev["results"].items():
         print(f"{name:<10}{r['count']:>7}{fmt(r['accuracy']):>10}{fmt(r['auc']):>9}{fmt(r['average_precision']):>8}"
-              f"{fmt(r['eer']):>8}{fmt(r['ece']):>8}{fmt(r['jpeg75_auc']):>12}{fmt(r['jpeg75_accuracy']):>12}")
+              f"{fmt(r['eer']):>8}{fmt(r['ece']):>8}{fmt(r['jpeg75_auc']):>12}{fmt(r['half_scale_auc']):>10}")
+    table = per_source(ordered, ev["probs"], judge.band)
+    print_sources(table)
+    if args.scores:
+        by_source = {}
+        for p in paths:
+            by_source.setdefault(p[2], []).append(p)
+        rows = [r for s in ordered for r in by_source.get(s["name"], [])]
+        write_scores(args.scores, rows, ev["probs"], judge.band)
+        print(f"scores of {len(rows)} images -> {args.scores}")
     if args.gallery:
         n = gallery(ev["crops"], ev["labels"], ev["probs"]["ensemble"], args.gallery)
         print(f"gallery of {n} mistakes -> {args.gallery}")
-    summary = {"real": str(args.real), "fake": str(args.fake), "counts": {"real": real_counts, "fake": fake_counts},
-               "results": ev["results"]}
+    summary = {"real": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "real"],
+               "fake": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "fake"],
+               "split": args.split, "counts": counts, "results": ev["results"], "per_source": table,
+               "band": list(judge.band)}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     if args.record:
-        record(args.record, summary, args.detectors)
+        record(args.record, summary, list(judge.detectors))
     return 0
 
 
@@ -193,8 +404,11 @@ def record(label: str, summary: dict, detectors: list[str]) -> None:
         folder = spec.bundled_dir
         training = read_json(folder / "training.json", {}) or {}
         r = {k: v for k, v in summary["results"][name].items()}
-        r["ensemble"] = {k: summary["results"]["ensemble"][k] for k in ("accuracy", "auc", "jpeg75_accuracy", "ece")}
+        r["ensemble"] = {k: summary["results"]["ensemble"][k]
+                         for k in ("accuracy", "auc", "jpeg75_accuracy", "jpeg75_auc", "half_scale_auc", "ece")}
         r["sources"] = {"real": summary["real"], "fake": summary["fake"]}
+        r["per_source"] = summary["per_source"]
+        r["band"] = summary["band"]
         training.setdefault("evaluation", {})[label] = r
         write_json(folder / "training.json", training)
         config = read_json(folder / "config.json", {})

@@ -131,9 +131,11 @@ these bundled files otherwise; the Home page says which it used for each model, 
 
 ## Licence: research use only
 
-The models were trained on CelebA (Liu et al., "Deep Learning Face Attributes in the Wild", ICCV 2015),
-which is available for **non-commercial research purposes only**. The weights carry the same restriction,
-and so does this Space: do not use it, or its models, commercially. No CelebA photo is in this Space; the
+The generators were trained on CelebA (Liu et al., "Deep Learning Face Attributes in the Wild", ICCV 2015),
+which is available for **non-commercial research purposes only**; the detectors also on FFHQ (CC BY-NC-SA
+4.0), LFW, UTKFace (non-commercial research), StyleGAN2 faces (NVIDIA licence, non-commercial) and Stable
+Diffusion 2.1 faces (SDFD, research use). The weights carry the same restriction, and so does this Space:
+do not use it, or its models, commercially. None of those photos is in this Space; the
 quiz on the Classroom page needs real photos from a folder named in `FACEGAN_QUIZ_REAL_DIR` and says so
 when there is none. CelebA is mostly young, light-skinned celebrities, and the generators inherit that bias;
 the detectors are a teaching tool, not a forensic one.

@@ -1,0 +1,251 @@
+"""Where the detectors' faces come from: four real sources and seven generators, one crop cache each.
+
+Real: CelebA (its own train/val folders) and, under shared/data/wild/, FFHQ, LFW and UTKFace.
+Fake: StyleGAN2 and Stable Diffusion 2.1 (shared/data/wild/fake/) and this lab's five generators,
+sampled fresh with recorded seeds. Every image goes through the one cropper (`core.faces.crop_faces`:
+MTCNN, most confident face, margin `FACE_MARGIN`) at `CROP_SIZE`, as an upload would.
+
+Folders without a split of their own are split by a hash of each file's name (`VAL_SHARE` to
+validation): the same file is always on the same side, whatever else is added to the folder.
+Crops are cached as one uint8 tensor per source and split under data/detector/ (git-ignored);
+a re-run reuses a cache whose file list, size and margin still match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CACHE_DIR = REPO_ROOT / "data" / "detector"  # ignored by git
+VAL_SHARE = 0.2
+SPLITS = ("train", "val")
+# fresh samples of our generators: far from the seeds the app and train.sample use
+GENERATED_SEEDS = {"train": 1_000_000, "val": 2_000_000}
+GENERATED_COUNTS = {"train": 800, "val": 200}
+
+
+def shared_data() -> Path:
+    """shared/data beside the checkout; FACEGAN_DATA overrides."""
+    return Path(os.environ.get("FACEGAN_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    truth: str  # "real" or "fake"
+    title: str
+    terms: str  # licence / terms of use, for model cards
+    folder: str | None = None  # under shared/data; None: one of our generators (sampled, not read)
+    family: str = ""  # balanced sampling weighs families equally, then sources within a family
+    split_folders: bool = False  # the folder has train/ and val/ of its own
+
+    @property
+    def generated(self) -> bool:
+        return self.folder is None
+
+    def root(self, data: Path | None = None) -> Path | None:
+        return None if self.folder is None else (data or shared_data()) / self.folder
+
+
+LAB_GENERATORS = ("dcgan-64", "dcgan-64-z60", "lsgan-80", "lsgan-80-female", "lsgan-80-male")
+
+SOURCES: dict[str, Source] = {s.name: s for s in [
+    Source("celeba", "real", "CelebA photos", "CelebA: non-commercial research only", "celeba",
+           "celeba", split_folders=True),
+    Source("ffhq", "real", "FFHQ photos (Flickr)", "FFHQ: CC BY-NC-SA 4.0 (non-commercial)", "wild/real/ffhq", "ffhq"),
+    Source("lfw", "real", "LFW news photos", "LFW: research use", "wild/real/lfw", "lfw"),
+    Source("utkface", "real", "UTKFace crops", "UTKFace: non-commercial research only", "wild/real/utkface",
+           "utkface"),
+    Source("stylegan2", "fake", "StyleGAN2 (thispersondoesnotexist)", "NVIDIA StyleGAN licence: non-commercial",
+           "wild/fake/stylegan2-tpdne", "stylegan2"),
+    Source("sd21", "fake", "Stable Diffusion 2.1 (SDFD)", "SDFD: research use (no licence stated)",
+           "wild/fake/sd21", "sd21"),
+    *[Source(g, "fake", f"this lab's {g}", "ours (trained on CelebA: non-commercial)", None, "lab GANs")
+      for g in LAB_GENERATORS],
+]}
+
+
+def names(truth: str | None = None) -> list[str]:
+    return [n for n, s in SOURCES.items() if truth is None or s.truth == truth]
+
+
+def get(name: str) -> Source:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise KeyError(f"unknown source {name!r}; valid: {', '.join(SOURCES)}") from None
+
+
+def split_of(relpath: str, val_share: float = VAL_SHARE) -> str:
+    """'val' for a stable `val_share` of file names, 'train' for the rest."""
+    h = int(hashlib.sha1(relpath.encode()).hexdigest()[:8], 16)
+    return "val" if h < val_share * 0x1_0000_0000 else "train"
+
+
+def source_files(source: Source, split: str, data: Path | None = None) -> list[Path]:
+    """The image files of `source` in `split` (empty when its folder is not here)."""
+    from core.faces import list_images
+
+    root = source.root(data)
+    if root is None or not root.is_dir():
+        return []
+    if source.split_folders:
+        return list_images(root / split) if (root / split).is_dir() else []
+    return [p for p in list_images(root) if split_of(str(p.relative_to(root))) == split]
+
+
+def cache_file(name: str, split: str, size: int, cache_dir: Path | None = None) -> Path:
+    return Path(cache_dir or CACHE_DIR) / f"{name}-{split}-{size}.safetensors"
+
+
+@dataclass
+class SourceCrops:
+    """One source's crops for one split: (N, S, S, 3) uint8, and where each came from."""
+
+    name: str
+    split: str
+    crops: np.ndarray
+    files: list[str]  # relative paths, or "seed:N" for generated samples
+    no_face: int  # images in which no face was found (left out)
+    unreadable: int = 0
+
+
+def crops_from_images(images: list[np.ndarray], face_detector, size: int) -> list[np.ndarray | None]:
+    """The best face crop of each image, or None where MTCNN finds no face (p >= MIN_FACE_PROB)."""
+    from core.detect import FACE_MARGIN, MIN_FACE_PROB
+    from core.faces import crop_faces
+
+    return [faces[0].crop if faces else None
+            for faces in crop_faces(images, face_detector, size, FACE_MARGIN, MIN_FACE_PROB)]
+
+
+def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | None = None,
+                     progress: Callable | None = None, batch: int = 16) -> SourceCrops:
+    """The best face of each readable file, as the app would see it (open, down-scale, crop)."""
+    from core.detect import fit_size
+    from core.faces import ImageError, open_image
+
+    crops, files, no_face, bad = [], [], 0, 0
+    starts = range(0, len(paths), batch)
+    if progress is not None:
+        starts = progress(starts, total=-(-len(paths) // batch))
+    for s in starts:
+        images, kept = [], []
+        for p in paths[s : s + batch]:
+            try:
+                images.append(np.asarray(fit_size(open_image(p))[0]))
+                kept.append(p)
+            except ImageError:
+                bad += 1
+        for p, crop in zip(kept, crops_from_images(images, face_detector, size), strict=True):
+            if crop is None:
+                no_face += 1
+            else:
+                crops.append(crop)
+                files.append(str(p.relative_to(root)) if root else str(p))
+    arr = np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
+    return SourceCrops("", "", arr, files, no_face, bad)
+
+
+def generated_crops(generator: str, split: str, n: int, face_detector, size: int,
+                    progress: Callable | None = None, batch: int = 100) -> SourceCrops:
+    """`n` fresh samples of one of our generators (seed GENERATED_SEEDS[split]) through the cropper."""
+    import torch
+
+    from core import registry
+    from core.sampling import generate, sample_latents
+
+    loaded = registry.load(generator, use_hub=False)
+    seed = GENERATED_SEEDS[split]
+    z = sample_latents(n, loaded.config["nz"], seed)
+    crops, files, no_face = [], [], 0
+    starts = range(0, n, batch)
+    if progress is not None:
+        starts = progress(starts, total=-(-n // batch))
+    for s in starts:
+        with torch.inference_mode():
+            images = list(generate(loaded.model, z[s : s + batch]))
+        for i, crop in enumerate(crops_from_images(images, face_detector, size)):
+            if crop is None:
+                no_face += 1
+            else:
+                crops.append(crop)
+                files.append(f"seed:{seed} row:{s + i}")
+    arr = np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
+    return SourceCrops(generator, split, arr, files, no_face)
+
+
+def cache_key(name: str, split: str, data: Path | None = None, limit: int | None = None) -> tuple[str, list[Path]]:
+    """What a cache must have been made from to be reused (the seed and count, or the file names),
+    and the files to crop."""
+    source = get(name)
+    if source.generated:
+        return f"seed={GENERATED_SEEDS[split]} n={GENERATED_COUNTS[split] if limit is None else limit}", []
+    paths = source_files(source, split, data)[:limit]
+    return hashlib.sha1("\n".join(p.name for p in paths).encode()).hexdigest(), paths
+
+
+def write_cache(crops: SourceCrops, size: int, cache_dir: Path | None = None, data: Path | None = None) -> Path:
+    """Cache `crops` (one source, one split) where `load_source` looks for them."""
+    import torch
+
+    from core.store import save_tensors
+
+    key, _ = cache_key(crops.name, crops.split, data)
+    path = cache_file(crops.name, crops.split, size, cache_dir)
+    save_tensors(path, {"crops": torch.from_numpy(np.ascontiguousarray(crops.crops))},
+                 metadata={"key": key, "margin": _margin(), "files": json.dumps(crops.files),
+                           "no_face": str(crops.no_face), "unreadable": str(crops.unreadable)})
+    return path
+
+
+def load_source(name: str, split: str, size: int, face_detector=None, cache_dir: Path | None = None,
+                data: Path | None = None, limit: int | None = None, progress: Callable | None = None,
+                use_cache: bool = True) -> SourceCrops:
+    """One source's crops for `split`: from the cache when it still matches, else made now and cached.
+
+    `limit` (quick tries, tests) takes the first N files or samples and never touches the cache.
+    """
+    from safetensors import safe_open
+
+    source = get(name)
+    path = cache_file(name, split, size, cache_dir)
+    key, paths = cache_key(name, split, data, limit)
+    if use_cache and limit is None and path.exists():
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            if meta.get("key") == key and meta.get("margin") == _margin():
+                return SourceCrops(name, split, f.get_tensor("crops").numpy(), json.loads(meta["files"]),
+                                   int(meta["no_face"]), int(meta.get("unreadable", 0)))
+    if face_detector is None:
+        from core.faces import FaceDetector
+
+        face_detector = FaceDetector()
+    wrap = None if progress is None else (lambda it, total: progress(it, total=total, desc=f"{name} {split}"))
+    if source.generated:
+        out = generated_crops(name, split, GENERATED_COUNTS[split] if limit is None else limit, face_detector,
+                              size, wrap)
+    else:
+        out = crops_from_files(paths, face_detector, size, source.root(data), wrap)
+    out.name, out.split = name, split
+    if use_cache and limit is None and (paths or source.generated):
+        write_cache(out, size, cache_dir, data)
+    return out
+
+
+def _margin() -> str:
+    from core.detect import FACE_MARGIN
+
+    return str(FACE_MARGIN)
+
+
+def available(names_: list[str], data: Path | None = None) -> list[str]:
+    """The sources among `names_` that can be had here (their folder exists, or they are ours)."""
+    return [n for n in names_ if get(n).generated or (get(n).root(data) or Path("/nonexistent")).is_dir()]
