@@ -364,7 +364,10 @@ def detector_facts(training: dict) -> dict[str, str]:
         facts["Validation ECE"] = f"{t['val_ece_before']:.3f} → {t['val_ece_after']:.3f}"
     if "wall_time_s" in t:
         facts["Wall time"] = _duration(t["wall_time_s"])
-    if t.get("generators"):
+    if isinstance(t.get("sources"), dict) and t["sources"]:
+        real = sum(1 for v in t["sources"].values() if isinstance(v, dict) and v.get("truth") == "real")
+        facts["Sources"] = f"{real} real, {len(t['sources']) - real} generators"
+    elif t.get("generators"):
         facts["Fakes from"] = ", ".join(t["generators"])
     if "held_out" in t:
         facts["Held-out generators"] = ", ".join(t["held_out"]) or "none"

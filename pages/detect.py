@@ -42,7 +42,7 @@ ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
 st.title("Real or GAN-made?")
 st.caption(
     "Upload a photo with a face. Three detectors, each trained a different way, give their probability "
-    f"that the face was made by a GAN; their average decides. Between {UNCERTAIN_BAND[0]:.0%} and "
+    f"that the face was made by a GAN; their weighted average decides. Between {UNCERTAIN_BAND[0]:.0%} and "
     f"{UNCERTAIN_BAND[1]:.0%} the answer is *uncertain*. Uploads stay in memory and are never stored."
 )
 
@@ -192,7 +192,9 @@ def face_details(i: int, face: FaceVerdict) -> None:
     words, colour, icon = WORDS[face.label]
     left, right = st.columns([1, 3])
     with left:
-        show_image(face.crop, f"Face {i} as the detectors see it ({face.crop.shape[1]} px)")
+        # a 128 px crop at 2x would spill out of this quarter-width column: fit it to the column instead
+        st.image(face.crop, caption=f"Face {i} as the detectors see it ({face.crop.shape[1]} px)", output_format="PNG",
+                 width="stretch")
     with right:
         what = "The whole image (no face found)" if face.whole_image else f"Face {i}"
         st.markdown(f"#### {what}: :{colour}[{icon} {words}]")

@@ -184,7 +184,10 @@ def test_detector_facts():
     assert facts["Epochs (encoder + head)"] == f"{supcon['epochs_run']['encoder']} + {supcon['epochs_run']['head']}"
     assert facts["Validation accuracy"] == f"{supcon['val_accuracy']:.1%}"
     assert facts["Temperature"] == f"{supcon['temperature']:.2f}" and facts["Iterations"] == f"{supcon['steps']:,}"
-    assert facts["Held-out generators"] == ", ".join(supcon["held_out"]) and facts["Hardware"] == supcon["hardware"]
+    assert facts["Held-out generators"] == (", ".join(supcon["held_out"]) or "none")
+    assert facts["Hardware"] == supcon["hardware"]
+    real = sum(v["truth"] == "real" for v in supcon["sources"].values())
+    assert facts["Sources"] == f"{real} real, {len(supcon['sources']) - real} generators"
     assert history.detector_facts({"epochs_run": {"classifier": 16}}) == {"Epochs": "16"}
     assert history.detector_facts({"held_out": []}) == {"Held-out generators": "none"}
     assert history.detector_facts({}) == {}

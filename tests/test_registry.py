@@ -26,7 +26,8 @@ def test_every_spec_loads_from_its_bundled_folder_offline(name):
     assert (loaded.folder / "README.md").exists(), "every bundled model has a model card"
     if loaded.spec.kind == "detector":
         assert loaded.training.get("steps", 0) >= 100 and 0 < loaded.config["temperature"] < 100
-        assert loaded.training["val_accuracy"] > 0.9  # a trained detector, not random weights
+        # balanced accuracy on the validation mix of eleven sources, where chance is 0.5: trained, not random
+        assert loaded.training["val_accuracy"] > 0.65
     else:
         assert loaded.training.get("epochs_done", 0) >= 1
         tc = loaded.training["train_config"]
