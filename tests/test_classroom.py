@@ -205,6 +205,8 @@ def step_number(page) -> int:
 
 
 def test_browser_step_play_and_a_quiz_round(two_real_photos):
+    from playwright.sync_api import expect
+
     with streamlit_server({"FACEGAN_QUIZ_REAL_DIR": str(two_real_photos)}) as url, chromium_page(1400, 1300) as page:
         try:
             page.goto(f"{url}/classroom")
@@ -263,7 +265,8 @@ def test_browser_step_play_and_a_quiz_round(two_real_photos):
             page.get_by_role("button", name="New round").click()
             page.get_by_text("Real photo", exact=True).first.wait_for(state="detached")
             wait_for_app(page)
-            assert page.get_by_role("button", name="This one is real").first.is_enabled()
+            # the rerun briefly disables the widgets: wait for the new round's buttons rather than race them
+            expect(page.get_by_role("button", name="This one is real").first).to_be_enabled(timeout=60_000)
             page.get_by_text("Score: ", exact=False).filter(has_text="of 1").first.wait_for()
         except Exception:
             ARTIFACTS.mkdir(exist_ok=True)
