@@ -35,46 +35,21 @@ JPEG_QUALITY = 75
 def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: list | None = None):
     """Crops of the best face of each image under `folder`; counts of unreadable and face-less files.
 
-    `paths_out`, when given, receives the path of each judged crop, in order.
+    `paths_out`, when given, receives the path of each judged crop, in order. The same reading and
+    cropping as the training caches (core.sources.crops_from_files).
     """
-    import numpy as np
     from tqdm.auto import tqdm
 
-    from core.detect import fit_size
     from core.detectors import CROP_SIZE
-    from core.faces import ImageError, list_images, open_image
+    from core.faces import list_images
+    from core.sources import crops_from_files
 
     paths = list_images(folder)[:limit]
-    crops, bad, no_face = [], 0, 0
-    batch: list[np.ndarray] = []
-    batch_paths: list[Path] = []
-
-    def flush():
-        nonlocal no_face
-        for p, faces in zip(batch_paths, judge.find_faces(batch), strict=True):
-            if faces:
-                crops.append(faces[0].crop)
-                if paths_out is not None:
-                    paths_out.append(str(p))
-            else:
-                no_face += 1
-        batch.clear()
-        batch_paths.clear()
-
-    for p in tqdm(paths, desc=desc, leave=False):
-        try:
-            img, _ = fit_size(open_image(p))
-        except ImageError:
-            bad += 1
-            continue
-        batch.append(np.asarray(img))
-        batch_paths.append(p)
-        if len(batch) == 32:
-            flush()
-    if batch:
-        flush()
-    arr = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
-    return arr, {"files": len(paths), "unreadable": bad, "no_face": no_face, "judged": len(crops)}
+    c = crops_from_files(paths, judge.face_detector, CROP_SIZE,
+                         progress=lambda it, total: tqdm(it, total=total, desc=desc, leave=False))
+    if paths_out is not None:
+        paths_out += c.files
+    return c.crops, {"files": len(paths), "unreadable": c.unreadable, "no_face": c.no_face, "judged": len(c.crops)}
 
 
 def jpeg_crops(crops, quality: int = JPEG_QUALITY):
