@@ -157,8 +157,32 @@ class SupConDetector(nn.Module):
         return self.head(self.body(x)).squeeze(1)
 
 
+def _resize_input(size: int):
+    """A forward pre-hook that scales the (N, C, S, S) crops to `size` (area-like, antialiased)."""
+
+    def hook(module, args):
+        x = args[0]
+        if x.shape[-1] == size and x.shape[-2] == size:
+            return None
+        return (F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False), *args[1:])
+
+    return hook
+
+
 def build_detector(config: dict) -> nn.Module:
-    """The untrained detector that `config` (a detector's config.json) describes."""
+    """The untrained detector that `config` (a detector's config.json) describes.
+
+    `image_size` is the side the detector looks at. Crops always arrive at `CROP_SIZE`; a detector
+    with a smaller `image_size` scales them down first (a hook, so its weights keep their names).
+    """
+    model = _build(config)
+    size = int(config.get("image_size", CROP_SIZE))
+    if size != CROP_SIZE:
+        model.register_forward_pre_hook(_resize_input(size))
+    return model
+
+
+def _build(config: dict) -> nn.Module:
     arch = config.get("arch")
     size = int(config.get("image_size", CROP_SIZE))
     residual = config.get("residual", "highpass" if config.get("highpass") else "none")

@@ -63,6 +63,8 @@ def main(argv=None) -> int:
     ap.add_argument("--exclude", nargs="*", default=[], choices=sources.names(),
                     help="sources kept out of training and validation (leave-one-out tests)")
     ap.add_argument("--residual", default=None, help="input: none, highpass, npr, rgb+npr (default: the registry's)")
+    ap.add_argument("--image-size", type=int, default=None,
+                    help="side the detector looks at (crops are 128 px and are scaled down to it; default the registry's)")
     ap.add_argument("--epochs", type=int, default=d.epochs, help="most epochs (per phase for supcon)")
     ap.add_argument("--head-epochs", type=int, default=d.head_epochs, help="supcon: epochs of the linear head")
     ap.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -111,7 +113,10 @@ def main(argv=None) -> int:
     print("data:", data.counts())
 
     spec = registry.get_spec(args.arch)
-    model_config = {**spec.config, "image_size": CROP_SIZE}
+    model_config = {**spec.config, "image_size": args.image_size or spec.config.get("image_size", CROP_SIZE)}
+    if not 16 <= model_config["image_size"] <= CROP_SIZE:
+        print(f"error: --image-size must be 16-{CROP_SIZE} (the crops are {CROP_SIZE} px)", file=sys.stderr)
+        return 2
     if args.residual:
         model_config["residual"] = args.residual
     model = spec.build(model_config)
@@ -143,7 +148,7 @@ def main(argv=None) -> int:
         "generators": [n for n in names if sources.get(n).truth == "fake"],
         "held_out": list(args.exclude),
         "sampling": {n: round(w, 4) for n, w in data.sampling_weights().items()},
-        "crop": {"size": CROP_SIZE, "cropper": "MTCNN (facenet-pytorch), best face, margin 0.25"},
+        "crop": {"size": CROP_SIZE, "seen_at": model_config["image_size"], "cropper": "MTCNN (facenet-pytorch), best face, margin 0.25"},
         "augment": {k: v for k, v in vars(cfg.augment).items()},
         "train_config": {k: v for k, v in vars(cfg).items() if k != "augment"},
         "hardware": hardware_description(trainer.device),
