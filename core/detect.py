@@ -30,6 +30,13 @@ MIN_SIDE = 32  # smaller images carry too little to judge
 LABELS = ("real", "GAN-made", "uncertain")
 
 
+def detectors_split(probs: dict[str, float], weights: dict[str, float],
+                    band: tuple[float, float] = UNCERTAIN_BAND) -> bool:
+    """Whether the detectors that count (weight > 0) split: one below the band (real), another above it."""
+    counted = [p for n, p in probs.items() if weights.get(n, 0.0) > 0]
+    return bool(counted) and min(counted) < band[0] and max(counted) > band[1]
+
+
 def label_for(p: float, band: tuple[float, float] = UNCERTAIN_BAND) -> str:
     lo, hi = band
     if p < lo:
@@ -48,6 +55,7 @@ class FaceVerdict:
     ensemble: float
     label: str
     whole_image: bool = False  # no face was found; the whole image was judged (less reliable)
+    split: bool = False  # the counted detectors disagree: one sure it is real, another sure it is GAN-made
 
 
 @dataclass
@@ -170,11 +178,12 @@ class Judge:
             return []
         probs = self.probabilities(np.stack([c.crop for c in crops]))
         ens = self.ensemble(probs)
-        return [
-            FaceVerdict(c.box, c.prob, c.crop, {n: float(p[i]) for n, p in probs.items()}, float(ens[i]),
-                        label_for(float(ens[i]), self.band), whole_image)
-            for i, c in enumerate(crops)
-        ]
+        verdicts = []
+        for i, c in enumerate(crops):
+            p = {n: float(v[i]) for n, v in probs.items()}
+            verdicts.append(FaceVerdict(c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(ens[i]), self.band),
+                                        whole_image, detectors_split(p, self.weights, self.band)))
+        return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False) -> ImageVerdict:
         """Verdicts for every face in an RGB image (as `core.faces.open_image` returns it).

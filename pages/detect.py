@@ -37,6 +37,7 @@ WORDS = {
     "GAN-made": ("Looks GAN-made", "red", ":material/smart_toy:"),
     "uncertain": ("Uncertain", "orange", ":material/help:"),
 }
+SPLIT_WORDS = ("Detectors disagree", "gray", ":material/call_split:")
 ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
 
 st.title("Real or GAN-made?")
@@ -77,14 +78,20 @@ with tab_camera:
 with tab_examples:
     st.caption("Fresh faces from our generators (new seeds: the detectors learned from other samples of the "
                "same generators) and real photos whose licence lets us show them.")
-    cols = st.columns(len(registry.names("generator")) + len(REAL_EXAMPLES) + 1)
-    for col, model in zip(cols, registry.names("generator"), strict=False):
-        col.button(f"GAN face: {model}", on_click=generated_example, args=(model,), icon=":material/smart_toy:")
-    for col, file in zip(cols[len(registry.names("generator")):], REAL_EXAMPLES, strict=False):
-        col.button(f"Real photo: {file.rsplit('.', 1)[0]}", on_click=real_example, args=(file,),
-                   icon=":material/person:", help=REAL_EXAMPLES[file])
+    # a wrapping row of buttons that size to their labels: every name stays whole at any width
+    st.markdown("**A face made by one of our GANs**")
+    with st.container(horizontal=True):
+        for model in registry.names("generator"):
+            st.button(model, on_click=generated_example, args=(model,), icon=":material/smart_toy:",
+                      key=f"example-{model}", help=f"A new face from {model}: {registry.get_spec(model).title}")
+    st.markdown("**A real photo**")
+    with st.container(horizontal=True):
+        for file in REAL_EXAMPLES:
+            st.button(file.rsplit(".", 1)[0], on_click=real_example, args=(file,), icon=":material/person:",
+                      key=f"example-{file}", help=REAL_EXAMPLES[file])
     if st.session_state.get(INPUTS_KEY):
-        cols[-1].button("Clear examples", on_click=lambda: st.session_state.pop(INPUTS_KEY, None))
+        st.button(f"Clear examples ({len(st.session_state[INPUTS_KEY])})", icon=":material/delete:",
+                  on_click=lambda: st.session_state.pop(INPUTS_KEY, None))
 
 inputs = [(f.name, f.getvalue()) for f in uploads or []]
 if shot is not None:
@@ -126,6 +133,22 @@ def training_spectra(folder: str) -> dict | None:
     return read_json(Path(folder) / "spectra.json", None)
 
 
+def state_words(face: FaceVerdict) -> tuple[str, str, str]:
+    """(headline, colour, icon) of a face's verdict; a split of the detectors is a state of its own."""
+    return SPLIT_WORDS if face.split else WORDS[face.label]
+
+
+def split_sentence(face: FaceVerdict) -> str:
+    """Who says what, when the counted detectors split."""
+    counted = {n: p for n, p in face.probabilities.items() if judge.weights.get(n, 0) > 0}
+    sure_fake = [f"{n} {p:.0%}" for n, p in counted.items() if p > UNCERTAIN_BAND[1]]
+    sure_real = [f"{n} {p:.0%}" for n, p in counted.items() if p < UNCERTAIN_BAND[0]]
+    lean = WORDS[face.label][0].lower().replace("looks ", "")
+    return (f"{' and '.join(sure_fake)} say GAN-made, {' and '.join(sure_real)} say real. The weighted average "
+            f"({face.ensemble:.0%}) leans {lean}, but when detectors trained different ways split like this, "
+            "treat the answer as uncertain.")
+
+
 def boxes_drawn(verdict: ImageVerdict, min_side: int = 320) -> np.ndarray:
     """The photo with a numbered box per face; small images are enlarged first so boxes stay legible."""
     img = Image.fromarray(verdict.image)
@@ -138,18 +161,18 @@ def boxes_drawn(verdict: ImageVerdict, min_side: int = 320) -> np.ndarray:
         if f.whole_image:
             continue
         box = [v * k for v in f.box]
-        colour = WORDS[f.label][1]
+        colour = state_words(f)[1]
         draw.rectangle(box, outline=colour, width=width)
         draw.text((box[0] + width, box[1] + width), str(i), fill=colour, font_size=max(12, width * 8))
     return np.asarray(img)
 
 
 def verdict_chart(face: FaceVerdict) -> go.Figure:
-    names = list(face.probabilities) + ["ensemble"]
+    names = [f"{n} (weight {judge.weights.get(n, 0):.2g})" for n in face.probabilities] + ["ensemble"]
     probs = list(face.probabilities.values()) + [face.ensemble]
     fig = go.Figure(go.Bar(
         x=probs, y=names, orientation="h", text=[f"{p:.0%}" for p in probs], textposition="outside",
-        marker_color=["#9e9e9e"] * len(face.probabilities) + [WORDS[face.label][1]],
+        marker_color=["#9e9e9e"] * len(face.probabilities) + [state_words(face)[1]],
         hovertemplate="%{y}: P(GAN-made) = %{x:.3f}<extra></extra>",
     ))
     fig.add_vrect(x0=UNCERTAIN_BAND[0], x1=UNCERTAIN_BAND[1], fillcolor="orange", opacity=0.12, line_width=0,
@@ -189,17 +212,20 @@ def spectrum_chart(crop: np.ndarray) -> go.Figure | None:
 
 
 def face_details(i: int, face: FaceVerdict) -> None:
-    words, colour, icon = WORDS[face.label]
+    words, colour, icon = state_words(face)
     left, right = st.columns([1, 3])
     with left:
         # a 128 px crop at 2x would spill out of this quarter-width column: fit it to the column instead
-        st.image(face.crop, caption=f"Face {i} as the detectors see it ({face.crop.shape[1]} px)", output_format="PNG",
+        seen = "The centre of the image" if face.whole_image else f"Face {i}"
+        st.image(face.crop, caption=f"{seen} as the detectors see it ({face.crop.shape[1]} px)", output_format="PNG",
                  width="stretch")
     with right:
         what = "The whole image (no face found)" if face.whole_image else f"Face {i}"
         st.markdown(f"#### {what}: :{colour}[{icon} {words}]")
-        st.caption(f"Ensemble probability of GAN-made: **{face.ensemble:.1%}**"
+        st.caption(f"Ensemble probability of GAN-made (the weighted average): **{face.ensemble:.1%}**"
                    + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face."))
+        if face.split:
+            st.caption(":material/call_split: " + split_sentence(face))
         st.plotly_chart(verdict_chart(face), key=f"bars-{i}-{id(face)}")
     with st.expander("Why? Where the CNN looked, and the crop's frequency spectrum"):
         c1, c2 = st.columns([1, 2])
@@ -252,7 +278,8 @@ def explain_limits() -> None:
                        "given that verdict; for real sources, false alarms.")
 
 
-def single(name: str, data: bytes) -> None:
+def single(name: str, data: bytes, limits: bool = True) -> None:
+    """One file's verdicts in full; `limits` False where the page shows the limits caption already."""
     whole = st.session_state.get(f"whole-{name}", False)
     verdict, notes, error = judge_bytes(data, whole)
     shown = md_text(name)  # a file name is the visitor's text: never Markdown or HTML of its own
@@ -276,44 +303,61 @@ def single(name: str, data: bytes) -> None:
     st.image(drawn, caption=f"{shown}: faces numbered as below", width=min(640, drawn.shape[1]))
     for i, face in enumerate(verdict.faces, 1):
         face_details(i, face)
-    explain_limits()
+    if limits:
+        explain_limits()
 
 
 def thumbnail_uri(crop: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(encode_image(crop)).decode()
 
 
+# what the crop column shows for a file with no crop: a dash, not "None"
+NO_CROP = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><path d="M9 16h14" stroke="#999" '
+    b'stroke-width="2"/></svg>').decode()
+DASH = "—"
+
+
 def batch(items: list[tuple[str, bytes]]) -> None:
-    rows, thumbs = [], []
+    rows, thumbs, problems = [], [], []
     progress = st.progress(0.0, text="Judging…")
     for k, (name, data) in enumerate(items):
         verdict, notes, error = judge_bytes(data, False)
         progress.progress((k + 1) / len(items), text=f"Judged {k + 1} of {len(items)}")
         if error or not verdict.faces:
-            rows.append({"file": name, "face": None, "verdict": error or "no face found",
-                         **{d: None for d in judge.detectors}, "ensemble": None})
-            thumbs.append(None)
+            problems.append((name, error or "no face found; open its details below to judge the whole image"))
+            rows.append({"file": name, "verdict": "Unreadable" if error else "No face", "ensemble": None,
+                         "face": DASH, **{d: None for d in judge.detectors}})
+            thumbs.append(NO_CROP)
             continue
         for i, f in enumerate(verdict.faces, 1):
-            rows.append({"file": name, "face": i, "verdict": WORDS[f.label][0],
-                         **{d: round(p, 4) for d, p in f.probabilities.items()}, "ensemble": round(f.ensemble, 4)})
+            rows.append({"file": name, "verdict": state_words(f)[0], "ensemble": round(f.ensemble, 4),
+                         "face": f"{i} of {len(verdict.faces)}",
+                         **{d: round(p, 4) for d, p in f.probabilities.items()}})
             thumbs.append(thumbnail_uri(f.crop))
     progress.empty()
-    prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent")
+    prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent", width="small")
                 for d in [*judge.detectors, "ensemble"]}
+    st.subheader(f"Verdicts for {len(items)} files")
     st.dataframe([{"crop": t, **r} for t, r in zip(thumbs, rows, strict=True)], hide_index=True,
-                 column_config={"crop": st.column_config.ImageColumn("crop"), **prob_col})
+                 column_config={"crop": st.column_config.ImageColumn("crop", width="small"),
+                                "file": st.column_config.TextColumn("file", width="medium"),
+                                "verdict": st.column_config.TextColumn("verdict", width="small"),
+                                "face": st.column_config.TextColumn("face", width="small"), **prob_col})
+    for name, problem in problems:  # full sentences, wrapped, instead of a cut cell
+        st.warning(f"**{md_text(name)}**: {problem}", icon=":material/broken_image:")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
     writer.writeheader()
-    writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
+    writer.writerows({k: csv_cell("" if v == DASH else v) for k, v in r.items()} for r in rows)
     st.download_button("Download the table (CSV)", buf.getvalue(), "verdicts.csv", "text/csv",
                        icon=":material/download:")
-    st.caption("Probabilities are each detector's calibrated P(GAN-made). Pick a file below for its details.")
+    st.caption("Probabilities are each detector's calibrated P(GAN-made); the ensemble is their weighted average. "
+               "Pick a file below for its details.")
     explain_limits()
     chosen = st.selectbox("Details for", [n for n, _ in items], index=None, placeholder="choose a file")
     if chosen:
-        single(chosen, dict(items)[chosen])
+        single(chosen, dict(items)[chosen], limits=False)
 
 
 if len(inputs) == 1:

@@ -129,8 +129,50 @@ def test_batch_mode_gives_a_table_and_a_csv(face_img):
     table = at.dataframe[0].value
     assert list(table["file"]) == ["real.jpg", "notes.jpg", "flipped.png"]
     assert set(registry.names("detector")) <= set(table.columns)
-    assert "not an image" in table["verdict"][1]
+    assert table["verdict"][1] == "Unreadable" and table["face"][1] == "\u2014"  # a dash, not None
+    assert list(table.columns[:4]) == ["crop", "file", "verdict", "ensemble"]  # verdict and ensemble first
+    assert table["crop"][1].startswith("data:image/svg+xml")  # a drawn dash where there is no crop
+    assert any("notes.jpg" in w.value and "not an image" in w.value for w in at.warning)  # the error, wrapped
     assert at.get("download_button")
+
+
+def test_batch_details_do_not_repeat_the_limits(face_img):
+    items = [("real.jpg", image_bytes(face_img, "JPEG")), ("flipped.png", image_bytes(face_img, "PNG"))]
+    at = run_detect(items)
+    at.selectbox[0].set_value("real.jpg").run()
+    assert not at.exception
+    limits = [c for c in at.caption if "Treat a verdict as evidence" in c.value]
+    assert len(limits) == 1
+
+
+def test_whole_image_crop_is_not_called_a_face():
+    blank = image_bytes(Image.new("RGB", (200, 200), (120, 130, 140)), "PNG")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.session_state["detect_inputs"] = [("blank.png", blank)]
+    at.session_state["whole-blank.png"] = True
+    at.switch_page("pages/detect.py").run()
+    page = " ".join(c for img in at.get("image") for c in img.captions)
+    assert "The centre of the image as the detectors see it" in page and "Face 1 as" not in page
+
+
+def test_split_detectors_are_a_state_of_their_own():
+    from core.detect import detectors_split
+
+    w = {"lstm": 0.1, "cnn": 0.9, "supcon": 0.0}
+    assert detectors_split({"lstm": 0.0005, "cnn": 1.0, "supcon": 1.0}, w)
+    assert not detectors_split({"lstm": 0.5, "cnn": 0.97, "supcon": 0.0}, w)  # lstm unsure, supcon not counted
+    assert not detectors_split({"lstm": 0.9, "cnn": 0.97, "supcon": 0.0}, w)  # supcon has no weight
+
+
+def test_detect_page_says_when_detectors_split(face_img, monkeypatch):
+    import core.detect as detect
+
+    monkeypatch.setattr(detect, "detectors_split", lambda probs, weights, band=UNCERTAIN_BAND: True)
+    at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
+    assert not at.exception
+    assert any("Detectors disagree" in m.value for m in at.markdown)
+    assert any("treat the answer as uncertain" in c.value for c in at.caption)
 
 
 def test_page_without_input_says_what_to_do():
