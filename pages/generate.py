@@ -6,7 +6,7 @@ import random
 import streamlit as st
 
 from core import registry
-from core.sampling import encode_image, make_grid
+from core.sampling import TRUNCATION_RANGE, TRUNCATION_STEP, encode_image, make_grid, snap_truncation
 from ui.attributes import OVERLAY_HELP, face_attributes, show_attribute_table
 from ui.models import generate_faces, get_model, source_badge
 from ui.nav import ensure_app_navigation
@@ -17,16 +17,49 @@ ensure_app_navigation()
 GENERATORS = registry.names("generator")
 params = st.query_params
 
+MAX_FACES, MAX_SEED = 64, 2**31 - 1
+lo, hi = TRUNCATION_RANGE
+
+
+def from_url(params) -> tuple[dict, list[str]]:
+    """The widgets' first values from a shared link, and a sentence for each value that had to change."""
+    notes, state = [], {}
+    model = params.get("model")
+    state["gen_model"] = model if model in GENERATORS else GENERATORS[0]
+    if model is not None and model not in GENERATORS:
+        notes.append(f"model={model} is not one of our generators: showing {GENERATORS[0]}")
+    n = params.get("n")
+    state["gen_n"] = 36
+    if n is not None:
+        if not n.isdigit():
+            notes.append(f"n={n} is not a whole number: showing 36 faces")
+        else:
+            state["gen_n"] = min(MAX_FACES, max(1, int(n)))
+            if state["gen_n"] != int(n):
+                notes.append(f"n={n} is outside 1-{MAX_FACES}: showing {state['gen_n']} faces")
+    seed = params.get("seed")
+    state["gen_seed"] = 0
+    if seed is not None:
+        if not seed.isdigit():
+            notes.append(f"seed={seed} is not a whole number of 0 or more: showing seed 0")
+        elif int(seed) > MAX_SEED:
+            notes.append(f"seed={seed} is above the largest seed, {MAX_SEED:,}: showing seed 0")
+        else:
+            state["gen_seed"] = int(seed)
+    t, note = snap_truncation(params.get("trunc", ""))
+    state["gen_trunc_on"], state["gen_trunc"] = t is not None, t or 1.0
+    if note:
+        notes.append(note)
+    state["gen_ages"] = params.get("ages") in ("true", "1")  # "true", as the Latent Lab's toggle writes
+    return state, notes
+
+
 # First visit: widgets start from the URL, so a shared link shows the same faces.
 if "gen_model" not in st.session_state:
-    st.session_state.gen_model = params.get("model") if params.get("model") in GENERATORS else GENERATORS[0]
-    st.session_state.gen_n = min(64, max(1, int(params.get("n", 36)))) if str(params.get("n", 36)).isdigit() else 36
-    st.session_state.gen_seed = int(params.get("seed", 0)) if str(params.get("seed", 0)).isdigit() else 0
-    try:
-        st.session_state.gen_trunc = min(3.0, max(0.0, float(params.get("trunc", 0.0))))
-    except ValueError:
-        st.session_state.gen_trunc = 0.0
-    st.session_state.gen_ages = params.get("ages") in ("true", "1")  # "true", as the Latent Lab's toggle writes
+    first, url_notes = from_url(params)
+    st.session_state.update(first)
+    if url_notes:
+        st.session_state.gen_url_notes = url_notes
 
 
 def new_seed() -> None:
@@ -34,20 +67,25 @@ def new_seed() -> None:
 
 
 st.title("Generate faces")
+for note in st.session_state.pop("gen_url_notes", []):
+    st.info(f"This link asked for something we cannot show: {note}.", icon=":material/link_off:")
 with st.sidebar:
     st.selectbox("Model", GENERATORS, key="gen_model",
                  format_func=lambda n: f"{n} — {registry.get_spec(n).title}")
-    st.slider("Number of faces", 1, 64, key="gen_n")
-    st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="gen_seed",
+    st.slider("Number of faces", 1, MAX_FACES, key="gen_n")
+    st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="gen_seed",
                     help="The same seed and model always give the same faces.")
-    st.slider("Truncation", 0.0, 3.0, step=0.1, key="gen_trunc",
-              help="0 = off. Otherwise each latent number is kept within ±t: smaller t gives more "
-                   "typical, cleaner faces and less variety.")
+    st.toggle("Truncation trick", key="gen_trunc_on",
+              help="Off: z is drawn as in training. On: numbers beyond ±t are redrawn, then z is scaled back to "
+                   "its usual length, so faces stay faces.")
+    st.slider("Truncation t", lo, hi, step=TRUNCATION_STEP, key="gen_trunc", disabled=not st.session_state.gen_trunc_on,
+              help="Smaller t: fewer extreme numbers in z, so less variety and fewer odd faces. These small "
+                   "generators have no mapping network: t narrows the range of faces more than it sharpens them.")
     st.toggle("Predicted age and gender", key="gen_ages", help=f"Show each face's predicted age and gender. {OVERLAY_HELP}")
     st.button("New faces", on_click=new_seed, type="primary", icon=":material/casino:")
 
 name, n, seed = st.session_state.gen_model, st.session_state.gen_n, int(st.session_state.gen_seed)
-trunc = st.session_state.gen_trunc or None
+trunc = round(float(st.session_state.gen_trunc), 1) if st.session_state.gen_trunc_on else None
 show_ages = st.session_state.gen_ages
 st.query_params.from_dict({"model": name, "n": n, "seed": seed, **({"trunc": trunc} if trunc else {}),
                            **({"ages": "true"} if show_ages else {})})
@@ -60,7 +98,8 @@ source_badge(loaded)
 faces = generate_faces(name, n, seed, trunc)
 nrow = math.ceil(math.sqrt(n))
 grid = make_grid(faces, nrow=nrow)
-show_image(grid, caption=f"{n} faces from {name}, seed {seed}" + (f", truncation {trunc}" if trunc else ""))
+show_image(grid, caption=f"{n} {'face' if n == 1 else 'faces'} from {name}, seed {seed}"
+           + (f", truncation {trunc}" if trunc else ""))
 if show_ages:
     with st.spinner("Predicting age and gender…"):
         show_attribute_table(face_attributes(name, n, seed, trunc), nrow)

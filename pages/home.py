@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import registry
 from core.history import snapshot_paths, source_evaluation
-from ui.models import get_model
+from ui.models import get_model, source_words
 from ui.nav import ensure_app_navigation
 
 ensure_app_navigation()
@@ -17,24 +17,39 @@ st.markdown(
     "beating the other. Every model here was trained by this project's own scripts in `train/`, "
     "on a laptop-class CPU."
 )
-links = st.columns(4)
-links[0].page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
-links[1].page_link("pages/detect.py", label="Is this photo real or GAN-made?", icon=":material/policy:")
-links[2].page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
-links[3].page_link("pages/training_history.py", label="Watch a GAN learn", icon=":material/monitoring:")
-st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
-             icon=":material/school:")
+with st.container(horizontal=True):  # wraps at narrow widths instead of cutting the labels
+    st.page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
+    st.page_link("pages/detect.py", label="Is this photo real or GAN-made?", icon=":material/policy:")
+    st.page_link("pages/latent_lab.py", label="Walk between faces, add and subtract them", icon=":material/blur_on:")
+    st.page_link("pages/training_history.py", label="Watch a GAN learn", icon=":material/monitoring:")
+    st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
+                 icon=":material/school:")
 
-def source_caption(loaded, extra: str = "") -> None:
-    """Where the weights came from and why, and what they were trained on."""
+MODELS = {n: get_model(n) for n in registry.names()}
+sources = {n: source_words(m) for n, m in MODELS.items() if m is not None}
+common = max(set(sources.values()), key=list(sources.values()).count) if sources else None
+if common:
+    st.caption(":material/inventory_2: " + ("Every model here runs" if len(set(sources.values())) == 1
+                                            else "Most models here run") + f" from {common}.")
+
+
+def source_caption(name: str, loaded, extra: str = "") -> None:
+    """What the model was trained on; where its weights came from only when that differs from the rest."""
     t = loaded.training
-    st.caption(f"Source: **{loaded.source}** ({loaded.note}). Trained on {t.get('hardware', 'unknown hardware')}"
-               f"{extra}.")
+    where = f" Loaded from {sources[name]}." if sources.get(name) != common else ""
+    st.caption(f"Trained on {t.get('hardware', 'unknown hardware')}{extra}.{where}")
+
+
+def metrics(items: list[tuple]) -> None:
+    """Metrics in a row that wraps, each as wide as its figure: no "3..." at narrow widths."""
+    with st.container(horizontal=True, gap="medium"):
+        for label, value, *help_text in items:
+            st.metric(label, value, help=help_text[0] if help_text else None, width="content")
 
 
 st.header("Generators")
 for name in registry.names("generator"):
-    spec, loaded = registry.get_spec(name), get_model(name)
+    spec, loaded = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
         left, right = st.columns([3, 2])
         with left:
@@ -43,18 +58,15 @@ for name in registry.names("generator"):
             if loaded is None:
                 continue
             t = loaded.training
-            cols = st.columns(4)
-            cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
-            cols[1].metric("Epochs", t.get("epochs_done", "?"))
-            cols[2].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
             q = t.get("quality", {})
             quality = q.get("face_found_rate")
-            cols[3].metric("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
-                           help=f"Share of {q.get('n', 256)} samples in which the MTCNN face detector finds a "
-                                f"face with probability >= {q.get('threshold', 0.99):.2f} (after upscaling to "
-                                "160 px).")
-            source_caption(loaded, f", {t.get('steps', '?')} steps at batch "
-                                   f"{t.get('train_config', {}).get('batch_size', '?')}")
+            metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"), ("Epochs", t.get("epochs_done", "?")),
+                     ("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min"),
+                     ("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
+                      f"Share of {q.get('n', 256)} samples in which the MTCNN face detector finds a face with "
+                      f"probability >= {q.get('threshold', 0.99):.2f} (after upscaling to 160 px).")])
+            source_caption(name, loaded, f", {t.get('steps', '?')} steps at batch "
+                                         f"{t.get('train_config', {}).get('batch_size', '?')}")
         with right:
             snaps = snapshot_paths(loaded.folder) if loaded else []
             if snaps:
@@ -65,25 +77,31 @@ st.header("Detectors")
 st.caption("Three ways to tell a GAN-made face from a real photo, each trained by `python -m train.detector` "
            "on real photos from four sources and faces from seven generators. The Detect page asks all three.")
 for name in registry.names("detector"):
-    spec, loaded = registry.get_spec(name), get_model(name)
+    spec, loaded = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
         st.subheader(f"{spec.title}  ·  `{name}`")
         st.write(spec.description)
         if loaded is None:
             continue
         t = loaded.training
-        cols = st.columns(4)
-        cols[0].metric("Parameters", f"{loaded.n_params / 1e6:.2f} M")
-        cols[1].metric("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}")
         rec = source_evaluation(t)
-        aucs = {n: r.get(f"auc_{name}") for n, r in (rec[1] if rec else {}).items() if r.get(f"auc_{name}") is not None}
+        per = rec[1] if rec else {}
+        aucs = {n: r.get(f"auc_{name}") for n, r in per.items() if r.get(f"auc_{name}") is not None}
         worst = min(aucs, key=aucs.get) if aucs else None
-        cols[2].metric("Weakest generator, AUC", f"{aucs[worst]:.3f}" if worst else "n/a",
-                       help=(f"ROC AUC on validation faces of {worst}, the generator it separates worst from all "
-                             "the real validation photos (python -m train.evaluate --split val).") if worst
-                       else "No per-source test recorded yet (python -m train.evaluate --split val --record).")
-        cols[3].metric("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")
-        source_caption(loaded)
+        caught = per.get(worst, {}).get("called_gan") if worst else None
+        metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"),
+                 ("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}"),
+                 ("Weakest generator, AUC", f"{aucs[worst]:.3f}" if worst else "n/a",
+                  (f"ROC AUC on validation faces of {worst}, the generator it separates worst from all the real "
+                   "validation photos (python -m train.evaluate --split val).") if worst
+                  else "No per-source test recorded yet (python -m train.evaluate --split val --record)."),
+                 *([(f"{worst}: called GAN-made", f"{caught:.0%}",
+                     f"Share of {worst}'s validation faces that the page's verdict (all detectors, weighted) calls "
+                     "GAN-made. AUC says how well faces are ranked; this is what a visitor is told.")]
+                   if caught is not None
+                   else []),
+                 ("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")])
+        source_caption(name, loaded)
 
 st.divider()
 st.caption(

@@ -33,7 +33,8 @@ def test_home_lists_every_model_with_its_source():
     text = " ".join(c.value for c in at.caption)
     for name in registry.names():
         assert any(name in s.value for s in at.subheader)
-    assert "bundled" in text and "HF_HUB_OFFLINE" in text  # says where weights came from, and why
+    # says once, in a visitor's words, where the weights came from and why; no developer text on every card
+    assert text.count("bundled") == 1 and "set to work offline" in text and "HF_HUB_OFFLINE" not in text
     labels = [m.label for m in at.metric]
     assert "Parameters" in labels and "Faces found" in labels
     assert len(images(at)) >= 1  # a snapshot per model
@@ -70,6 +71,31 @@ def test_bad_url_parameters_fall_back_to_defaults():
     assert at.sidebar.number_input[0].value == 0
     assert at.sidebar.slider[0].value == 36
     assert at.sidebar.selectbox[0].value == registry.names("generator")[0]
+
+
+def test_bad_deep_links_say_what_was_changed():
+    at = run_page("pages/generate.py", {"model": "nonsense", "n": "999", "seed": "99999999999", "trunc": "0.04"})
+    notes = " ".join(i.value for i in at.info)
+    for asked in ("model=nonsense", "n=999", "seed=99999999999", "trunc=0.04"):
+        assert asked in notes
+    assert at.sidebar.slider[0].value == 64 and at.sidebar.number_input[0].value == 0
+    assert at.sidebar.toggle[0].value is True and at.sidebar.slider[1].value == pytest.approx(0.5)  # snapped
+    assert at.query_params["trunc"] == "0.5" and at.query_params["model"] == registry.names("generator")[0]
+
+
+def test_truncation_has_an_off_switch_and_one_face_is_singular():
+    at = run_page("pages/generate.py", {"n": "1", "trunc": "1.2"})
+    assert not at.info and "1 face from" in images(at)[0].captions[0] and "truncation 1.2" in images(at)[0].captions[0]
+    at.sidebar.toggle[0].set_value(False).run()
+    assert "truncation" not in images(at)[0].captions[0] and "trunc" not in at.query_params
+    assert at.sidebar.slider[1].disabled
+
+
+def test_age_table_has_a_row_per_face():
+    at = run_page("pages/generate.py", {"model": "lsgan-80", "n": "64", "seed": "3", "ages": "true"})
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["face", "place", "age (years)", "looks", "P(male)"] and len(table) == 64
+    assert table["place"][63] == "row 8, column 8"
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.sampling import encode_image, generate, make_grid, sample_latents, to_uint8
+from core.sampling import encode_image, generate, make_grid, sample_latents, snap_truncation, to_uint8
 
 
 def test_latents_are_seeded():
@@ -19,13 +19,28 @@ def test_face_i_of_a_seed_does_not_depend_on_how_many_are_drawn(nz):
     assert torch.equal(one[0], five[0]) and torch.equal(five, many[:5])
 
 
-def test_truncation_bounds_latents_and_keeps_the_faces():
+def test_truncation_redraws_outliers_and_keeps_the_typical_length():
     plain = sample_latents(64, 100, seed=0)
     z = sample_latents(64, 100, seed=0, truncation=0.5)
-    assert z.abs().max() <= 0.5
-    assert z.std() > 0.2  # redrawn, not clamped to the edges
+    assert torch.allclose(z.norm(dim=1), torch.full((64,), 10.0), atol=1e-4)  # sqrt(nz): not the grey mean face
     inside = plain.abs() <= 0.5
-    assert torch.equal(z[inside], plain[inside])  # only outlying numbers change
+    ratio = z / plain
+    # numbers already inside +-t are kept, up to each vector's one common scale factor
+    for i in range(64):
+        r = ratio[i][inside[i]]
+        assert torch.allclose(r, r[0].expand_as(r), rtol=1e-4)
+    assert (z.abs() / ratio[inside].abs().max()).max() <= 0.5 + 1e-5  # every number was within +-t before scaling
+    with pytest.raises(ValueError):
+        sample_latents(2, 100, seed=0, truncation=0.0)
+
+
+@pytest.mark.parametrize("value, expected, changed", [
+    ("0.7", 0.7, False), ("off", None, False), ("0", None, False), ("0.04", 0.5, True), ("9", 2.0, True),
+    ("1.23", 1.2, True), ("abc", None, True), ("-1", None, True), ("nan", None, True),
+])
+def test_url_truncation_snaps_to_the_slider(value, expected, changed):
+    t, note = snap_truncation(value)
+    assert t == expected and (note is not None) == changed
 
 
 def test_grid_layout_and_png():

@@ -25,6 +25,22 @@ def get_model(name: str) -> registry.LoadedModel | None:
         return None
 
 
+def source_words(loaded: registry.LoadedModel) -> str:
+    """Where `loaded`'s weights came from, in words for a visitor (the developer detail stays in `note`)."""
+    if loaded.source == "hub":
+        return f"the latest weights from the Hugging Face Hub ({loaded.spec.hub_repo})"
+    note = loaded.note
+    if "HF_HUB_OFFLINE" in note:
+        why = "this server is set to work offline"
+    elif "unreachable" in note:
+        why = "the Hugging Face Hub cannot be reached from this server"
+    elif "failed" in note:
+        why = "the download from the Hugging Face Hub failed"
+    else:
+        why = ""
+    return "the weights bundled with the app" + (f", because {why}" if why else "")
+
+
 def source_badge(loaded: registry.LoadedModel) -> None:
     """Say where the weights came from, and why, in one caption."""
     if loaded.source == "hub":
