@@ -9,6 +9,11 @@ without it) and a label: "real", "GAN-made" or "uncertain".
 The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemble probability
 inside it is reported as "uncertain" rather than forced into a side. Outside it, the calibrated
 probabilities were right about as often as they claim on validation data (ECE in the README).
+
+Familiarity: the CNN's pooled features of the validation mix are summarised by their mean and a
+shrunk inverse covariance (weights/familiarity.safetensors, fitted with the ensemble). A face whose
+Mahalanobis distance lies beyond the 99th percentile of held-out validation faces is flagged
+`unfamiliar`: unlike anything the detectors were tested on, so its verdict is less reliable.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class FaceVerdict:
     label: str
     whole_image: bool = False  # no face was found; the whole image was judged (less reliable)
     split: bool = False  # the counted detectors disagree: one sure it is real, another sure it is GAN-made
+    unfamiliar: bool = False  # far from every face the detectors were tested on (see `Familiarity`)
+    distance: float | None = None  # its Mahalanobis distance, where a familiarity check is bundled
 
 
 @dataclass
@@ -63,6 +70,80 @@ class ImageVerdict:
     image: np.ndarray  # the judged image (RGB uint8, after any down-scaling)
     faces: list[FaceVerdict]
     notes: list[str] = field(default_factory=list)  # what was done to the image, for the user
+
+
+FAMILIARITY_QUANTILE = 0.99
+FAMILIARITY_DETECTOR = "cnn"
+
+
+@dataclass
+class Familiarity:
+    """Mean and precision of one detector's pooled features over the validation mix, and the distance
+    beyond which a face counts as unfamiliar."""
+
+    detector: str
+    mean: np.ndarray  # (D,)
+    precision: np.ndarray  # (D, D), the inverse of the shrunk covariance
+    threshold: float
+    quantile: float = FAMILIARITY_QUANTILE
+    weights_sha256: str = ""  # of the detector whose features these are
+
+    def distance(self, features: np.ndarray) -> np.ndarray:
+        d = np.asarray(features, np.float64) - self.mean
+        return np.sqrt(np.maximum(np.einsum("nd,de,ne->n", d, self.precision, d), 0.0))
+
+    @classmethod
+    def fit(cls, features: np.ndarray, detector: str, quantile: float = FAMILIARITY_QUANTILE, shrink: float = 0.1,
+            weights_sha256: str = "") -> Familiarity:
+        """Mean and covariance from every other face, the threshold from the rest (held out)."""
+        f = np.asarray(features, np.float64)
+        fit_part, hold = f[0::2], f[1::2]
+        mean = fit_part.mean(0)
+        cov = np.cov(fit_part, rowvar=False)
+        cov = (1 - shrink) * cov + shrink * np.eye(len(mean)) * np.trace(cov) / len(mean)
+        fam = cls(detector, mean, np.linalg.inv(cov), 0.0, quantile, weights_sha256)
+        fam.threshold = float(np.quantile(fam.distance(hold), quantile))
+        return fam
+
+    def save(self, path, fitted_on: str = "") -> None:
+        from core.store import save_tensors
+
+        save_tensors(path, {"mean": torch.from_numpy(self.mean.astype(np.float32)),
+                            "precision": torch.from_numpy(self.precision.astype(np.float32))},
+                     metadata={"detector": self.detector, "threshold": repr(self.threshold),
+                               "quantile": repr(self.quantile), "weights_sha256": self.weights_sha256,
+                               "fitted_on": fitted_on})
+
+    @classmethod
+    def load(cls, path) -> Familiarity | None:
+        """The bundled check, or None when there is none or it cannot be read."""
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), "np") as f:
+                meta = f.metadata() or {}
+                return cls(meta["detector"], f.get_tensor("mean").astype(np.float64),
+                           f.get_tensor("precision").astype(np.float64), float(meta["threshold"]),
+                           float(meta.get("quantile", FAMILIARITY_QUANTILE)), meta.get("weights_sha256", ""))
+        except Exception:  # missing, damaged or foreign file: safetensors raises several types
+            return None
+
+
+def pooled_features(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, the pooled features its body hands to the head) in one forward pass."""
+    seen = {}
+    handle = model.body.register_forward_hook(lambda m, i, out: seen.__setitem__("f", out))
+    try:
+        logits = model(x)
+    finally:
+        handle.remove()
+    return logits, seen["f"]
+
+
+def familiarity_path():
+    from core.registry import WEIGHTS_DIR
+
+    return WEIGHTS_DIR / "familiarity.safetensors"
 
 
 def ensemble_path():
@@ -139,6 +220,7 @@ class Judge:
         self.face_detector = face_detector or FaceDetector(device="cpu")
         self.band = band
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
+        self.familiarity: Familiarity | None = None  # set by from_loaded when one fits these detectors
 
     @classmethod
     def from_loaded(cls, loaded: dict) -> Judge:
@@ -147,7 +229,12 @@ class Judge:
         weights = read_ensemble_weights()
         if weights is not None and set(weights) != set(loaded):
             weights = None
-        return cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights)
+        judge = cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights)
+        fam = Familiarity.load(familiarity_path())
+        m = loaded.get(fam.detector) if fam else None
+        if fam and m is not None and fam.weights_sha256 == m.training.get("weights_sha256") and hasattr(m.model, "body"):
+            judge.familiarity = fam
+        return judge
 
     @classmethod
     def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:
@@ -161,11 +248,21 @@ class Judge:
         """Calibrated P(GAN-made) of each detector for (N, S, S, 3) uint8 crops."""
         if len(crops) == 0:
             return {name: np.zeros(0) for name in self.detectors}
+        return self.probabilities_and_distances(crops)[0]
+
+    @torch.inference_mode()
+    def probabilities_and_distances(self, crops: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """`probabilities`, and each crop's familiarity distance (None without a familiarity check)."""
         x = to_input(crops, self.device)
-        return {
-            name: torch.sigmoid(model(x).float() / t).cpu().numpy()
-            for name, (model, t) in self.detectors.items()
-        }
+        probs, dist = {}, None
+        for name, (model, t) in self.detectors.items():
+            if self.familiarity is not None and name == self.familiarity.detector:
+                logits, feats = pooled_features(model, x)
+                dist = self.familiarity.distance(feats.float().cpu().numpy())
+            else:
+                logits = model(x)
+            probs[name] = torch.sigmoid(logits.float() / t).cpu().numpy()
+        return probs, dist
 
     def ensemble(self, probs: dict[str, np.ndarray]) -> np.ndarray:
         return np.sum(np.stack([self.weights[n] * np.asarray(p) for n, p in probs.items() if n in self.weights]), axis=0)
@@ -176,13 +273,15 @@ class Judge:
     def judge_crops(self, crops: list[FaceCrop], whole_image: bool = False) -> list[FaceVerdict]:
         if not crops:
             return []
-        probs = self.probabilities(np.stack([c.crop for c in crops]))
+        probs, dist = self.probabilities_and_distances(np.stack([c.crop for c in crops]))
         ens = self.ensemble(probs)
         verdicts = []
         for i, c in enumerate(crops):
             p = {n: float(v[i]) for n, v in probs.items()}
+            d = None if dist is None else float(dist[i])
             verdicts.append(FaceVerdict(c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(ens[i]), self.band),
-                                        whole_image, detectors_split(p, self.weights, self.band)))
+                                        whole_image, detectors_split(p, self.weights, self.band),
+                                        d is not None and d > self.familiarity.threshold, d))
         return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False) -> ImageVerdict:

@@ -226,6 +226,11 @@ def face_details(i: int, face: FaceVerdict) -> None:
                    + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face."))
         if face.split:
             st.caption(":material/call_split: " + split_sentence(face))
+        if face.unfamiliar:
+            st.warning("This face is unlike the faces the detectors were tested on: further from them than "
+                       f"{judge.familiarity.quantile:.0%} of the test faces (by what the CNN sees). A photo source, "
+                       "generator, edit or filter they never met can fool them: trust this verdict less.",
+                       icon=":material/explore_off:")
         st.plotly_chart(verdict_chart(face), key=f"bars-{i}-{id(face)}")
     with st.expander("Why? Where the CNN looked, and the crop's frequency spectrum"):
         c1, c2 = st.columns([1, 2])
@@ -331,7 +336,8 @@ def batch(items: list[tuple[str, bytes]]) -> None:
             thumbs.append(NO_CROP)
             continue
         for i, f in enumerate(verdict.faces, 1):
-            rows.append({"file": name, "verdict": state_words(f)[0], "ensemble": round(f.ensemble, 4),
+            rows.append({"file": name, "verdict": state_words(f)[0] + (" (unfamiliar face)" if f.unfamiliar else ""),
+                         "ensemble": round(f.ensemble, 4),
                          "face": f"{i} of {len(verdict.faces)}",
                          **{d: round(p, 4) for d, p in f.probabilities.items()}})
             thumbs.append(thumbnail_uri(f.crop))

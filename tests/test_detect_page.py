@@ -252,3 +252,15 @@ def test_uploads_are_never_written_to_disk(face_img):
                     assert marker not in p.read_bytes(), f"upload bytes found in {p}"
             except (PermissionError, FileNotFoundError):
                 continue
+
+
+def test_detect_page_warns_when_a_face_is_unfamiliar(face_img, monkeypatch):
+    import numpy as np
+
+    from core.detect import Familiarity
+
+    monkeypatch.setattr(Familiarity, "distance", lambda self, f: np.full(len(f), self.threshold + 1.0))
+    at = run_detect([("real.jpg", image_bytes(face_img, "JPEG")), ("again.png", image_bytes(face_img, "PNG"))])
+    assert all("unfamiliar face" in v for v in at.dataframe[0].value["verdict"])
+    at.selectbox[0].set_value("real.jpg").run()
+    assert any("unlike the faces the detectors were tested on" in w.value for w in at.warning)

@@ -272,3 +272,35 @@ def test_fit_ensemble_weights_prefers_the_detector_that_knows():
     j = Judge({"a": (model, 1.0), "b": (model, 1.0)}, face_detector=object(), weights={"a": 3, "b": 1})
     assert j.weights == {"a": 0.75, "b": 0.25}
     assert j.ensemble({"a": np.array([1.0]), "b": np.array([0.0])})[0] == pytest.approx(0.75)
+
+
+def test_familiarity_flags_features_far_from_the_validation_mix(tmp_path):
+    from core.detect import Familiarity
+
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(2000, 16))
+    fam = Familiarity.fit(feats, "cnn", quantile=0.99, weights_sha256="abc")
+    held = fam.distance(rng.normal(size=(4000, 16)))
+    assert 0.97 < (held <= fam.threshold).mean() < 1.0  # about 99% of new faces like them are familiar
+    assert (fam.distance(rng.normal(size=(50, 16)) * 4 + 3) > fam.threshold).all()  # far away: unfamiliar
+    fam.save(tmp_path / "f.safetensors", fitted_on="test")
+    back = Familiarity.load(tmp_path / "f.safetensors")
+    assert back.detector == "cnn" and back.weights_sha256 == "abc" and back.threshold == pytest.approx(fam.threshold)
+    assert np.allclose(back.distance(feats[:5]), fam.distance(feats[:5]), rtol=1e-4)
+    (tmp_path / "bad.safetensors").write_bytes(b"not a file")
+    assert Familiarity.load(tmp_path / "bad.safetensors") is None and Familiarity.load(tmp_path / "none") is None
+
+
+def test_bundled_familiarity_check_matches_the_bundled_cnn():
+    from core.detect import Judge
+    from core.faces import FaceCrop
+
+    judge = Judge.from_registry(use_hub=False)
+    assert judge.familiarity is not None and judge.familiarity.detector == "cnn"
+    crops = np.zeros((2, 128, 128, 3), np.uint8)
+    crops[1] = np.random.default_rng(0).integers(0, 256, (128, 128, 3))
+    probs, dist = judge.probabilities_and_distances(crops)
+    assert dist.shape == (2,) and set(probs) == set(judge.detectors)
+    verdicts = judge.judge_crops([FaceCrop((0, 0, 1, 1), 1.0, c) for c in crops])
+    assert all(v.distance is not None for v in verdicts)
+    assert verdicts[1].unfamiliar  # noise is nothing like a face the detectors were tested on

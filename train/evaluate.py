@@ -257,6 +257,32 @@ def fit_ensemble(judge, ordered: list[dict], real, fake) -> None:
                                  "method": "grid over the simplex (step 0.05), sources weighted alike"})
     judge.weights = weights
     print(f"ensemble weights {weights} (log loss {loss:.4f}) -> {ensemble_path()}")
+    fit_familiarity(judge, np.concatenate([real, fake]), [s["name"] for s in ordered])
+
+
+def fit_familiarity(judge, crops, names: list[str]) -> None:
+    """Fit and bundle the familiarity check on the CNN's pooled features of these crops."""
+    import numpy as np
+    import torch
+
+    from core import registry
+    from core.detect import FAMILIARITY_DETECTOR, Familiarity, familiarity_path, pooled_features
+    from core.detectors import to_input
+
+    if FAMILIARITY_DETECTOR not in judge.detectors:
+        print(f"no familiarity check: no {FAMILIARITY_DETECTOR} detector")
+        return
+    model = judge.detectors[FAMILIARITY_DETECTOR][0]
+    with torch.inference_mode():
+        feats = np.concatenate([pooled_features(model, to_input(crops[i:i + 256], judge.device))[1].float().cpu().numpy()
+                                for i in range(0, len(crops), 256)])
+    order = np.random.default_rng(0).permutation(len(feats))  # the halves mix every source
+    sha = registry.load(FAMILIARITY_DETECTOR, use_hub=False).training.get("weights_sha256", "")
+    fam = Familiarity.fit(feats[order], FAMILIARITY_DETECTOR, weights_sha256=sha)
+    fam.save(familiarity_path(), fitted_on="validation crops of " + ", ".join(names))
+    judge.familiarity = fam
+    print(f"familiarity check: {FAMILIARITY_DETECTOR} features, distance threshold {fam.threshold:.2f} "
+          f"({fam.quantile:.0%} of held-out validation faces are within it) -> {familiarity_path()}")
 
 
 def load_judge(args):
