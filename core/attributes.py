@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -29,6 +30,7 @@ from PIL import Image
 # real 64x64 CelebA crops, 128, 192 and 256 px found faces in 95-98% of both; 192 found the most
 # real ones, at about 14 ms an image on one core.
 MIN_SIDE = 192
+LABELLER_RECORD = Path(__file__).resolve().parent.parent / "weights" / "labeller.json"  # train.labeller --record
 GENDERS = ("female", "male")
 NO_FACE = "no face found"
 

@@ -19,7 +19,7 @@ from core.latent import (
     vector_arithmetic,
 )
 from core.sampling import generate, make_grid, sample_latents
-from ui.attributes import OVERLAY_HELP, face_attributes, model_directions, show_attribute_table
+from ui.attributes import OVERLAY_HELP, face_attributes, labeller_limits, model_directions, show_attribute_table
 from ui.models import generate_faces, get_model, load_model, source_badge
 from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
@@ -212,7 +212,8 @@ def strip_readout(key: str, found: list) -> str:
     """What the labeller says along a strip: ages along "older", P(male) along "male"; – where no face."""
     if key == "older":
         return "predicted age " + ", ".join(f"{f.age:.0f}" if f.found else "–" for f in found)
-    return "predicted P(male) " + ", ".join(f"{f.p_male:.2f}" if f.found else "–" for f in found)
+    return "the labeller says " + ", ".join(
+        (f"{f.gender} {f.confidence:.0%}" if f.found else "–") for f in found)
 
 
 def directions_section() -> None:
@@ -263,6 +264,13 @@ def directions_section() -> None:
         f"other as little as the generator allows.{measured} The labels are a model's guesses about how a face "
         "looks, with its biases, and CelebA is mostly young light-skinned celebrities: expect the generator to "
         "age a face with what it saw on older celebrities (hairstyles, make-up, lighting), not real ageing."
+    )
+    st.caption(
+        "**What the labeller can tell.** " + (labeller_limits() + " " if labeller_limits() else "")
+        + "It is nearly always close to 0% or 100% sure: along a strip it flips from female to male rather than "
+        "sliding, and on a generated face that is only half changed it can stay on \"female\" when a person "
+        "already sees a man (dcgan-64, grid seed 2, face 0 at +3). Read its answers as a second opinion, not a "
+        "measure of how masculine or old a face is."
     )
 
 

@@ -175,3 +175,29 @@ def test_label_gender_writes_labels_counts_and_a_sheet(celeba_dir, tmp_path, cap
         if label["gender"]:
             assert (label["p_male"] > 0.5) == (label["gender"] == "male")
     assert sheet.stat().st_size > 1000 and "labelled" in capsys.readouterr().out
+
+
+def test_labeller_tool_reads_utkface_labels_and_reports(tmp_path, real_face_bytes, capsys):
+    from train.labeller import labels_from_name, main, summarise
+
+    assert labels_from_name("26_0_1_20170116.jpg.chip.jpg") == (26, "male")
+    assert labels_from_name("3_1_2_2017.jpg") == (3, "female")
+    assert labels_from_name("notes.jpg") is None and labels_from_name("30_7_0_x.jpg") is None
+    for name in ("40_1_0_a.jpg.chip.jpg", "35_0_0_b.jpg.chip.jpg", "readme.jpg"):  # the last one has no labels
+        (tmp_path / name).write_bytes(real_face_bytes)
+    out = tmp_path / "fig.json"
+    assert main(["--dir", str(tmp_path), "--sizes", "0", "64", "--json", str(out)]) == 0
+    import json
+
+    rec = json.loads(out.read_text())
+    native = rec["by_size"]["native"]
+    assert native["photos"] == 2 and native["faces_found"] == 2 and rec["by_size"]["64"]["photos"] == 2
+    # the same photo labelled once as a woman and once as a man: exactly one of the two is right
+    assert native["adults"]["gender_accuracy"] == 0.5 and native["adults"]["age_mae"] >= 0
+    assert "adults" in capsys.readouterr().out
+    s = summarise([{"age": 30, "gender": "male", "found": True, "pred_age": 33.0, "p_male": 0.9},
+                   {"age": 10, "gender": "female", "found": True, "pred_age": 20.0, "p_male": 0.8},
+                   {"age": 50, "gender": "female", "found": False, "pred_age": None, "p_male": None}])
+    assert s["faces_found"] == 2 and s["all"]["age_mae"] == 6.5 and s["all"]["gender_accuracy"] == 0.5
+    assert s["adults"]["n"] == 1 and s["adults"]["men_called_male"] == 1.0 and s["adults"]["women_called_male"] is None
+    assert main(["--dir", str(tmp_path / "missing")]) == 2

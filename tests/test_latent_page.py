@@ -180,7 +180,8 @@ def test_directions_tab_shows_the_face_moved_and_a_strip_per_direction(media):
         assert strip.shape == STRIP_SHAPE
         assert np.abs(tile(strip, 3) - original).max() <= 3  # the middle of each strip is the face itself
     assert "predicted age" in image_by_caption(at, "Older: ").captions[0]
-    assert "predicted P(male)" in image_by_caption(at, "Male: ").captions[0]
+    assert "the labeller says" in image_by_caption(at, "Male: ").captions[0]
+    assert any("What the labeller can tell" in c.value and "UTKFace" in c.value for c in at.caption)
     facts = json.loads((ROOT / "weights" / "dcgan-64" / "directions.json").read_text())
     where = [c.value for c in at.caption if "Where the directions come from" in c.value]
     assert len(where) == 1 and f"{facts['labelled']} faces" in where[0] and f"({facts['no_face']} more" in where[0]
@@ -246,9 +247,12 @@ def test_age_overlay_puts_a_table_under_every_grid():
     assert not at.exception, at.exception
     assert len(at.dataframe) == 3  # one per candidate grid
     for table, seed in zip(at.dataframe, [0, 1, 2], strict=True):
-        assert table.value.shape == (6, 6)  # laid out like the 6x6 grid
+        assert table.value.shape == (36, 5)  # a row per face, numbered as in the 6x6 grid
         expected = predict_attributes(generate_faces("dcgan-64", 36, seed, None))
-        assert list(table.value.to_numpy().ravel()) == [f"#{i}: {r.caption()}" for i, r in enumerate(expected)]
+        assert list(table.value["face"]) == [f"#{i}" for i in range(36)]
+        assert table.value["place"][7] == "row 2, column 2"
+        assert list(table.value["looks"]) == [r.gender if r.found else "no face found" for r in expected]
+        assert [round(a) for a in table.value["age (years)"].dropna()] == [round(r.age) for r in expected if r.found]
 
 
 def test_interpolation_gif_downloads_in_a_real_browser():

@@ -21,7 +21,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="dcgan-64", help=f"one of: {', '.join(registry.names('generator'))}")
     ap.add_argument("--n", type=int, default=64, help="number of faces")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--truncation", type=float, default=None, help="keep latent values within ±t")
+    ap.add_argument("--truncation", type=float, default=None, help="truncation trick: redraw latent values beyond ±t, then rescale z to its usual length (0.5-2.0)")
     ap.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     ap.add_argument("--offline", action="store_true", help="skip the Hub, use bundled weights")
     args = ap.parse_args(argv)

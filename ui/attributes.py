@@ -7,9 +7,9 @@ import streamlit as st
 import torch
 
 from core import registry
-from core.attributes import FaceAttributes, predict_attributes, summarise
+from core.attributes import LABELLER_RECORD, NO_FACE, FaceAttributes, predict_attributes, summarise
 from core.latent import load_directions
-from core.store import file_sha256
+from core.store import file_sha256, read_json
 from ui.models import generate_faces, load_model
 
 OVERLAY_HELP = ("Under the grid: the age and gender a face-attribute model (dlib-models, trained on photos of "
@@ -24,19 +24,37 @@ def face_attributes(name: str, n: int, seed: int, truncation: float | None) -> l
 
 
 def show_attribute_table(results: list[FaceAttributes], nrow: int, container=st) -> None:
-    """The predictions laid out like the grid (`nrow` per row): "#7: 34 y, female 0.93" per cell."""
-    cells = [f"#{i}: {r.caption()}" for i, r in enumerate(results)]
-    cells += [""] * (-len(cells) % nrow)
-    rows = [cells[i : i + nrow] for i in range(0, len(cells), nrow)]
-    container.dataframe(pd.DataFrame(rows, columns=[f"col {c + 1}" for c in range(nrow)]), hide_index=True,
-                        width="stretch")
+    """One row per face, numbered as in the grid (row by row, `nrow` per row): its place, age, gender
+    and P(male). A long table scrolls; a grid-shaped one ran off the page at 8 columns."""
+    rows = [{"face": f"#{i}", "place": f"row {i // nrow + 1}, column {i % nrow + 1}",
+             "age (years)": round(r.age) if r.found else None,
+             "looks": r.gender if r.found else NO_FACE,
+             "P(male)": r.p_male if r.found else None} for i, r in enumerate(results)]
+    container.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 400),
+                        column_config={"P(male)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                                   format="%.2f")})
     s = summarise(results)
     if s["faces_found"]:
         container.caption(f"A face was found in {s['faces_found']} of {s['n']}; mean predicted age "
                           f"{s['mean_age']:.0f} years; {round(s['share_male'] * s['faces_found'])} of "
-                          f"{s['faces_found']} look male to the model. {OVERLAY_HELP}")
+                          f"{s['faces_found']} look male to the model. {OVERLAY_HELP} {labeller_limits()}")
     else:
         container.caption(f"No face was found in any of the {s['n']} images. {OVERLAY_HELP}")
+
+
+def labeller_limits() -> str:
+    """What train.labeller measured on labelled photos, in a sentence (empty when nothing is recorded)."""
+    rec = read_json(LABELLER_RECORD, None) or {}
+    by = rec.get("by_size", {})
+    native, small = by.get("native", {}).get("adults", {}), by.get("64", {}).get("adults", {})
+    if not native.get("n"):
+        return ""
+    text = (f"Measured on {rec.get('test_set', 'labelled photos')}, adults: age off by {native['age_mae']:.1f} years "
+            f"on average, gender right {native['gender_accuracy']:.0%}")
+    if small.get("n"):
+        text += (f"; blurred to 64 px like our faces, gender right {small['gender_accuracy']:.0%}, and it calls "
+                 f"{1 - small['men_called_male']:.0%} of men female")
+    return text + "."
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
