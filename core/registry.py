@@ -82,8 +82,8 @@ SPECS: dict[str, ModelSpec] = {
             name="dcgan-64-z60",
             kind="generator",
             title="DCGAN, 64x64, latent 60",
-            description="The same DCGAN with a 60-number latent vector (seed 001 compared 100 and 60). The "
-                        "detectors never saw its faces: it is their unseen-generator test.",
+            description="The same DCGAN with a 60-number latent vector (seed 001 compared 100 and 60): "
+                        "a smaller latent space, the same recipe.",
             build=build_generator,
             config={"arch": "dcgan", "nz": 60, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
             hub_repo="face-gan-lab/dcgan-64-z60",
