@@ -73,6 +73,28 @@ def test_bad_url_parameters_fall_back_to_defaults():
     assert at.sidebar.selectbox[0].value == registry.names("generator")[0]
 
 
+def test_generate_shows_the_very_png_it_offers_for_download(monkeypatch):
+    import io
+
+    import numpy as np
+    import streamlit as st
+    from PIL import Image
+
+    from core.sampling import make_grid
+    from ui.models import generate_faces
+
+    seen = {}
+    image, download = st.image, st.download_button
+    monkeypatch.setattr(st, "image", lambda img, *a, **k: (seen.__setitem__("shown", img), image(img, *a, **k))[1])
+    monkeypatch.setattr(st, "download_button",
+                        lambda label, data, *a, **k: (seen.__setitem__("download", data), download(label, data, *a, **k))[1])
+    at = run_page("pages/generate.py", {"seed": "5", "n": "16"})
+    assert not at.exception
+    assert isinstance(seen["shown"], bytes) and seen["shown"] is seen["download"]  # one encoding, shown and offered
+    expected = make_grid(generate_faces(registry.names("generator")[0], 16, 5, None), nrow=4)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(seen["download"]))), expected)  # lossless: the same faces
+
+
 def test_bad_deep_links_say_what_was_changed():
     at = run_page("pages/generate.py", {"model": "nonsense", "n": "999", "seed": "99999999999", "trunc": "0.04"})
     notes = " ".join(i.value for i in at.info)

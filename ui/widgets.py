@@ -31,8 +31,12 @@ def csv_cell(value):
     return value
 
 
-def show_image(img: np.ndarray, caption: str | None = None, container=st) -> None:
-    """Show faces pixel-crisp (PNG) at 2x, or at the column's width when that is smaller."""
+def show_image(img: np.ndarray, caption: str | None = None, container=st, png: bytes | None = None) -> None:
+    """Show faces pixel-crisp (PNG) at 2x, or at the column's width when that is smaller.
+
+    `png`: the PNG of `img` already encoded (say for a download button): served as it is, so the
+    picture on the page is the very file a visitor downloads, and it is encoded once, not twice.
+    """
     shown = img.shape[1] * 2
-    container.image(img, caption=caption, output_format="PNG",
+    container.image(img if png is None else png, caption=caption, output_format="PNG",
                     width="stretch" if shown >= STRETCH_FROM_PX else shown)
