@@ -289,3 +289,10 @@ def test_interpolation_gif_downloads_in_a_real_browser():
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "failure-latent-lab-gif.png"), full_page=True)
             raise
+
+
+@pytest.mark.parametrize("model", ["lsgan-80", "lsgan-80-female", "lsgan-80-male"])
+def test_every_lsgan_has_its_directions(model):
+    at = open_page({"model": model})
+    assert not any("no age and gender directions" in i.value or "train.directions" in i.value for i in at.info)
+    assert image_by_caption(at, "Male: ") is not None and image_by_caption(at, "Older: ") is not None
