@@ -44,9 +44,9 @@ def source_words(loaded: registry.LoadedModel) -> str:
 def source_badge(loaded: registry.LoadedModel) -> None:
     """Say where the weights came from, and why, in one caption."""
     if loaded.source == "hub":
-        st.caption(f":material/cloud_done: Weights {loaded.note}.")
+        st.caption(f":material/cloud_done: Using {source_words(loaded)}.", help=loaded.note)
     else:
-        st.caption(f":material/inventory_2: Using {loaded.note}.")
+        st.caption(f":material/inventory_2: Using {source_words(loaded)}.", help=loaded.note)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
