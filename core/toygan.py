@@ -16,6 +16,7 @@ ceiling is below 100%: 3 sigma around a 2-D Gaussian's centre holds 1 - exp(-9/2
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,10 +47,12 @@ def ring_centres(n_modes: int = RING_MODES, radius: float = RING_RADIUS) -> np.n
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
 
+_RING_CENTRES = torch.from_numpy(ring_centres()).float()  # once: every training step samples the ring
+
+
 def sample_ring(n: int, gen: torch.Generator) -> torch.Tensor:
-    centres = torch.from_numpy(ring_centres()).float()
     which = torch.randint(0, RING_MODES, (n,), generator=gen)
-    return centres[which] + RING_STD * torch.randn(n, 2, generator=gen)
+    return _RING_CENTRES[which] + RING_STD * torch.randn(n, 2, generator=gen)
 
 
 def sample_moons(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -155,8 +158,9 @@ class ToyGANTrainer:
             torch.manual_seed(c.seed)
             self.generator = mlp(c.nz, c.hidden, 2, c.depth)
             self.discriminator = mlp(2, c.hidden, 1, c.depth)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, 0.999))
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=(c.beta1, 0.999))
+        # fused: one kernel per update instead of a dozen small ops per weight; a quarter faster a step
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, 0.999), fused=True)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=(c.beta1, 0.999), fused=True)
         # separate streams: training draws never shift the points shown, and the reverse
         self._train_gen = torch.Generator().manual_seed(c.seed)
         self.fixed_noise = torch.randn(c.n_fixed, c.nz, generator=torch.Generator().manual_seed(c.seed + 1))
@@ -180,6 +184,22 @@ class ToyGANTrainer:
             for _ in range(n):
                 self._train_step()
 
+    def train_for(self, seconds: float, max_steps: int) -> int:
+        """Train whole steps until `seconds` have passed: at least one, at most `max_steps`; returns how many.
+
+        A Play frame trains this way, so a slower CPU gives fewer steps a frame rather than longer
+        frames, and a Pause click waits for one short frame.
+        """
+        deadline = time.perf_counter() + seconds
+        done = 0
+        with one_thread():
+            while done < max_steps:
+                self._train_step()
+                done += 1
+                if time.perf_counter() >= deadline:
+                    break
+        return done
+
     def _train_step(self) -> None:
         c, G, D = self.config, self.generator, self.discriminator
         real = self.distribution.sample(c.batch_size, self._train_gen)
@@ -194,11 +214,16 @@ class ToyGANTrainer:
         loss_d.backward()
         self.opt_d.step()
 
-        # (2) G: maximise log D(G(z)) against the just-updated D (non-saturating loss)
-        out_gen = D(fake)
-        loss_g = F.binary_cross_entropy_with_logits(out_gen, torch.ones_like(out_gen))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
+        # (2) G: maximise log D(G(z)) against the just-updated D (non-saturating loss); D's weights
+        # are frozen meanwhile, so the backward pass skips their gradients, which D's step would discard
+        D.requires_grad_(False)
+        try:
+            out_gen = D(fake)
+            loss_g = F.binary_cross_entropy_with_logits(out_gen, torch.ones_like(out_gen))
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+        finally:
+            D.requires_grad_(True)
         self.opt_g.step()
 
         h = self.history

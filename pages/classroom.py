@@ -23,7 +23,8 @@ ensure_app_navigation()
 LIVE_TAB, QUIZ_TAB = "Live GAN", "Which face is real?"
 LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
 STEPS_PER_CLICK = [1, 10, 50, 100, 200]
-PLAY_EVERY_S = 0.5  # a frame every half second while playing; queued frames coalesce when the CPU is slower
+PLAY_EVERY_S = 0.3  # Play's timer: a frame at most every 0.3 s; queued frames coalesce when the CPU is slower
+PLAY_TRAIN_S = 0.25  # each frame trains this long, then draws: a Pause click waits for one short frame
 MAX_PLAY_STEPS = 20_000  # Play pauses itself here, so a forgotten browser tab does not train forever
 MAX_CURVE_POINTS = 2_000  # longer loss curves are thinned for drawing (every k-th step)
 SURFACE_RESOLUTION = 80
@@ -98,8 +99,19 @@ def history_chart(trainer: ToyGANTrainer, keys: dict[str, str], title: str, y_ti
     return fig
 
 
-def live_gan() -> None:
-    """Controls, buttons and charts; a fragment, so a click reruns this part only (and Play's timer)."""
+def set_playing(playing: bool) -> None:
+    # set, not toggled: a click can reach the server twice when it lands between two frames
+    st.session_state.toy_playing = playing
+
+
+def live_gan(timer_on: bool) -> None:
+    """Controls, buttons and charts; a fragment, so a click reruns this part only (and Play's timer).
+
+    While playing, each run of the fragment (one frame) trains for PLAY_TRAIN_S and draws; `timer_on`
+    says whether it was declared with Play's timer, which only a full run can set or clear.
+    """
+    if st.session_state.get("toy_playing", False) != timer_on:  # Play or Pause was just pressed
+        st.rerun(scope="app")
     cols = st.columns([2, 1, 1, 1, 1])
     distribution = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key="toy_distribution",
                                      format_func=lambda n: DISTRIBUTIONS[n].title)
@@ -117,18 +129,18 @@ def live_gan() -> None:
     if buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="stretch",
                          help=f"Train {steps} steps: each one D update, then one G update."):
         trainer.step(steps)
-    if buttons[1].button("Pause" if playing else "Play", width="stretch",
-                         icon=":material/pause:" if playing else ":material/play_arrow:"):
-        st.session_state.toy_playing = not playing
-        st.rerun()  # a full run: the fragment's timer is set when it is declared
+    buttons[1].button("Pause" if playing else "Play", width="stretch", on_click=set_playing, args=(not playing,),
+                      icon=":material/pause:" if playing else ":material/play_arrow:",
+                      help=None if playing else f"Train until Pause, drawing every {PLAY_TRAIN_S:g} s of training: "
+                                                "Pause takes effect at the next drawing.")
     if buttons[2].button("Reset", icon=":material/restart_alt:", width="stretch", help="Start again from step 0."):
         st.session_state.toy_trainer = None
         trainer = toy_trainer(distribution, lr_g, lr_d, seed)
     if playing:
-        trainer.step(steps)
+        trainer.train_for(PLAY_TRAIN_S, MAX_PLAY_STEPS - trainer.steps_done)
         if trainer.steps_done >= MAX_PLAY_STEPS:
             st.session_state.toy_playing = False
-            st.rerun()
+            st.rerun(scope="app")  # a full run clears the fragment's timer
     buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
 
     chart_col, side_col = st.columns([3, 2], gap="large")
@@ -409,7 +421,7 @@ if live_tab.open:
         st.caption("A generator (an MLP turning 8 random numbers into a 2-D point) against a discriminator (an MLP "
                    "scoring how real a point looks), trained on your own session's copy, on the server's CPU.")
         playing = st.session_state.get("toy_playing", False)
-        st.fragment(live_gan, run_every=PLAY_EVERY_S if playing else None)()
+        st.fragment(live_gan, run_every=PLAY_EVERY_S if playing else None)(playing)
 if quiz_tab.open:
     with quiz_tab:
         quiz()

@@ -1,0 +1,98 @@
+"""Classroom Play and Pause: each frame trains for a bounded time, and Pause stops at the next frame."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.toygan import ToyGANTrainer
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/classroom.py"
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+# --- core: a frame's training -------------------------------------------------------------------
+
+def test_train_for_stops_at_the_step_limit():
+    trainer = ToyGANTrainer()
+    assert trainer.train_for(60.0, 7) == 7 and trainer.steps_done == 7
+    assert trainer.train_for(60.0, 0) == 0 and trainer.steps_done == 7
+
+
+def test_train_for_stops_when_its_time_is_up():
+    trainer = ToyGANTrainer()
+    assert trainer.train_for(0.0, 1_000) == 1, "at least one step, then the clock says stop"
+    done = trainer.train_for(0.05, 100_000)
+    assert 1 <= done < 100_000 and trainer.steps_done == 1 + done
+    assert trainer.history["step"] == list(range(1, trainer.steps_done + 1))
+
+
+def test_train_for_trains_as_step_does():
+    a, b = ToyGANTrainer(), ToyGANTrainer()
+    a.step(12)
+    b.train_for(60.0, 12)
+    assert a.history == b.history
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def frames(monkeypatch) -> list[tuple[float, int]]:
+    """The (seconds, max_steps) of every Play frame's training, each frame training 5 steps."""
+    calls = []
+
+    def train_for(self, seconds, max_steps):
+        calls.append((seconds, max_steps))
+        self.step(min(5, max_steps))
+        return min(5, max_steps)
+
+    monkeypatch.setattr(ToyGANTrainer, "train_for", train_for)
+    return calls
+
+
+def page_constant(name: str):
+    """A constant of the page, read from its source (importing the page would run it outside Streamlit)."""
+    tree = ast.parse((ROOT / PAGE).read_text())
+    return next(ast.literal_eval(node.value) for node in tree.body
+                if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name])
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def step_shown(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def play_button(at: AppTest):
+    return next(b for b in at.button if b.label in ("Play", "Pause"))
+
+
+def test_play_trains_one_short_frame_a_run_and_pause_stops_at_once(frames):
+    at = open_page()
+    play_button(at).click().run()
+    assert not at.exception, at.exception
+    assert play_button(at).label == "Pause" and step_shown(at) == "**Step 5**  ·  playing"
+    assert [b.disabled for b in at.button if b.label == "Step"] == [True]
+    at.run()  # the next frame (the fragment's timer in a browser)
+    assert step_shown(at) == "**Step 10**  ·  playing"
+    # every frame trains for a bounded time (up to Play's step limit), never a fixed number of steps
+    budget, limit = page_constant("PLAY_TRAIN_S"), page_constant("MAX_PLAY_STEPS")
+    assert frames == [(budget, limit), (budget, limit - 5)]
+    play_button(at).click().run()
+    assert not at.exception, at.exception
+    assert play_button(at).label == "Play" and step_shown(at) == "**Step 10**", "no step after the Pause click"
+    at.run()
+    assert step_shown(at) == "**Step 10**" and len(frames) == 2
+
+
+def test_a_frame_trains_a_quarter_second_or_so():
+    assert 0.1 <= page_constant("PLAY_TRAIN_S") <= 0.3 <= page_constant("PLAY_EVERY_S")
