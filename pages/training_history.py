@@ -4,7 +4,6 @@ For a detector: its loss and accuracy per epoch, learning rate, and the evaluati
 (ROC curves, confusion matrices and the headline figures).
 """
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 from plotly.colors import qualitative
+from streamlit.errors import StreamlitAPIException
 
 from core import registry
 from core.history import (
@@ -55,7 +55,11 @@ ensure_app_navigation()
 
 COLORS = qualitative.Plotly
 RAW_OPACITY = 0.25  # raw per-iteration values are noisy: faint behind the smoothed trend
-PLAY_FRAME_S = 0.25
+PLAY_FRAME_S = 0.25  # a snapshot a quarter second while playing: 36 epochs in 9 s
+EPOCH_KEY = "snapshot_epoch"  # the epoch slider's value: the epoch shown
+PLAYING_KEY = "snapshot_playing"  # the record folder being played, None when paused
+SHOWN_KEY = "snapshot_shown"  # the epoch the last frame showed, so the next one moves on
+SMOOTHING_MAX = 0.99
 
 
 def record_folder(name: str) -> Path:
@@ -433,25 +437,104 @@ def snapshot_section(folder: Path) -> None:
     if not snapshots:
         st.info("This model was trained without snapshots.")
         return
+    if st.session_state.get(PLAYING_KEY) not in (None, str(folder)):  # another model was playing
+        pause()
+    playing = st.session_state.get(PLAYING_KEY) == str(folder)
+    # a fragment, so each frame reruns the faces and the slider only, not the charts above
+    st.fragment(snapshot_player, run_every=PLAY_FRAME_S if playing else None)(snapshots, str(folder), playing)
+
+
+def play(epochs: list[int], played: str) -> None:
+    """Play from the epoch on the slider; from the first when the slider is at the last."""
+    if st.session_state.get(PLAYING_KEY) == played:  # a click can reach the server twice: play on
+        return
+    if st.session_state.get(EPOCH_KEY) == epochs[-1]:
+        st.session_state[EPOCH_KEY] = epochs[0]
+    st.session_state[PLAYING_KEY] = played
+    st.session_state[SHOWN_KEY] = None
+
+
+def pause() -> None:
+    st.session_state[PLAYING_KEY] = None
+
+
+def snapshot_player(snapshots: dict[int, Path], played: str, timer_on: bool) -> None:
+    """The epoch slider, Play/Pause and the faces; while playing, each run shows the next epoch.
+
+    A frame is one run of this fragment (its timer set to PLAY_FRAME_S by snapshot_section), so a
+    Pause click is handled at the next frame and the slider always says which epoch is shown.
+    """
     epochs = list(snapshots)
+    playing = st.session_state.get(PLAYING_KEY) == played
+    if playing != timer_on:  # Play or Pause was pressed, or the last epoch shown: (un)set the timer
+        st.rerun(scope="app")
+    if st.session_state.get(EPOCH_KEY) not in snapshots:  # first visit, or another model's epochs
+        st.session_state[EPOCH_KEY] = epochs[-1]
+    if playing:
+        epoch = st.session_state[EPOCH_KEY]
+        if st.session_state.get(SHOWN_KEY) == epoch and epoch != epochs[-1]:  # else: Play, or a drag, set it
+            st.session_state[EPOCH_KEY] = epochs[epochs.index(epoch) + 1]
+        st.session_state[SHOWN_KEY] = st.session_state[EPOCH_KEY]
+        if st.session_state[EPOCH_KEY] == epochs[-1]:
+            pause()  # the last frame stays up for one frame; the next one stops the timer
+            playing = False
+
     image_col, controls_col = st.columns([2, 1], gap="large")
     with controls_col:
-        chosen = st.select_slider("Epoch", epochs, value=epochs[-1], key="snapshot_epoch")
-        play = st.button("Play", icon=":material/play_arrow:", help="Step through every epoch from the first.")
+        chosen = st.select_slider("Epoch", epochs, key=EPOCH_KEY)
+        if playing:
+            st.button("Pause", icon=":material/pause:", on_click=pause, help="Stop at the epoch shown.")
+        else:
+            st.button("Play", icon=":material/play_arrow:", on_click=play, args=(epochs, played),
+                      help="Step through the epochs from the one on the slider (from the first when it is at "
+                           "the last).")
         st.caption("The same 16 latent vectors after each epoch, so you watch the generator learn.")
-    with image_col:
-        frame = st.empty()
+    with image_col, Image.open(snapshots[chosen]) as img:
+        show_image(np.asarray(img.convert("RGB")), caption=f"Epoch {chosen} of {epochs[-1]}")
 
-    def show(epoch: int) -> None:
-        with Image.open(snapshots[epoch]) as img:
-            show_image(np.asarray(img.convert("RGB")), caption=f"Epoch {epoch} of {epochs[-1]}", container=frame)
 
-    if play:
-        for epoch in epochs:
-            show(epoch)
-            time.sleep(PLAY_FRAME_S)
-    else:
-        show(chosen)
+# ----------------------------------------------------------------------------- links
+
+# The sidebar's controls are bound to ?model=, ?compare=, ?x_by= and ?smoothing=, so a link opens the same
+# view. Streamlit drops a value a bound control does not offer; these say why, and remove a parameter whose
+# control is not on the page (a comparison for a model with nothing to compare, smoothing for a detector).
+
+
+def drop_url_param(key: str, why: str, notes: list[str]) -> None:
+    """Remove ?key= (its control is not on the page) and add `why` to the notes shown.
+
+    A parameter still bound to the control the run before drew is the visitor's own last setting, which
+    Streamlit removes when this run ends: nothing to say then.
+    """
+    try:
+        del st.query_params[key]
+    except StreamlitAPIException:
+        return
+    notes.append(why)
+
+
+def compare_refusal(requested: str, name: str, with_history: list[str]) -> str:
+    """Why ?compare=`requested` cannot be overlaid on `name`'s charts."""
+    if requested not in registry.names():
+        return f"compare={requested} is not a model"
+    if requested == name:
+        return f"compare={requested} is the model shown"
+    if requested not in with_history:
+        return f"compare={requested} has no training history"
+    if is_detector(requested) != is_detector(name):
+        kinds = ("a detector", "a generator") if is_detector(requested) else ("a generator", "a detector")
+        return f"compare={requested} is {kinds[0]}, and {name} is {kinds[1]}"
+    return f"compare={requested} logs none of the metrics {name} does"
+
+
+def smoothing_refusal(requested: str) -> str | None:
+    """Why ?smoothing=`requested` is not a smoothing weight, or None when it is one."""
+    try:
+        if 0.0 <= float(requested) <= SMOOTHING_MAX:
+            return None
+    except ValueError:
+        pass
+    return f"smoothing={requested} is not a number from 0 to {SMOOTHING_MAX:g}"
 
 
 # ----------------------------------------------------------------------------- page
@@ -461,31 +544,45 @@ with_history = [n for n in registry.names() if (record_folder(n) / HISTORY_FILE)
 if not with_history:
     st.info("No model has a training history yet: `train/` writes history.jsonl beside the weights.")
     st.stop()
+notes_slot = st.empty()  # what the URL asked for that the page cannot show, filled in below
+notes: list[str] = []
 
-requested = st.query_params.get("model")  # read before the bound selectbox drops a value it does not offer
+# read before the bound controls drop values they do not offer
+requested = {key: st.query_params.get(key) for key in ("model", "compare", "x_by", "smoothing")}
 with st.sidebar:
     name = st.selectbox("Model", with_history, key="model", bind="query-params",
                         help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in with_history))
     detector = is_detector(name)
     weight = 0.0
     if not detector:  # a detector logs one row an epoch: nothing to smooth
-        weight = st.slider("Smoothing", 0.0, 0.99, 0.9, 0.01, key="smoothing",
+        weight = st.slider("Smoothing", 0.0, SMOOTHING_MAX, 0.9, 0.01, key="smoothing", bind="query-params",
                            help="Exponential moving average, as in TensorBoard: 0 shows the raw values, "
                                 "higher values show the trend under the iteration-to-iteration noise.")
 
-if requested and requested != name and requested in registry.names():
-    st.info(f"**{requested}** has no training history to show (no {HISTORY_FILE} in its folder); "
-            f"showing **{name}**.")
+if requested["model"] and requested["model"] not in with_history:
+    notes.append(f"model={requested['model']} is not a model; showing **{name}**."
+                 if requested["model"] not in registry.names() else
+                 f"**{requested['model']}** has no training history to show (no {HISTORY_FILE} in its folder); "
+                 f"showing **{name}**.")
+if requested["smoothing"] is not None:
+    if detector:
+        drop_url_param("smoothing", f"smoothing={requested['smoothing']} does not apply: a detector logs one row "
+                                    "an epoch, with nothing to smooth.", notes)
+    elif (why := smoothing_refusal(requested["smoothing"])) is not None:
+        notes.append(f"{why}; smoothing {weight:g}.")
 folder = record_folder(name)
 columns = read_columns(name)
 if columns is None:
+    if notes:
+        notes_slot.info("  \n".join(notes), icon=":material/link_off:")
     st.stop()
 
 kind = "detector" if detector else "generator"
 with st.sidebar:
     others = comparable_runs(name, columns, with_history)
+    compare, x_by = None, "iteration"
     if others:
-        compare = st.selectbox("Compare with", [None, *others], key="compare",
+        compare = st.selectbox("Compare with", [None, *others], key="compare", bind="query-params",
                                format_func=lambda n: "nothing" if n is None else n,
                                help=f"Overlay a second model's curves (dotted) on the same charts. Offered: "
                                     f"other {kind}s whose history logs some of the same metrics.")
@@ -494,15 +591,32 @@ with st.sidebar:
             st.caption("Detectors are lined up by epoch over the whole run (one logged row an epoch). "
                        "SupCon's contrastive loss is a different quantity from a classification loss, so it is "
                        "never overlaid on one.")
-        else:
-            x_by = st.radio("Line runs up by", X_AXES, key="x_by", horizontal=True, disabled=compare is None,
+        elif compare is not None:  # only a comparison is lined up
+            x_by = st.radio("Line runs up by", X_AXES, key="x_by", horizontal=True, bind="query-params",
                             help="Iterations, or epochs (passes over the data): runs with different batch sizes "
                                  "are as far into training at the same epoch, not at the same iteration.")
     else:
-        compare, x_by = None, "iteration"
         st.caption(f"**Compare runs:** nothing to compare with yet. No other {kind}'s training history logs "
                    f"the metrics {name} does; a second run of the same kind appears here, to overlay on the "
                    "same charts.")
+
+if requested["compare"] and requested["compare"] not in ("nothing", *others):
+    why = f"{compare_refusal(requested['compare'], name, with_history)}; showing **{name}** alone."
+    if others:  # the bound selectbox has dropped it from the URL
+        notes.append(why)
+    else:
+        drop_url_param("compare", why, notes)
+if requested["x_by"] is not None:
+    if detector:
+        drop_url_param("x_by", f"x_by={requested['x_by']} does not apply: detectors are always lined up by "
+                               "epoch.", notes)
+    elif compare is None:
+        drop_url_param("x_by", f"x_by={requested['x_by']} lines up a comparison, and none is shown.", notes)
+    elif requested["x_by"] not in X_AXES:  # the bound radio has dropped it
+        notes.append(f"x_by={requested['x_by']} is not {' or '.join(X_AXES)}; lining the runs up by {x_by}.")
+if notes:
+    notes_slot.info("  \n".join(notes), icon=":material/link_off:")
+
 other = read_columns(compare) if compare else None
 x_by = x_by if other is not None else "iteration"
 training = read_json(folder / "training.json", {}) or {}
