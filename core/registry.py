@@ -135,7 +135,7 @@ SPECS: dict[str, ModelSpec] = {
             description="A small ResNet whose first layers keep full resolution, trained from scratch (seed 002).",
             build=build_detector,
             config={"arch": "cnn", "image_size": 128, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
-                    "residual": "rgb+npr"},
+                    "residual": "npr"},  # measured best of five inputs and sizes (README, Which input)
             hub_repo="face-gan-lab/detector-cnn",
         ),
         ModelSpec(
