@@ -14,7 +14,24 @@ from core.data import celeba_root
 from core.detect import UNCERTAIN_BAND
 from core.detectors import CROP_SIZE
 from core.faces import ImageError, list_images, open_image, training_frame
-from core.toygan import DISTRIBUTIONS, EXTENT, N_SIGMA, RING_MODES, ToyGANConfig, ToyGANTrainer
+from core.toygan import (
+    DISTRIBUTIONS,
+    EXTENT,
+    LEAST_SQUARES,
+    LOG_LOSS,
+    LOSSES,
+    MAX_D_STEPS,
+    N_SIGMA,
+    NOISE_GRID_SPAN,
+    RING_MODES,
+    TRAIN_BOTH,
+    TRAIN_D,
+    TRAIN_G,
+    TRAIN_WHAT,
+    ToyGANConfig,
+    ToyGANTrainer,
+    equilibrium_losses,
+)
 from ui.models import generate_faces, load_face_detector, load_judge, load_model
 from ui.nav import ensure_app_navigation
 
@@ -32,7 +49,11 @@ SURFACE_RESOLUTION = 80
 SURFACE_COLORS = [[0.0, "#c62828"], [0.5, "#ffffff"], [1.0, "#1565c0"]]
 REAL_COLOR, FAKE_COLOR = "#1f1b2e", "#ffb300"
 CURVE_COLORS = qualitative.Plotly  # as on Training History: blue, red; two blues would hide one curve
-LN2 = float(np.log(2))
+ARROW_POINTS = 250  # G's gradient drawn on this many of the gold points: all 1,000 arrows hide the points
+ARROW_MAX_LEN = 0.45  # the longest arrow, in plot units (the plot is 2 * EXTENT = 6 wide); the rest in proportion
+ARROW_COLOR, GRID_COLOR = "#4e342e", "rgba(40, 40, 40, 0.6)"
+GRID_LINES, GRID_POINTS_PER_LINE = 11, 41
+TRAIN_WORDS = {TRAIN_BOTH: "D and G", TRAIN_D: "D only", TRAIN_G: "G only"}
 
 QUIZ_DIR_ENV = "FACEGAN_QUIZ_REAL_DIR"
 QUIZ_FACE_PX = 256  # both faces drawn at this width, scaled by the browser the same way
@@ -45,24 +66,63 @@ def fmt_lr(lr: float) -> str:
 # ----------------------------------------------------------------------------- live GAN
 
 
-def toy_trainer(distribution: str, lr_g: float, lr_d: float, seed: int) -> ToyGANTrainer:
-    """This visitor's trainer; a new one when the distribution or seed changed, new rates applied live."""
+def toy_trainer(distribution: str, lr_g: float, lr_d: float, seed: int, loss: str = LOG_LOSS,
+                d_steps: int = 1) -> ToyGANTrainer:
+    """This visitor's trainer; a new one when the distribution, seed or loss changed; rates and k applied live."""
     trainer = st.session_state.get("toy_trainer")
-    if trainer is None or trainer.config.distribution != distribution or trainer.config.seed != seed:
-        trainer = ToyGANTrainer(ToyGANConfig(distribution=distribution, lr_g=lr_g, lr_d=lr_d, seed=seed))
+    c = trainer.config if trainer is not None else None
+    if c is None or (c.distribution, c.seed, c.loss) != (distribution, seed, loss):
+        trainer = ToyGANTrainer(ToyGANConfig(distribution=distribution, lr_g=lr_g, lr_d=lr_d, seed=seed, loss=loss,
+                                             d_steps=d_steps))
         st.session_state.toy_trainer = trainer
-    elif (trainer.config.lr_g, trainer.config.lr_d) != (lr_g, lr_d):
-        trainer.set_learning_rates(lr_g, lr_d)
+    else:
+        if (c.lr_g, c.lr_d) != (lr_g, lr_d):
+            trainer.set_learning_rates(lr_g, lr_d)
+        if c.d_steps != d_steps:
+            trainer.set_d_steps(d_steps)
     return trainer
 
 
-def points_chart(trainer: ToyGANTrainer) -> go.Figure:
+def segments(starts: np.ndarray, ends: np.ndarray) -> tuple[list, list]:
+    """x and y lists drawing one line segment per row of `starts` -> `ends`, None between them."""
+    xs, ys = [], []
+    for (x0, y0), (x1, y1) in zip(starts.tolist(), ends.tolist(), strict=True):
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+    return xs, ys
+
+
+def arrows_trace(trainer: ToyGANTrainer) -> go.Scatter:
+    """G's gradient at ARROW_POINTS gold points: -d(loss_G)/dx, scaled so the longest is ARROW_MAX_LEN."""
+    points, directions = trainer.generator_gradients()
+    points, directions = points[:ARROW_POINTS], directions[:ARROW_POINTS]
+    longest = max(float(np.linalg.norm(directions, axis=1).max()), 1e-12)
+    xs, ys = segments(points, points + directions * (ARROW_MAX_LEN / longest))
+    return go.Scatter(x=xs, y=ys, mode="lines+markers", name="G's gradient", hoverinfo="skip",
+                      line={"color": ARROW_COLOR, "width": 1},
+                      marker={"symbol": "arrow", "angleref": "previous", "color": ARROW_COLOR,
+                              "size": [0, 7, 0] * len(points)})
+
+
+def grid_trace(trainer: ToyGANTrainer) -> go.Scatter:
+    """G's image of the noise grid's lines, one polyline each, None between them."""
+    lines = trainer.noise_grid(GRID_LINES, GRID_POINTS_PER_LINE).reshape(-1, GRID_POINTS_PER_LINE, 2)
+    xs, ys = [], []
+    for line in lines.tolist():
+        xs += [x for x, _ in line] + [None]
+        ys += [y for _, y in line] + [None]
+    return go.Scatter(x=xs, y=ys, mode="lines", name="G's noise grid", hoverinfo="skip",
+                      line={"color": GRID_COLOR, "width": 1})
+
+
+def points_chart(trainer: ToyGANTrainer, arrows: bool = False, grid: bool = False) -> go.Figure:
     axis, probs = trainer.decision_surface(SURFACE_RESOLUTION)
     real, fake = trainer.real_points(), trainer.generated_points()
     fig = go.Figure()
     fig.add_trace(go.Heatmap(
         x=axis, y=axis, z=probs, zmin=0, zmax=1, colorscale=SURFACE_COLORS, name="D(x)",
-        colorbar={"title": {"text": "D: P(real)"}, "len": 0.8},
+        colorbar={"title": {"text": "D: P(real)" if trainer.config.loss == LOG_LOSS else "D output,<br>clipped"},
+                  "len": 0.8},
         hovertemplate="D = %{z:.2f} at (%{x:.2f}, %{y:.2f})<extra></extra>",
     ))
     fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
@@ -70,6 +130,10 @@ def points_chart(trainer: ToyGANTrainer) -> go.Figure:
     fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
                              marker={"size": 5, "color": FAKE_COLOR, "line": {"width": 0.5, "color": "#3e2723"}},
                              hoverinfo="skip"))
+    if grid:  # over the points: behind them, the slice's small image would hide under the gold
+        fig.add_trace(grid_trace(trainer))
+    if arrows:
+        fig.add_trace(arrows_trace(trainer))
     fig.update_xaxes(range=[-EXTENT, EXTENT], constrain="domain")
     fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
     fig.update_layout(title=f"Real vs generated points after {trainer.steps_done:,} steps", height=520,
@@ -99,9 +163,64 @@ def history_chart(trainer: ToyGANTrainer, keys: dict[str, str], title: str, y_ti
     return fig
 
 
+def step_trainer(steps: int, train: str) -> None:
+    """Step's callback: it trains the trainer the click was made on, before the rerun draws it."""
+    trainer = st.session_state.get("toy_trainer")
+    if trainer is not None:
+        trainer.step(steps, train=train)
+
+
 def set_playing(playing: bool) -> None:
     # set, not toggled: a click can reach the server twice when it lands between two frames
     st.session_state.toy_playing = playing
+
+
+@dataclass
+class LabOptions:
+    """The "what GAN Lab shows" controls."""
+    train: str = TRAIN_BOTH  # what Step updates
+    d_steps: int = 1
+    loss: str = LOG_LOSS
+    arrows: bool = False
+    grid: bool = False
+
+
+def lab_options() -> LabOptions:
+    """The advanced controls, in an expander; their defaults are the plain DCGAN recipe, drawn plainly."""
+    with st.expander("Advanced: what GAN Lab shows", icon=":material/school:"):
+        cols = st.columns(3, gap="medium")
+        train = cols[0].radio("Step trains", TRAIN_WHAT, format_func=TRAIN_WORDS.get, horizontal=True,
+                              key="toy_train_what",
+                              help="What the Step button updates. Play always trains both.")
+        cols[0].caption("*D only*: watch the background sharpen around the points while the gold points stay put; "
+                        "*G only*: watch the gold points climb the background towards blue while it stays put.")
+        d_steps = cols[1].select_slider("D steps per G step (k)", list(range(1, MAX_D_STEPS + 1)), value=1,
+                                        key="toy_k",
+                                        help="The k of the original GAN paper (Goodfellow et al. 2014): each "
+                                             "step makes k discriminator updates, then one generator update. "
+                                             "Changes apply from the next step.")
+        cols[1].caption("A larger k keeps D ahead of G: look for a sharper background and a Loss_D that stays low.")
+        loss = cols[2].radio("Loss", LOSSES, horizontal=True, key="toy_loss",
+                             format_func=lambda name: {LOG_LOSS: "log loss (DCGAN)",
+                                                       LEAST_SQUARES: "least squares (LSGAN)"}[name],
+                             help="Log loss: D's output is a probability (sigmoid), G maximises log D(G(z)). "
+                                  "Least squares: D's raw output is pushed to 1 on real and 0 on generated points, "
+                                  "G pushes it to 1 on its own. Changing it starts again from step 0.")
+        cols[2].caption("Least squares still pulls on points D already calls real, so look for arrows that stay long; "
+                        "its background is D's raw output clipped to [0, 1].")
+        cols = st.columns(3, gap="medium")
+        arrows = cols[0].toggle("G's gradient arrows", key="toy_arrows",
+                                help=f"On {ARROW_POINTS} of the gold points: -d(loss_G)/dx, the direction G's loss "
+                                     "wants each point to move against the current D, scaled so the longest arrow "
+                                     f"is {ARROW_MAX_LEN:g} long and the rest in proportion.")
+        cols[0].caption("The arrows point up the background's slope, towards blue: G's only teacher is D's gradient.")
+        grid = cols[1].toggle("G's noise grid", key="toy_grid",
+                              help=f"A square grid of {GRID_LINES} x {GRID_LINES} lines over the first two of the "
+                                   f"generator's noise numbers (each from -{NOISE_GRID_SPAN:g} to "
+                                   f"{NOISE_GRID_SPAN:g}, the others 0), drawn where G sends it.")
+        cols[1].caption("Grey mesh: G's map of a slice of its noise space; watch it fold and stretch so that its "
+                        "lines run through the real clusters (a slice, so it need not reach every cluster).")
+    return LabOptions(train, d_steps, loss, arrows, grid)
 
 
 def live_gan(timer_on: bool) -> None:
@@ -122,30 +241,34 @@ def live_gan(timer_on: bool) -> None:
     steps = cols[3].select_slider("Steps per click", STEPS_PER_CLICK, value=50, key="toy_steps")
     seed = cols[4].number_input("Seed", 0, 9_999, 0, key="toy_seed",
                                 help="The same seed and settings give the same run; a new seed starts again.")
-    trainer = toy_trainer(distribution, lr_g, lr_d, seed)
+    lab = lab_options()
+    trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
 
     playing = st.session_state.get("toy_playing", False)
     buttons = st.columns([1, 1, 1, 4])
-    if buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="stretch",
-                         help=f"Train {steps} steps: each one D update, then one G update."):
-        trainer.step(steps)
+    per_step = {TRAIN_BOTH: f"each {lab.d_steps} D update{'s' if lab.d_steps > 1 else ''}, then one G update",
+                TRAIN_D: "each one D update, G unchanged", TRAIN_G: "each one G update, D unchanged"}[lab.train]
+    buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="stretch",
+                      on_click=step_trainer, args=(steps, lab.train), help=f"Train {steps} steps: {per_step}.")
     buttons[1].button("Pause" if playing else "Play", width="stretch", on_click=set_playing, args=(not playing,),
                       icon=":material/pause:" if playing else ":material/play_arrow:",
                       help=None if playing else f"Train until Pause, drawing every {PLAY_TRAIN_S:g} s of training: "
                                                 "Pause takes effect at the next drawing.")
     if buttons[2].button("Reset", icon=":material/restart_alt:", width="stretch", help="Start again from step 0."):
         st.session_state.toy_trainer = None
-        trainer = toy_trainer(distribution, lr_g, lr_d, seed)
+        trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
     if playing:
         trainer.train_for(PLAY_TRAIN_S, MAX_PLAY_STEPS - trainer.steps_done)
         if trainer.steps_done >= MAX_PLAY_STEPS:
             st.session_state.toy_playing = False
             st.rerun(scope="app")  # a full run clears the fragment's timer
     buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
+    if (trainer.d_updates, trainer.g_updates) != (trainer.steps_done, trainer.steps_done):
+        buttons[3].caption(f"{trainer.d_updates:,} D updates and {trainer.g_updates:,} G updates so far.")
 
     chart_col, side_col = st.columns([3, 2], gap="large")
     with chart_col:
-        st.plotly_chart(points_chart(trainer), width="stretch", key="toy_points")
+        st.plotly_chart(points_chart(trainer, lab.arrows, lab.grid), width="stretch", key="toy_points")
         st.caption(
             "Black: real points. Gold: what the generator makes of the same 1,000 noise vectors after each "
             "step, so any movement is learning. Background: the discriminator's probability that a point is real, "
@@ -154,30 +277,51 @@ def live_gan(timer_on: bool) -> None:
             "collapse** on the ring looks like every gold point piled on one or two of the eight clusters, often "
             "hopping to another cluster as D catches up: try lr G 1e-4 against lr D 1e-2 for a few hundred steps."
         )
+        if lab.arrows:
+            st.caption(f"Brown arrows, on {ARROW_POINTS} gold points: where G's loss pulls each point right now "
+                       "(-d loss_G / dx, the longest scaled to a fixed length); G follows them only as far as its "
+                       "weights let it move all points together.")
+        if lab.grid:
+            st.caption(f"Grey mesh: G applied to a square grid over its first two noise numbers (from "
+                       f"-{NOISE_GRID_SPAN:g} to {NOISE_GRID_SPAN:g}"
+                       + (")" if trainer.config.nz == 2 else f", the other {trainer.config.nz - 2} set to 0)")
+                       + ": where the mesh is stretched thin, G spreads few noise vectors over a wide area.")
     with side_col:
         coverage = trainer.coverage()
         if coverage is not None:
             a, b = st.columns(2)
             a.metric("Modes covered", f"{coverage.modes_covered} of {coverage.n_modes}",
-                     help=f"A mode counts when at least {coverage.min_points} of the {len(trainer.fixed_noise):,} "
-                          f"gold points (a quarter of its fair share) are on it.")
-            b.metric("Points on a mode", f"{coverage.high_quality_share:.0%}",
-                     help=f"Share of gold points within {N_SIGMA:g} standard deviations of a cluster's centre.")
-            st.caption(f"Each gold point belongs to its nearest of the {RING_MODES} centres if it lies within "
-                       f"{N_SIGMA:g} standard deviations of it. A perfect generator puts 1/{RING_MODES} of its points "
-                       "on every mode.")
+                     help=f"Spread: a mode counts when at least {coverage.min_points} of the "
+                          f"{len(trainer.fixed_noise):,} gold points (a quarter of its fair share) are on it.")
+            b.metric("Close to some centre", f"{coverage.high_quality_share:.0%}",
+                     help=f"Closeness only: the share of gold points within {N_SIGMA:g} standard deviations of "
+                          "any cluster's centre, however few clusters they sit on.")
+            st.caption(f"Read the left number first: it counts spread, and a good generator covers {RING_MODES} of "
+                       f"{RING_MODES}. The share on the right counts closeness, not spread: 96% with only 2 of the "
+                       f"{RING_MODES} clusters reached is mode collapse, sharp points piled on two of them. A gold point "
+                       f"is on its nearest centre's mode when within {N_SIGMA:g} standard deviations of it; a "
+                       f"perfect generator puts 1/{RING_MODES} of its points on every mode.")
         else:
             st.caption("Mode coverage is counted on the ring, the distribution with separate modes to count.")
         if trainer.steps_done:
+            eq_d, eq_g = equilibrium_losses(trainer.config.loss)
             st.plotly_chart(history_chart(trainer, {"loss_d": "Loss_D", "loss_g": "Loss_G"}, "Losses", "loss",
-                                          ideals=(2 * LN2, LN2)), width="stretch", key="toy_losses")
-            st.caption(f"Dashed: equilibrium (D = 0.5 everywhere), where Loss_D is 2 ln 2 = {2 * LN2:.2f} and Loss_G is "
-                       f"ln 2 = {LN2:.2f}. Loss_D near 0 with Loss_G climbing means D is winning.")
+                                          ideals=(eq_d, eq_g)), width="stretch", key="toy_losses")
+            if trainer.config.loss == LOG_LOSS:
+                words = f"Loss_D is 2 ln 2 = {eq_d:.2f} and Loss_G is ln 2 = {eq_g:.2f}"
+            else:
+                words = f"the least-squares Loss_D is ½·0.5² + ½·0.5² = {eq_d:.2f} and Loss_G is ½·0.5² = {eq_g:.3f}"
+            st.caption(f"Dashed: equilibrium (D = 0.5 everywhere), where {words}. Loss_D near 0 with Loss_G climbing "
+                       "means D is winning. A *D only* or *G only* step evaluates the other network's loss "
+                       "without training it.")
+            clipped = trainer.config.loss == LEAST_SQUARES
             fig = history_chart(trainer, {"d_real": "D(x) on real", "d_fake": "D(G(z)) on generated"},
-                                "Discriminator's mean output", "P(real)", ideals=(0.5,))
+                                "Discriminator's mean output", "D output, clipped" if clipped else "P(real)",
+                                ideals=(0.5,))
             fig.update_yaxes(range=[0, 1])
             st.plotly_chart(fig, width="stretch", key="toy_d_outputs")
-            st.caption("D(x) near 1 and D(G(z)) near 0: D tells them apart. Both at the dashed 0.5: it cannot.")
+            st.caption("D(x) near 1 and D(G(z)) near 0: D tells them apart. Both at the dashed 0.5: it cannot."
+                       + (" With least squares: the mean of D's raw output clipped to [0, 1]." if clipped else ""))
         else:
             st.info("Press **Step** (or **Play**) to train; the losses appear here.")
 

@@ -64,7 +64,7 @@ def test_live_gan_opens_with_the_points_chart_and_coverage():
     kinds = [t["type"] for t in spec["data"]]
     assert kinds == ["heatmap", "scatter", "scatter"]  # D's surface behind real and generated points
     assert [t.get("name") for t in spec["data"][1:]] == ["real", "generated"]
-    assert {m.label: m.value for m in at.metric} == {"Modes covered": "0 of 8", "Points on a mode": "0%"}
+    assert {m.label: m.value for m in at.metric} == {"Modes covered": "0 of 8", "Close to some centre": "0%"}
     assert [b.label for b in at.button] == ["Step", "Play", "Reset"]
     captions = " ".join(c.value for c in at.caption)
     assert "Equilibrium" in captions and "Mode collapse" in captions
@@ -215,7 +215,7 @@ def test_browser_step_play_and_a_quiz_round(two_real_photos):
             page.get_by_text("Real vs generated points after 0 steps").wait_for()
             assert page.locator(".js-plotly-plot").count() == 1
             for n in (50, 100, 150):  # 50 steps per click by default
-                page.get_by_role("button", name="Step").click()
+                page.get_by_role("button", name="Step", exact=True).click()
                 page.get_by_text(f"Step {n}", exact=True).wait_for()
                 page.get_by_text(f"Real vs generated points after {n} steps").wait_for()
             page.locator(".js-plotly-plot").nth(2).wait_for()  # losses and D's outputs appeared

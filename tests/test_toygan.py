@@ -140,3 +140,131 @@ def test_untrained_generator_covers_no_mode_and_training_covers_most():
     # 6 of 8 on the AMD machines this was written on, 5 on an Intel Xeon: float kernels differ by CPU
     assert after.modes_covered >= 5, after
     assert after.high_quality_share > 0.5, after
+
+
+# --- what GAN Lab shows: D or G alone, k, the loss switch, G's gradients and its noise grid -------
+
+def weights(net: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize("loss", toygan.LOSSES)
+def test_d_only_steps_leave_g_alone_and_g_only_steps_leave_d_alone(loss):
+    trainer = ToyGANTrainer(ToyGANConfig(loss=loss))
+    trainer.step(3)
+    g0, d0 = weights(trainer.generator), weights(trainer.discriminator)
+    fake0 = trainer.generated_points()
+    trainer.step(4, train="D")
+    assert same(g0, weights(trainer.generator)) and not same(d0, weights(trainer.discriminator))
+    np.testing.assert_array_equal(fake0, trainer.generated_points())  # the gold points stay
+    d1 = weights(trainer.discriminator)
+    trainer.step(5, train="G")
+    assert same(d1, weights(trainer.discriminator)) and not same(g0, weights(trainer.generator))
+    assert (trainer.d_updates, trainer.g_updates) == (3 + 4, 3 + 5)
+    assert trainer.steps_done == 12 and all(len(v) == 12 for v in trainer.history.values())
+    assert all(np.isfinite(trainer.history["loss_d"] + trainer.history["loss_g"]))
+
+
+def test_unknown_train_choice_is_refused():
+    with pytest.raises(ValueError, match="both"):
+        ToyGANTrainer().step(1, train="neither")
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_k_d_updates_per_g_update(k):
+    trainer = ToyGANTrainer(ToyGANConfig(d_steps=k))
+    trainer.step(4)
+    assert (trainer.d_updates, trainer.g_updates, trainer.steps_done) == (4 * k, 4, 4)
+    assert trainer.opt_d.state[next(trainer.discriminator.parameters())]["step"].item() == 4 * k
+    assert trainer.opt_g.state[next(trainer.generator.parameters())]["step"].item() == 4
+
+
+def test_k_can_change_between_steps_and_is_checked():
+    trainer = ToyGANTrainer()
+    trainer.step(2)
+    trainer.set_d_steps(3)
+    trainer.step(2)
+    assert (trainer.d_updates, trainer.g_updates) == (2 + 6, 4)
+    with pytest.raises(ValueError):
+        trainer.set_d_steps(0)
+    with pytest.raises(ValueError):
+        ToyGANTrainer(ToyGANConfig(d_steps=toygan.MAX_D_STEPS + 1))
+    with pytest.raises(ValueError, match="least squares"):
+        ToyGANTrainer(ToyGANConfig(loss="hinge"))
+
+
+def test_default_options_are_the_dcgan_recipe():
+    c = ToyGANConfig()
+    assert (c.d_steps, c.loss) == (1, toygan.LOG_LOSS)
+
+
+def test_least_squares_losses_on_a_hand_checked_case():
+    out_real = torch.tensor([[1.0], [0.0], [2.0]])  # (D(x) - 1)^2: 0, 1, 1 -> mean 2/3
+    out_fake = torch.tensor([[0.0], [0.5], [-1.0]])  # D(G(z))^2: 0, 0.25, 1 -> mean 1.25/3
+    ls = toygan.LEAST_SQUARES
+    assert toygan.d_loss_terms(ls, out_real, out_fake).item() == pytest.approx(0.5 * 2 / 3 + 0.5 * 1.25 / 3)
+    # (D(G(z)) - 1)^2 / 2: 0.5, 0.125, 2
+    np.testing.assert_allclose(toygan.g_loss_per_point(ls, out_fake).numpy().ravel(), [0.5, 0.125, 2.0])
+    # the log loss is the BCE on the sigmoid: -log(sigmoid(0)) = ln 2
+    log = toygan.LOG_LOSS
+    assert toygan.g_loss_per_point(log, torch.zeros(1, 1)).item() == pytest.approx(np.log(2))
+    assert toygan.d_loss_terms(log, torch.zeros(2, 1), torch.zeros(2, 1)).item() == pytest.approx(2 * np.log(2))
+    # D = 0.5 everywhere: the equilibrium the loss charts draw dashed
+    half = torch.full((4, 1), 0.5)
+    assert toygan.equilibrium_losses(ls) == pytest.approx(
+        (toygan.d_loss_terms(ls, half, half).item(), toygan.g_loss_per_point(ls, half).mean().item()))
+
+
+def test_least_squares_surface_is_the_raw_output_clipped():
+    trainer = ToyGANTrainer(ToyGANConfig(loss=toygan.LEAST_SQUARES))
+    trainer.step(20)
+    axis, probs = trainer.decision_surface(resolution=15)
+    grid = torch.tensor([[x, y] for y in axis for x in axis], dtype=torch.float32)
+    with torch.no_grad():
+        raw = trainer.discriminator(grid).reshape(15, 15).numpy()
+    np.testing.assert_allclose(probs, np.clip(raw, 0, 1), atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", toygan.LOSSES)
+def test_generator_gradients_are_minus_autograd_of_g_loss(loss):
+    trainer = ToyGANTrainer(ToyGANConfig(loss=loss))
+    trainer.step(10)
+    d_grads = [p.grad.clone() for p in trainer.discriminator.parameters()]
+    points, directions = trainer.generator_gradients()
+    assert same(d_grads, [p.grad for p in trainer.discriminator.parameters()]), "drawing leaves D's gradients alone"
+    assert points.shape == directions.shape == (trainer.config.n_fixed, 2)
+    np.testing.assert_allclose(points, trainer.generated_points(), atol=1e-6)
+    # G's batch loss, by hand, as a function of the generated points
+    x = torch.from_numpy(points.copy()).requires_grad_(True)
+    out = trainer.discriminator(x)
+    if loss == toygan.LEAST_SQUARES:
+        batch_loss = (0.5 * (out - 1) ** 2).mean()
+    else:
+        batch_loss = -torch.log(torch.sigmoid(out)).mean()
+    (grad,) = torch.autograd.grad(batch_loss, x)
+    np.testing.assert_allclose(directions, -grad.numpy() * len(points), rtol=1e-4, atol=1e-6)
+    before = trainer.history.copy()
+    trainer.generator_gradients()
+    assert trainer.history == before and trainer.g_updates == 10
+
+
+@pytest.mark.parametrize("nz", [2, 8])
+def test_noise_grid_is_g_of_a_grid_over_two_noise_dimensions(nz):
+    trainer = ToyGANTrainer(ToyGANConfig(nz=nz))
+    trainer.step(3)
+    grid = trainer.noise_grid(lines=5, points_per_line=7, span=2.0)
+    assert grid.shape == (2, 5, 7, 2)
+    z = torch.zeros(1, nz)
+    z[0, 0], z[0, 1] = -1.0, 2.0 / 3.0  # line 1 of z0 = -1, point 4 of z1 in linspace(-2, 2, 7)
+    with torch.no_grad():
+        expected = trainer.generator(z).numpy()[0]
+    np.testing.assert_allclose(grid[0, 1, 4], expected, atol=1e-5)
+    z[0, 0], z[0, 1] = 2.0 / 3.0, -1.0  # the other family: z1 = -1, z0 running
+    with torch.no_grad():
+        expected = trainer.generator(z).numpy()[0]
+    np.testing.assert_allclose(grid[1, 1, 4], expected, atol=1e-5)
+    np.testing.assert_allclose(grid[0, 2, 3], grid[1, 2, 3], atol=1e-6)  # both cross at the centre z = 0
