@@ -15,4 +15,13 @@ pages = [
             url_path="training_history"),
     st.Page("pages/classroom.py", title="Classroom", icon=":material/school:", url_path="classroom"),
 ]
+# Narrow screens: an image given a pixel width never spills out of its column, and a metric's
+# figure shrinks and wraps instead of being cut to "3..." (a style-only st.html takes no space).
+st.html("<style>"
+        "[data-testid='stImageContainer'] {max-width: 100% !important}"
+        "[data-testid='stImage'] img {max-width: 100% !important; height: auto !important}"
+        "[data-testid='stMetricValue'] {font-size: clamp(1.25rem, 2.4vw, 2.25rem)}"
+        "[data-testid='stMetricValue'] * {white-space: normal !important; text-overflow: clip !important;"
+        " overflow-wrap: anywhere}"
+        "</style>")
 st.navigation(pages).run()

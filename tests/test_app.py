@@ -37,6 +37,8 @@ def test_home_lists_every_model_with_its_source():
     assert text.count("bundled") == 1 and "set to work offline" in text and "HF_HUB_OFFLINE" not in text
     labels = [m.label for m in at.metric]
     assert "Parameters" in labels and "Faces found" in labels
+    # a detector's weakest generator: its AUC and, beside it, the share of its faces the verdict catches
+    assert labels.count("Weakest generator, AUC") == 3 and sum(lab.endswith(": called GAN-made") for lab in labels) == 3
     assert len(images(at)) >= 1  # a snapshot per model
 
 

@@ -82,3 +82,38 @@ def test_training_history_play_steps_through_the_epochs(server):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "failure-history-play.png"), full_page=True)
             raise
+
+
+# JS: the elements matched by `sel` whose text is cut (wider than the box shows), as their texts
+CUT_TEXT = """(sel) => [...document.querySelectorAll(sel)].filter(e => e.offsetWidth > 0 &&
+    (e.scrollWidth > e.clientWidth + 1 || [...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 1
+     && getComputedStyle(c).textOverflow === 'ellipsis'))).map(e => e.innerText)"""
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_first_visit_layout_cuts_no_names(server, width):
+    """Detect's example buttons keep every generator's whole name, and Home's figures and links are not
+    cut to '3...' at narrow widths (issue: first visit)."""
+    from core import registry
+
+    with chromium_page(width, 1400) as page:
+        try:
+            page.goto(f"{server}/detect")
+            wait_for_app(page)
+            page.get_by_role("tab", name="Examples").click()
+            for model in registry.names("generator"):
+                button = page.get_by_role("button", name=model, exact=True)
+                button.wait_for(state="visible")
+                assert button.inner_text().strip().endswith(model)
+            assert not page.evaluate(CUT_TEXT, "[data-testid='stMain'] button"), "a button's label is cut"
+            page.goto(server)
+            wait_for_app(page)
+            page.get_by_text("Training data: a 5,400-photo", exact=False).wait_for(timeout=120_000)
+            wait_for_app(page)
+            page.locator("[data-testid='stMetricValue']").nth(19).wait_for(timeout=60_000)  # every card's figures
+            assert not page.evaluate(CUT_TEXT, "[data-testid='stMetricValue']"), "a metric's figure is cut"
+            assert not page.evaluate(CUT_TEXT, "[data-testid='stPageLink']"), "a link is cut"
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"failure-layout-{width}.png"), full_page=True)
+            raise
