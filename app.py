@@ -21,7 +21,7 @@ st.html("<style>"
         "[data-testid='stImageContainer'] {max-width: 100% !important}"
         "[data-testid='stImage'] img {max-width: 100% !important; height: auto !important}"
         "[data-testid='stMetricValue'] {font-size: clamp(1.25rem, 2.4vw, 2.25rem)}"
-        "[data-testid='stMetricValue'] * {white-space: normal !important; text-overflow: clip !important;"
-        " overflow-wrap: anywhere}"
+        "[data-testid='stMetricValue'] *, [data-testid='stMetricLabel'] * {white-space: normal !important;"
+        " text-overflow: clip !important; overflow-wrap: anywhere}"
         "</style>")
 st.navigation(pages).run()

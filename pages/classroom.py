@@ -245,16 +245,17 @@ def live_gan(timer_on: bool) -> None:
     trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
 
     playing = st.session_state.get("toy_playing", False)
-    buttons = st.columns([1, 1, 1, 4])
+    row = st.container(horizontal=True, vertical_alignment="center")  # wraps, labels whole at any width
+    buttons = [row] * 4
     per_step = {TRAIN_BOTH: f"each {lab.d_steps} D update{'s' if lab.d_steps > 1 else ''}, then one G update",
                 TRAIN_D: "each one D update, G unchanged", TRAIN_G: "each one G update, D unchanged"}[lab.train]
-    buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="stretch",
+    buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="content",
                       on_click=step_trainer, args=(steps, lab.train), help=f"Train {steps} steps: {per_step}.")
-    buttons[1].button("Pause" if playing else "Play", width="stretch", on_click=set_playing, args=(not playing,),
+    buttons[1].button("Pause" if playing else "Play", width="content", on_click=set_playing, args=(not playing,),
                       icon=":material/pause:" if playing else ":material/play_arrow:",
                       help=None if playing else f"Train until Pause, drawing every {PLAY_TRAIN_S:g} s of training: "
                                                 "Pause takes effect at the next drawing.")
-    if buttons[2].button("Reset", icon=":material/restart_alt:", width="stretch", help="Start again from step 0."):
+    if buttons[2].button("Reset", icon=":material/restart_alt:", width="content", help="Start again from step 0."):
         st.session_state.toy_trainer = None
         trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
     if playing:

@@ -110,8 +110,8 @@ def metric_chart(runs: list[tuple[str, dict]], keys: list[str], weight: float, t
             dash = RUN_DASHES[run_index % len(RUN_DASHES)]
             fig.add_trace(line(x, columns[key], label, color, epoch, group, True, dash, x_label))
             fig.add_trace(line(x, smooth_ema(columns[key], weight), label, color, epoch, group, False, dash, x_label))
-    # one legend row fits above the plot; a comparison's two or three rows go below it, clear of the title
-    above = len(runs) * len(keys) <= 3
+    # two entries fit above the plot beside a long title even at 800 px; three or more go below it
+    above = len(runs) * len(keys) <= 2
     legend = ({"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0} if above
               else {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0.0})
     fig.update_layout(title=title, xaxis_title=x_by, yaxis_title=y_title, hovermode="x unified", legend=legend,
