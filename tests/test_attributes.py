@@ -121,9 +121,9 @@ def generate_page(query: dict | None = None) -> AppTest:
     return at
 
 
-def table_cells(at: AppTest) -> list[str]:
+def table_rows(at: AppTest) -> list[dict]:
     assert len(at.dataframe) == 1, "one table of predictions under the grid"
-    return [c for c in at.dataframe[0].value.to_numpy().ravel() if c]
+    return at.dataframe[0].value.to_dict("records")
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -131,28 +131,29 @@ def test_generate_overlay_is_off_by_default_and_follows_the_url():
     from ui.models import generate_faces
 
     at = generate_page()
-    assert not at.dataframe and at.sidebar.toggle[0].value is False and "ages" not in at.query_params
+    assert not at.dataframe and at.toggle(key="gen_ages").value is False and "ages" not in at.query_params
 
     at = generate_page({"seed": "5", "n": "9", "ages": "true"})
-    assert at.sidebar.toggle[0].value is True and at.query_params["ages"] == "true"
-    cells = table_cells(at)
-    assert len(cells) == 9 and at.dataframe[0].value.shape == (3, 3)  # laid out like the 3x3 grid
+    assert at.toggle(key="gen_ages").value is True and at.query_params["ages"] == "true"
+    rows = table_rows(at)
+    assert len(rows) == 9 and rows[4]["place"] == "row 2, column 2"  # numbered as in the 3x3 grid
     expected = predict_attributes(generate_faces("dcgan-64", 9, 5, None))
-    assert cells == [f"#{i}: {r.caption()}" for i, r in enumerate(expected)]
+    assert [r["looks"] for r in rows] == [e.gender if e.found else NO_FACE for e in expected]
+    assert [r["P(male)"] for r in rows if r["looks"] != NO_FACE] == pytest.approx(
+        [e.p_male for e in expected if e.found])
     assert any("A face was found in" in c.value for c in at.caption)
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_generate_overlay_toggle_adds_captions_and_the_url_parameter():
     at = generate_page({"n": "4"})
-    at.sidebar.toggle[0].set_value(True).run()
+    at.toggle(key="gen_ages").set_value(True).run()
     assert not at.exception, at.exception
     assert at.query_params["ages"] == "true"
-    cells = table_cells(at)
-    assert len(cells) == 4
-    for i, cell in enumerate(cells):
-        prefix, text = cell.split(": ", 1)
-        assert prefix == f"#{i}" and (text == NO_FACE or CAPTION.match(text)), cell
+    rows = table_rows(at)
+    assert [r["face"] for r in rows] == ["#0", "#1", "#2", "#3"]
+    for r in rows:
+        assert r["looks"] == NO_FACE or (r["looks"] in GENDERS and 0 <= r["age (years)"] <= 100), r
 
 
 def test_label_gender_writes_labels_counts_and_a_sheet(celeba_dir, tmp_path, capsys):
