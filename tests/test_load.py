@@ -44,7 +44,7 @@ SERVER_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 TIMEOUT_MS = 1000 * int(os.environ.get("LOAD_TIMEOUT_S", 150))  # per action; a visitor who waits longer failed
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 GRID = "[data-testid='stMain'] [data-testid='stImage'] img"
-VERDICT_WORDS = ("Looks real", "Looks GAN-made", "Uncertain")
+VERDICT_WORDS = ("Looks real", "Looks GAN-made", "Uncertain", "Detectors disagree")
 IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')")
 
