@@ -21,6 +21,27 @@ MAX_FACES, MAX_SEED = 64, 2**31 - 1
 lo, hi = TRUNCATION_RANGE
 
 
+def whole_number(text: str | None, key: str, default: int, lo: int, hi: int, notes: list[str], what: str,
+                 clamp: bool = True) -> int:
+    """A URL's whole number within lo-hi; out of range it is clipped (or, with `clamp` off, the default),
+    and `notes` gets a sentence saying what was shown instead."""
+    if text is None:
+        return default
+    shown = (lambda v: f"{v} {what}") if what != "seed" else (lambda v: f"seed {v}")
+    if not text.isdigit():
+        notes.append(f"{key}={text} is not a whole number{' of 0 or more' if lo == 0 else ''}: showing {shown(default)}")
+        return default
+    value = int(text)
+    if lo <= value <= hi:
+        return value
+    if not clamp:
+        notes.append(f"{key}={text} is above the largest {what}, {hi:,}: showing {shown(default)}")
+        return default
+    value = min(hi, max(lo, value))
+    notes.append(f"{key}={text} is outside {lo}-{hi}: showing {shown(value)}")
+    return value
+
+
 def from_url(params) -> tuple[dict, list[str]]:
     """The widgets' first values from a shared link, and a sentence for each value that had to change."""
     notes, state = [], {}
@@ -28,24 +49,8 @@ def from_url(params) -> tuple[dict, list[str]]:
     state["gen_model"] = model if model in GENERATORS else GENERATORS[0]
     if model is not None and model not in GENERATORS:
         notes.append(f"model={model} is not one of our generators: showing {GENERATORS[0]}")
-    n = params.get("n")
-    state["gen_n"] = 36
-    if n is not None:
-        if not n.isdigit():
-            notes.append(f"n={n} is not a whole number: showing 36 faces")
-        else:
-            state["gen_n"] = min(MAX_FACES, max(1, int(n)))
-            if state["gen_n"] != int(n):
-                notes.append(f"n={n} is outside 1-{MAX_FACES}: showing {state['gen_n']} faces")
-    seed = params.get("seed")
-    state["gen_seed"] = 0
-    if seed is not None:
-        if not seed.isdigit():
-            notes.append(f"seed={seed} is not a whole number of 0 or more: showing seed 0")
-        elif int(seed) > MAX_SEED:
-            notes.append(f"seed={seed} is above the largest seed, {MAX_SEED:,}: showing seed 0")
-        else:
-            state["gen_seed"] = int(seed)
+    state["gen_n"] = whole_number(params.get("n"), "n", 36, 1, MAX_FACES, notes, "faces")
+    state["gen_seed"] = whole_number(params.get("seed"), "seed", 0, 0, MAX_SEED, notes, "seed", clamp=False)
     t, note = snap_truncation(params.get("trunc", ""))
     state["gen_trunc_on"], state["gen_trunc"] = t is not None, t or 1.0
     if note:

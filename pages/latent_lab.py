@@ -266,7 +266,7 @@ def directions_section() -> None:
         "age a face with what it saw on older celebrities (hairstyles, make-up, lighting), not real ageing."
     )
     st.caption(
-        "**What the labeller can tell.** " + (labeller_limits() + " " if labeller_limits() else "")
+        "**What the labeller can tell.** " + (f"{limits} " if (limits := labeller_limits()) else "")
         + "It is nearly always close to 0% or 100% sure: along a strip it flips from female to male rather than "
         "sliding, and on a generated face that is only half changed it can stay on \"female\" when a person "
         "already sees a man (dcgan-64, grid seed 2, face 0 at +3). Read its answers as a second opinion, not a "

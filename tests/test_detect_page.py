@@ -110,13 +110,19 @@ def test_detect_page_shows_the_per_source_figures_from_the_record(face_img):
     assert any(list(t.get("Source", [])) == list(per_source) for t in tables)
 
 
-def test_no_face_can_still_be_judged_as_a_whole(face_img):
+def blank_judged_whole() -> AppTest:
+    """The Detect page with a face-less grey image, its 'judge the whole image' toggle on."""
     blank = image_bytes(Image.new("RGB", (200, 200), (120, 130, 140)), "PNG")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
     at.session_state["detect_inputs"] = [("blank.png", blank)]
     at.session_state["whole-blank.png"] = True
     at.switch_page("pages/detect.py").run()
+    return at
+
+
+def test_no_face_can_still_be_judged_as_a_whole(face_img):
+    at = blank_judged_whole()
     assert not at.exception
     assert any("whole image" in w.value for w in at.warning)
     assert "The whole image" in " ".join(m.value for m in at.markdown)
@@ -146,12 +152,7 @@ def test_batch_details_do_not_repeat_the_limits(face_img):
 
 
 def test_whole_image_crop_is_not_called_a_face():
-    blank = image_bytes(Image.new("RGB", (200, 200), (120, 130, 140)), "PNG")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.session_state["detect_inputs"] = [("blank.png", blank)]
-    at.session_state["whole-blank.png"] = True
-    at.switch_page("pages/detect.py").run()
+    at = blank_judged_whole()
     page = " ".join(c for img in at.get("image") for c in img.captions)
     assert "The centre of the image as the detectors see it" in page and "Face 1 as" not in page
 

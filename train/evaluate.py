@@ -268,6 +268,7 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
     from core import registry
     from core.detect import FAMILIARITY_DETECTOR, Familiarity, familiarity_path, pooled_features
     from core.detectors import to_input
+    from core.store import read_json
 
     if FAMILIARITY_DETECTOR not in judge.detectors:
         print(f"no familiarity check: no {FAMILIARITY_DETECTOR} detector")
@@ -277,7 +278,8 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
         feats = np.concatenate([pooled_features(model, to_input(crops[i:i + 256], judge.device))[1].float().cpu().numpy()
                                 for i in range(0, len(crops), 256)])
     order = np.random.default_rng(0).permutation(len(feats))  # the halves mix every source
-    sha = registry.load(FAMILIARITY_DETECTOR, use_hub=False).training.get("weights_sha256", "")
+    sha = (read_json(registry.get_spec(FAMILIARITY_DETECTOR).bundled_dir / "training.json", {}) or {}).get(
+        "weights_sha256", "")  # the bundled CNN's, which from_loaded compares against
     fam = Familiarity.fit(feats[order], FAMILIARITY_DETECTOR, weights_sha256=sha)
     fam.save(familiarity_path(), fitted_on="validation crops of " + ", ".join(names))
     judge.familiarity = fam

@@ -42,8 +42,10 @@ def show_attribute_table(results: list[FaceAttributes], nrow: int, container=st)
         container.caption(f"No face was found in any of the {s['n']} images. {OVERLAY_HELP}")
 
 
+@st.cache_data(show_spinner=False)
 def labeller_limits() -> str:
-    """What train.labeller measured on labelled photos, in a sentence (empty when nothing is recorded)."""
+    """What train.labeller measured on labelled photos, in a sentence (empty when nothing is recorded);
+    read once per server (the record changes only with `train.labeller --record`)."""
     rec = read_json(LABELLER_RECORD, None) or {}
     by = rec.get("by_size", {})
     native, small = by.get("native", {}).get("adults", {}), by.get("64", {}).get("adults", {})
