@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from core import registry
-from core.sampling import PAGE_PNG_LEVEL, encode_image, generate, make_grid, sample_latents
+from core.sampling import encode_png_fast, generate, make_grid, sample_latents
 
 
 def pct(xs, q):
@@ -30,12 +30,12 @@ def pct(xs, q):
 
 def grid_times(loaded: registry.LoadedModel, n: int, repeats: int) -> list[float]:
     """Seconds to generate `n` faces and PNG-encode their grid (8 a row) as the Generate page does (one
-    encoding at PAGE_PNG_LEVEL, shown and downloaded), once per seed 0..repeats-1."""
+    lossless encoding, shown and downloaded), once per seed 0..repeats-1."""
     times = []
     for r in range(repeats):
         t = time.perf_counter()
         faces = generate(loaded.model, sample_latents(n, loaded.config["nz"], r))
-        encode_image(make_grid(faces, nrow=8), compress_level=PAGE_PNG_LEVEL)
+        encode_png_fast(make_grid(faces, nrow=8))
         times.append(time.perf_counter() - t)
     return times
 

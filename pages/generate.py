@@ -6,7 +6,7 @@ import random
 import streamlit as st
 
 from core import registry
-from core.sampling import PAGE_PNG_LEVEL, TRUNCATION_RANGE, TRUNCATION_STEP, encode_image, make_grid, snap_truncation
+from core.sampling import TRUNCATION_RANGE, TRUNCATION_STEP, encode_png_fast, make_grid, snap_truncation
 from ui.attributes import OVERLAY_HELP, face_attributes, show_attribute_table
 from ui.models import generate_faces, get_model, source_badge
 from ui.nav import ensure_app_navigation
@@ -103,7 +103,7 @@ source_badge(loaded)
 faces = generate_faces(name, n, seed, trunc)
 nrow = math.ceil(math.sqrt(n))
 grid = make_grid(faces, nrow=nrow)
-png = encode_image(grid, compress_level=PAGE_PNG_LEVEL)
+png = encode_png_fast(grid)
 show_image(grid, png=png, caption=f"{n} {'face' if n == 1 else 'faces'} from {name}, seed {seed}"
            + (f", truncation {trunc}" if trunc else ""))
 if show_ages:

@@ -8,6 +8,8 @@ import re
 import numpy as np
 import streamlit as st
 
+from core.sampling import encode_png_fast
+
 # Below this many pixels (at 2x) an image is shown at 2x; above, it fills the column, so a
 # long strip never runs off the page and a single face is not blown up to a blur.
 STRETCH_FROM_PX = 640
@@ -38,5 +40,7 @@ def show_image(img: np.ndarray, caption: str | None = None, container=st, png: b
     picture on the page is the very file a visitor downloads, and it is encoded once, not twice.
     """
     shown = img.shape[1] * 2
+    if png is None and img.ndim == 3 and img.shape[2] == 3:
+        png = encode_png_fast(img)  # 2-3x faster than the PNG Streamlit would write
     container.image(img if png is None else png, caption=caption, output_format="PNG",
                     width="stretch" if shown >= STRETCH_FROM_PX else shown)
