@@ -106,6 +106,29 @@ def test_mtcnn_finds_a_real_face_and_handles_ragged_batches(detector, real_face_
     assert len(detector.detect([face, small])[1]) >= 1
 
 
+def test_large_photos_are_searched_small_and_boxes_come_back_in_their_pixels(detector, real_face_bytes):
+    from core.faces import MAX_DETECT_SIDE, detect_any_size
+
+    face = np.asarray(open_image(real_face_bytes))
+    h, w = face.shape[:2]
+    f = 1400 / max(h, w)
+    big = np.asarray(Image.fromarray(face).resize((round(w * f), round(h * f)), Image.BICUBIC))
+    assert max(big.shape[:2]) > MAX_DETECT_SIDE
+    seen = []
+
+    class Recording:
+        def detect(self, images):
+            seen.extend(im.shape for im in images)
+            return detector.detect(images)
+
+    (found_big,) = detect_any_size([big], Recording())
+    assert max(seen[0][:2]) == MAX_DETECT_SIDE  # MTCNN saw the small copy
+    (found,) = detect_any_size([face], detector)
+    assert len(found_big) >= 1 and found_big[0].prob > 0.99
+    # the box, in the big photo's pixels, is the native box scaled up (to a few native pixels)
+    assert np.allclose(np.array(found_big[0].box) / f, found[0].box, atol=4)
+
+
 def test_face_found_rate_on_real_crops_and_noise(detector, tiny_cache):
     from core.data import load_cache
 
