@@ -268,8 +268,8 @@ class GANTrainer:
         self.out = Path(run.out_dir)
         self.ckpt_path = self.out / "checkpoint.pt"
         self.history_path = self.out / HISTORY_FILE
-        # channels_last: oneDNN's backward convolutions run much faster in it on CPU (a DCGAN
-        # iteration went from 1.65 s to 1.3 s with D frozen in G's step; bench/train_throughput.py)
+        # channels_last: oneDNN's backward convolutions run faster in it on the CPU
+        # (bench/train_vs_reference.py measures the whole loop)
         self.memory_format = torch.channels_last
         self.G = run.generator.to(self.device, memory_format=self.memory_format)
         self.D = run.discriminator.to(self.device, memory_format=self.memory_format)
