@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 import torch
 
@@ -26,6 +25,8 @@ def face_attributes(name: str, n: int, seed: int, truncation: float | None) -> l
 def show_attribute_table(results: list[FaceAttributes], nrow: int, container=st) -> None:
     """One row per face, numbered as in the grid (row by row, `nrow` per row): its place, age, gender
     and P(male). A long table scrolls; a grid-shaped one ran off the page at 8 columns."""
+    import pandas as pd  # here, not at the top: half a second off every page's first start
+
     rows = [{"face": f"#{i}", "place": f"row {i // nrow + 1}, column {i % nrow + 1}",
              "age (years)": round(r.age) if r.found else None,
              "looks": r.gender if r.found else NO_FACE,
