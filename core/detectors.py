@@ -15,6 +15,10 @@ isolates up-sampling traces (high-pass, or NPR: `x - up(down(x))`, Tan et al. CV
   strided first layer would alias them away before anything learned to look for them.
 - `SupConDetector` (seed 004): the same ResNet body trained with the supervised contrastive loss
   of Khosla et al. (2020) on two augmented views, then a linear head on the frozen features.
+- `DenseNetDetector` and `XceptionDetector` (seed 002's comparison of CNN families): a DenseNet-BC
+  and an Xception-style net of depthwise-separable convolutions, narrowed to about the ResNet's size
+  and cost, with the same full-resolution stem and the same `body` / `head` split. Research
+  comparisons only: the app's verdict never counts them (core.registry, `comparison`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from PIL import Image, ImageFilter
 from torch import nn
 
 CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); README
-ARCHS = ("lstm", "cnn", "supcon")
+ARCHS = ("lstm", "cnn", "supcon", "densenet", "xception")
 RESIDUALS = ("none", "highpass", "npr", "rgb+npr")
 
 
@@ -157,6 +161,176 @@ class SupConDetector(nn.Module):
         return self.head(self.body(x)).squeeze(1)
 
 
+# --- CNN families beside the ResNet (seed 002 compared five ImageNet families) --------------------
+# Both keep what the ResNet found: a stem at full resolution, four stages that each halve it, and a
+# `body` whose `stem`, `prepare` and `stages` Grad-CAM and the pooled features can use as the ResNet's.
+
+
+class DenseLayer(nn.Module):
+    """DenseNet-BC layer: BN-ReLU-1x1 (bottleneck to 4 x growth) then BN-ReLU-3x3 to `growth` new maps,
+    concatenated onto its input (every later layer sees every earlier layer's maps)."""
+
+    def __init__(self, cin: int, growth: int, bottleneck: int = 4):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, bottleneck * growth, 1, bias=False),
+            nn.BatchNorm2d(bottleneck * growth), nn.ReLU(), nn.Conv2d(bottleneck * growth, growth, 3, 1, 1, bias=False),
+        )
+
+    def forward(self, x):
+        return torch.cat([x, self.layers(x)], dim=1)
+
+
+class DenseTransition(nn.Module):
+    """BN-ReLU, 2x2 average pool, 1x1 convolution to `cout` (DenseNet's transition, with the pool first:
+    the two are linear and commute, and the convolution then runs on a quarter of the pixels)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.layers = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(cin, cout, 1, bias=False))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class DenseNetBody(nn.Module):
+    """Full-resolution stem, then four stages of (transition halving the side, dense block)."""
+
+    def __init__(self, growth: int = 12, blocks: tuple[int, ...] = (1, 3, 8, 12), stem: int = 16,
+                 compression: float = 0.5, bottleneck: int = 4, residual: str = "none"):
+        super().__init__()
+        self.residual = residual
+        self.stem = nn.Sequential(nn.Conv2d(input_channels(residual), stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem),
+                                  nn.ReLU())
+        stages, c = [], stem
+        for i, n in enumerate(blocks):
+            cout = c if i == 0 else max(growth, int(c * compression))  # the stem's maps are few: keep them all
+            layers: list[nn.Module] = [DenseTransition(c, cout)]
+            c = cout
+            for _ in range(n):
+                layers.append(DenseLayer(c, growth, bottleneck))
+                c += growth
+            stages.append(nn.Sequential(*layers))
+        stages[-1].append(nn.BatchNorm2d(c))  # DenseNet's final norm: layers hand on un-normalised maps
+        stages[-1].append(nn.ReLU())
+        # state sizes at 128 px with the defaults: stem 16 x 128x128 -> 28 x 64x64 -> 50 x 32x32 -> 121 x 16x16
+        # -> 204 x 8x8 (few layers where the maps are large: on a CPU those cost the most)
+        self.stages = nn.ModuleList(stages)
+        self.out_dim = c
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return residual_input(x, self.residual)
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(self.prepare(x))
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.feature_maps(x).mean((2, 3))
+
+
+class DenseNetDetector(nn.Module):
+    def __init__(self, growth: int = 12, blocks=(1, 3, 8, 12), stem: int = 16, compression: float = 0.5,
+                 bottleneck: int = 4, residual: str = "none"):
+        super().__init__()
+        self.body = DenseNetBody(growth, tuple(blocks), stem, compression, bottleneck, residual)
+        self.head = nn.Linear(self.body.out_dim, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x)).squeeze(1)
+
+
+class SeparableConv(nn.Module):
+    """Depthwise 3x3 (each map on its own, optionally strided) then pointwise 1x1 (mixing maps):
+    Xception's convolution, cin x 9 + cin x cout weights instead of cin x cout x 9."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.depthwise = nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False)
+        self.pointwise = nn.Conv2d(cin, cout, 1, bias=False)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+
+
+class XceptionBlock(nn.Module):
+    """Entry-flow block: (ReLU)-sep-BN-ReLU-sep-BN plus a strided 1x1 shortcut, halving the side.
+
+    Xception halves with a 3x3 max pool after both convolutions; here the first depthwise convolution
+    is strided instead (as the ResNet's first convolution is), so nothing but the stem runs at full
+    resolution: on one CPU thread the pooled version took about 4x the ResNet's time per batch.
+    The first block has no leading ReLU: the stem ends with one.
+    """
+
+    def __init__(self, cin: int, cout: int, first: bool = False):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Identity() if first else nn.ReLU(), SeparableConv(cin, cout, stride=2), nn.BatchNorm2d(cout),
+            nn.ReLU(), SeparableConv(cout, cout), nn.BatchNorm2d(cout),
+        )
+        self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, 2, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        return self.layers(x) + self.short(x)
+
+
+class XceptionMiddle(nn.Module):
+    """Middle-flow block: three ReLU-sep-BN at the same size and width, plus the identity."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.layers = nn.Sequential(*[m for _ in range(3) for m in (nn.ReLU(), SeparableConv(c, c), nn.BatchNorm2d(c))])
+
+    def forward(self, x):
+        return self.layers(x) + x
+
+
+class XceptionBody(nn.Module):
+    """Full-resolution stem, four entry-flow blocks that each halve the side, middle-flow blocks at the end."""
+
+    def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 192), middle: int = 2, stem: int = 16,
+                 residual: str = "none"):
+        super().__init__()
+        self.residual = residual
+        self.stem = nn.Sequential(nn.Conv2d(input_channels(residual), stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem),
+                                  nn.ReLU())
+        stages, cin = [], stem
+        for i, w in enumerate(widths):
+            stages.append(nn.Sequential(XceptionBlock(cin, w, first=i == 0)))
+            cin = w
+        for _ in range(middle):
+            stages[-1].append(XceptionMiddle(cin))
+        stages[-1].append(nn.ReLU())  # the exit flow's last activation: pooled features are post-ReLU
+        # state sizes at 128 px with the defaults: stem 16 x 128x128 -> 24 x 64x64 -> 48 x 32x32 -> 96 x 16x16
+        # -> 192 x 8x8 (and the middle blocks at 192 x 8x8)
+        self.stages = nn.ModuleList(stages)
+        self.out_dim = cin
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return residual_input(x, self.residual)
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(self.prepare(x))
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.feature_maps(x).mean((2, 3))
+
+
+class XceptionDetector(nn.Module):
+    def __init__(self, widths=(24, 48, 96, 192), middle: int = 2, stem: int = 16, residual: str = "none"):
+        super().__init__()
+        self.body = XceptionBody(tuple(widths), middle, stem, residual)
+        self.head = nn.Linear(self.body.out_dim, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x)).squeeze(1)
+
+
 def _resize_input(size: int):
     """A forward pre-hook that scales the (N, C, S, S) crops to `size` (area-like, antialiased)."""
 
@@ -194,6 +368,12 @@ def _build(config: dict) -> nn.Module:
     if arch == "supcon":
         return SupConDetector(config.get("widths", (16, 32, 64, 128)), config.get("blocks", (1, 1, 1, 1)),
                               config.get("proj_dim", 64), residual)
+    if arch == "densenet":
+        return DenseNetDetector(config.get("growth", 12), config.get("blocks", (1, 3, 8, 12)), config.get("stem", 16),
+                                config.get("compression", 0.5), config.get("bottleneck", 4), residual)
+    if arch == "xception":
+        return XceptionDetector(config.get("widths", (24, 48, 96, 192)), config.get("middle", 2),
+                                config.get("stem", 16), residual)
     raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
 
 
@@ -343,7 +523,8 @@ def radial_spectrum(img: np.ndarray, bins: int | None = None) -> np.ndarray:
     return np.log10(sums / np.maximum(counts, 1) + 1e-8)
 
 
-def grad_cam(model: ResNetDetector | SupConDetector, x: torch.Tensor) -> np.ndarray:
+def grad_cam(model: ResNetDetector | SupConDetector | DenseNetDetector | XceptionDetector,
+             x: torch.Tensor) -> np.ndarray:
     """Grad-CAM (Selvaraju et al. 2017) for one crop (1, 3, S, S): where the "GAN-made" logit looks.
 
     Uses the second stage (32x32 at 128 px), fine enough to point at eyes, hair or background.

@@ -57,6 +57,9 @@ class ModelSpec:
     hub_repo: str | None = None  # where published weights live
     hub_revision: str | None = None  # pin a commit sha after pushing; None means "main"
     bundled: Path = field(default=WEIGHTS_DIR)
+    # A research comparison (the CNN families): trained, bundled and evaluated like any detector, but
+    # `names()` leaves it out unless asked, so the app's Judge, Detect page, Home and ensemble never load it.
+    comparison: bool = False
 
     @property
     def bundled_dir(self) -> Path:
@@ -148,12 +151,53 @@ SPECS: dict[str, ModelSpec] = {
                     "proj_dim": 64, "residual": "rgb+npr"},
             hub_repo="face-gan-lab/detector-supcon",
         ),
+        # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),
+        # with its input (NPR residual at 128 px), recipe and data, narrowed to about its size and cost.
+        ModelSpec(
+            name="cnn-densenet",
+            kind="detector",
+            title="DenseNet trained from scratch (CNN families)",
+            description="A small DenseNet-BC (every layer sees the maps of every earlier layer in its block) with a "
+                        "full-resolution stem, trained from scratch like the ResNet for the comparison of CNN "
+                        "families (seed 002); not part of the app's verdict.",
+            build=build_detector,
+            config={"arch": "densenet", "image_size": 128, "growth": 12, "blocks": [1, 3, 8, 12], "stem": 16,
+                    "compression": 0.5, "bottleneck": 4, "residual": "npr"},
+            comparison=True,
+        ),
+        ModelSpec(
+            name="cnn-xception",
+            kind="detector",
+            title="Xception-style net trained from scratch (CNN families)",
+            description="A small Xception: depthwise-separable convolutions in residual blocks, with a full-resolution "
+                        "stem, trained from scratch like the ResNet for the comparison of CNN families (seed 002); "
+                        "not part of the app's verdict.",
+            build=build_detector,
+            config={"arch": "xception", "image_size": 128, "widths": [24, 48, 96, 192], "middle": 2, "stem": 16,
+                    "residual": "npr"},
+            comparison=True,
+        ),
     ]
 }
 
 
-def names(kind: str | None = None) -> list[str]:
-    return [n for n, s in SPECS.items() if kind is None or s.kind == kind]
+def names(kind: str | None = None, comparison: bool | None = False) -> list[str]:
+    """Registered names of `kind` (any kind when None).
+
+    By default the app's own models only; `comparison=True` gives only the research comparisons (the
+    CNN families), `comparison=None` every model.
+    """
+    return [n for n, s in SPECS.items() if (kind is None or s.kind == kind)
+            and (comparison is None or s.comparison == comparison)]
+
+
+def spec_for_arch(arch: str) -> ModelSpec:
+    """The detector spec that `arch` (a config.json's "arch", a `train.detector --arch`) trains."""
+    for s in SPECS.values():
+        if s.kind == "detector" and s.config.get("arch") == arch:
+            return s
+    valid = sorted(s.config["arch"] for s in SPECS.values() if s.kind == "detector")
+    raise UnknownModelError(f"unknown detector arch {arch!r}; valid: {', '.join(valid)}")
 
 
 def get_spec(name: str) -> ModelSpec:

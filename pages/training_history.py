@@ -1,7 +1,8 @@
 """Training History: how a model's losses, D's verdicts and fixed-noise faces changed while it trained.
 
 For a detector: its loss and accuracy per epoch, learning rate, and the evaluation in training.json
-(ROC curves, confusion matrices and the headline figures).
+(ROC curves, confusion matrices and the headline figures), then the CNN families side by side
+(ui.families).
 """
 
 from pathlib import Path
@@ -48,6 +49,7 @@ from core.history import (
     x_values,
 )
 from core.store import read_json
+from ui.families import families_section
 from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
 
@@ -623,6 +625,7 @@ training = read_json(folder / "training.json", {}) or {}
 
 if detector:
     detector_view(name, columns, compare, other, training)
+    families_section()
 else:
     gan_view(name, folder, columns, compare, other, x_by, weight, training)
 

@@ -41,7 +41,7 @@ def bundle_detector(spec, run: Path, dest: Path) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", type=Path, required=True, help="training run folder")
-    ap.add_argument("--name", required=True, help=f"registry name: {', '.join(registry.names())}")
+    ap.add_argument("--name", required=True, help=f"registry name: {', '.join(registry.names(comparison=None))}")
     ap.add_argument("--dest", type=Path, default=registry.WEIGHTS_DIR)
     ap.add_argument("--n", type=int, default=256, help="samples for the quality figure")
     args = ap.parse_args(argv)

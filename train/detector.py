@@ -1,7 +1,10 @@
-"""Train a detector of GAN-made faces: an LSTM over rows, a ResNet, or a SupCon encoder + linear head.
+"""Train a detector of GAN-made faces: an LSTM over rows, a ResNet, or a SupCon encoder + linear head
+(the app's three), or a DenseNet or Xception-style CNN (the comparison of CNN families).
 
     python -m train.detector_data                                  # once: crops of every source
     python -m train.detector --arch cnn                            # -> runs/detector-cnn
+    python -m train.detector --arch densenet --per-epoch 2000 --epochs 10 --patience 3   # -> runs/detector-densenet
+    python -m train.bundle --run runs/detector-densenet --name cnn-densenet   # likewise xception -> cnn-xception
     python -m train.detector --arch cnn --resume                   # after a crash or Ctrl-C
     python -m train.bundle --run runs/detector-cnn --name cnn      # -> weights/cnn (the app's copy)
     python -m train.detector --arch cnn --exclude stylegan2 --out runs/loo-stylegan2   # leave one out
@@ -57,7 +60,11 @@ def main(argv=None) -> int:
 
     d = DetectorTrainConfig(arch="cnn")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", choices=["lstm", "cnn", "supcon"], required=True)
+    from core.detectors import ARCHS
+
+    ap.add_argument("--arch", choices=list(ARCHS), required=True,
+                    help="lstm, cnn, supcon (the app's detectors); densenet, xception (CNN families, "
+                         "bundled as cnn-densenet and cnn-xception; never in the app's verdict)")
     ap.add_argument("--sources", nargs="+", default=None, choices=sources.names(),
                     help="sources to learn from (default: every one whose data is here)")
     ap.add_argument("--exclude", nargs="*", default=[], choices=sources.names(),
@@ -112,7 +119,7 @@ def main(argv=None) -> int:
     data = load_data(names, args, args.dry_run)
     print("data:", data.counts())
 
-    spec = registry.get_spec(args.arch)
+    spec = registry.spec_for_arch(args.arch)
     model_config = {**spec.config, "image_size": args.image_size or spec.config.get("image_size", CROP_SIZE)}
     if not 16 <= model_config["image_size"] <= CROP_SIZE:
         print(f"error: --image-size must be 16-{CROP_SIZE} (the crops are {CROP_SIZE} px)", file=sys.stderr)
@@ -173,7 +180,7 @@ def main(argv=None) -> int:
         from train.common import push_run
 
         try:
-            card = detector_card(args.arch, spec.title, spec.description, config, training)
+            card = detector_card(spec.name, spec.title, spec.description, config, training)
             print(f"pushed to {push_run(out, args.push_to_hub, args.private, card)}")
         except HubError as err:
             print(f"push failed: {err}", file=sys.stderr)

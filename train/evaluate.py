@@ -4,6 +4,8 @@
     python -m train.evaluate --real ../shared/data/wild/real/ffhq ../shared/data/wild/real/lfw \\
         --fake ../shared/data/wild/fake/sd21 --scores runs/scores.csv --gallery runs/mistakes.png
     python -m train.evaluate --split val --run runs/loo-stylegan2 --only stylegan2   # a run folder's detector
+    python -m train.evaluate --split val --detectors cnn-densenet --json weights/cnn-families/cnn-densenet.json \
+        --gallery runs/cnn-families/cnn-densenet-mistakes.png --threads 1      # one row of the CNN-families table
 
 Each folder is one source (named by the folder). `--split val` judges the cached validation crops of
 every source in core.sources instead (make them with `python -m train.detector_data`). It prints the
@@ -17,7 +19,11 @@ app's own path: open (EXIF rotation, alpha, CMYK...), down-scale if huge, find f
 crop. The most confident face of each image is judged; unreadable files and images without a face
 are counted and skipped. Per detector (and the ensemble) it prints: count, accuracy at 0.5, ROC AUC,
 average precision, equal error rate, expected calibration error, and AUC and accuracy after the
-crops are re-encoded as JPEG at quality 75. The gallery shows the most confident mistakes.
+crops are re-encoded as JPEG at quality 75, and each detector's parameters and milliseconds per face
+(its forward pass on one crop at a time, median, on this process's threads). The gallery shows the
+most confident mistakes. With one detector (`--detectors NAME`) the "ensemble" is that detector
+alone, so the verdicts per source are its own: how the CNN families (`cnn`, `cnn-densenet`,
+`cnn-xception`) are compared, one command per family.
 `--record LABEL` stores the figures in each detector's training.json under evaluation[LABEL]
 (the model cards and the Training History page read them from there).
 """
@@ -114,8 +120,37 @@ def judged(judge, crops) -> dict:
     return {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
 
 
+def speed(judge, crops, n: int = 40) -> dict[str, float]:
+    """Each detector's median milliseconds per face: its forward pass (input included) on one crop at a
+    time, as for a photo with one face, after two warm-up passes; on this process's torch threads."""
+    import time
+
+    import numpy as np
+    import torch
+
+    from core.detectors import to_input
+
+    if not len(crops):
+        return {}
+    picks = np.random.default_rng(0).permutation(len(crops))[:n]
+    xs = [to_input(crops[i : i + 1], judge.device) for i in picks]
+    out = {}
+    with torch.inference_mode():
+        for name, (model, _) in judge.detectors.items():
+            for x in xs[:2]:
+                model(x)
+            times = []
+            for x in xs:
+                started = time.perf_counter()
+                model(x)
+                times.append(time.perf_counter() - started)
+            out[name] = round(float(np.median(times)) * 1000, 3)
+    return out
+
+
 def evaluate(judge, real_crops, fake_crops) -> dict:
-    """Scores per detector and for the ensemble, clean, after JPEG 75 and after a half-scale."""
+    """Scores per detector and for the ensemble, clean, after JPEG 75 and after a half-scale; per
+    detector also its parameters and milliseconds per face (`speed`)."""
     import numpy as np
 
     from core.metrics import confusion, detector_scores, roc_points
@@ -125,6 +160,7 @@ def evaluate(judge, real_crops, fake_crops) -> dict:
     clean = judged(judge, crops)
     jpeg = judged(judge, jpeg_crops(crops))
     half = judged(judge, half_scale_crops(crops))
+    ms = speed(judge, crops)
     results = {}
     for name in clean:
         r = detector_scores(labels, clean[name])
@@ -134,8 +170,18 @@ def evaluate(judge, real_crops, fake_crops) -> dict:
                  real=int(len(real_crops)), fake=int(len(fake_crops)), confusion=confusion(labels, clean[name]))
         if r["auc"] is not None:
             r["roc"] = roc_points(labels, clean[name])
+        if name in judge.detectors:
+            r["parameters"] = sum(p.numel() for p in judge.detectors[name][0].parameters())
+            r["ms_per_face"] = ms.get(name)
+            r["threads"] = torch_threads()
         results[name] = r
     return {"results": results, "labels": labels, "probs": clean, "crops": crops}
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def fmt(v) -> str:
@@ -297,11 +343,12 @@ def load_judge(args):
     from core.store import read_json
 
     arch = (read_json(args.run / "config.json", {}) or {}).get("arch")
-    spec = registry.get_spec(arch) if arch in registry.names("detector") else None
-    if spec is None:
-        raise registry.WeightsError(f"{args.run} holds no detector run (config.json's arch is {arch!r})")
+    try:
+        spec = registry.spec_for_arch(arch)
+    except registry.UnknownModelError:
+        raise registry.WeightsError(f"{args.run} holds no detector run (config.json's arch is {arch!r})") from None
     model, config, _ = registry.load_folder(spec, args.run)
-    return Judge({arch: (model, config.get("temperature", 1.0))})
+    return Judge({spec.name: (model, config.get("temperature", 1.0))})
 
 
 def main(argv=None) -> int:
@@ -315,7 +362,9 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=["train", "val"], default=None,
                     help="judge every source's cached crops of this split instead of folders")
     ap.add_argument("--only", nargs="+", default=None, help="with --split: just these sources (and the reals)")
-    ap.add_argument("--detectors", nargs="+", default=registry.names("detector"))
+    ap.add_argument("--detectors", nargs="+", default=registry.names("detector"),
+                    help=f"default: the app's ({', '.join(registry.names('detector'))}); also the CNN families "
+                         f"({', '.join(registry.names('detector', comparison=True))}), best one at a time")
     ap.add_argument("--run", type=Path, default=None, help="judge with the detector in this run folder instead")
     ap.add_argument("--limit", type=int, default=None, help="at most N images per folder or source")
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
@@ -367,11 +416,13 @@ def main(argv=None) -> int:
     if args.fit_ensemble:
         fit_ensemble(judge, ordered, real, fake)
     ev = evaluate(judge, real, fake)
-    print(f"\n{'detector':<10}{'count':>7}{'accuracy':>10}{'ROC AUC':>9}{'AP':>8}{'EER':>8}{'ECE':>8}"
+    print(f"\n{'detector':<14}{'count':>7}{'accuracy':>10}{'ROC AUC':>9}{'AP':>8}{'EER':>8}{'ECE':>8}"
           f"{'AUC jpeg75':>12}{'AUC half':>10}")
     for name, r in ev["results"].items():
-        print(f"{name:<10}{r['count']:>7}{fmt(r['accuracy']):>10}{fmt(r['auc']):>9}{fmt(r['average_precision']):>8}"
+        print(f"{name:<14}{r['count']:>7}{fmt(r['accuracy']):>10}{fmt(r['auc']):>9}{fmt(r['average_precision']):>8}"
               f"{fmt(r['eer']):>8}{fmt(r['ece']):>8}{fmt(r['jpeg75_auc']):>12}{fmt(r['half_scale_auc']):>10}")
+    print("  ".join(f"{n}: {r['parameters']:,} parameters, {r['ms_per_face']:.1f} ms per face ({r['threads']} thread{'' if r['threads'] == 1 else 's'})"
+                    for n, r in ev["results"].items() if r.get("ms_per_face") is not None))
     table = per_source(ordered, ev["probs"], judge.band)
     print_sources(table)
     if args.scores:

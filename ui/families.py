@@ -1,0 +1,114 @@
+"""Training History's "CNN families side by side" section: tables, ROC curves and mistakes galleries.
+
+The figures come from core.families (the records `train.evaluate` wrote); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.colors import qualitative
+
+from core import families
+from core.history import roc_points
+
+
+def roc_chart(records: list[families.FamilyRecord]) -> go.Figure | None:
+    """One ROC curve per evaluated family (AUC in the legend); None when no record holds a curve."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.5)", hoverinfo="skip",
+                             line={"color": "gray", "dash": "dash", "width": 1}))
+    drawn = 0
+    for i, r in enumerate(rec for rec in records if rec.status == "evaluated"):
+        points = roc_points(r.results)
+        if points is None:
+            continue
+        auc = r.results.get("auc")
+        name = f"{r.family} ({r.name})" + (f", AUC {auc:.4f}" if isinstance(auc, (int, float)) else "")
+        fig.add_trace(go.Scatter(x=points[0], y=points[1], mode="lines", name=name, line_shape="hv",
+                                 line={"color": qualitative.Plotly[i % len(qualitative.Plotly)], "width": 2},
+                                 hovertemplate="false-positive rate %{x:.3f}<br>true-positive rate %{y:.3f}"
+                                               "<extra></extra>"))
+        drawn += 1
+    if not drawn:
+        return None
+    fig.update_xaxes(range=[0, 1], constrain="domain")
+    fig.update_yaxes(range=[0, 1.01], scaleanchor="x", scaleratio=1)
+    fig.update_layout(title="ROC curves, one per family (validation mix)",
+                      xaxis_title="false-positive rate (real judged GAN-made)",
+                      yaxis_title="true-positive rate (GAN-made caught)", height=460,
+                      legend={"yanchor": "bottom", "y": 0.02, "xanchor": "right", "x": 0.98},
+                      margin={"t": 60, "b": 40})
+    return fig
+
+
+def families_section(record_dir=None) -> None:
+    """The comparison: what is trained, the figures per family and per source, ROC curves, galleries."""
+    records = families.read_records(record_dir)
+    if not records:
+        return
+    st.subheader("CNN families side by side")
+    st.caption("The ResNet the app uses (`cnn`) beside a DenseNet and an Xception-style net, each trained from "
+               "scratch with the same recipe, data, crops, augmentation and input (the NPR residual of the 128 px "
+               "crop), then judged alone on every source's validation crops by one `train.evaluate` command. "
+               "Of the three, only `cnn` counts in the Detect page's verdict; the other two are for this "
+               "comparison.")
+    for r in records:
+        if r.status == "not trained":
+            st.warning(f"**{r.family}** (`{r.name}`) is not trained yet: no weights in `weights/{r.name}/`. "
+                    f"Train and bundle it with `{families.train_command(r.name)}`, then evaluate it with "
+                    f"`{families.evaluate_command(r.name)}`.", icon=":material/hourglass_empty:")
+        elif r.status == "not evaluated":
+            st.warning(f"**{r.family}** (`{r.name}`) is trained but not evaluated yet: "
+                    f"`{families.evaluate_command(r.name)}`.", icon=":material/hourglass_empty:")
+    summary = families.summary_rows(records)
+    if not summary:
+        st.caption(families.published_sentence())
+        return
+    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+        "Accuracy": st.column_config.NumberColumn(format="%.4f"),
+        "ROC AUC": st.column_config.NumberColumn(format="%.4f"),
+        "AP": st.column_config.NumberColumn(format="%.4f"),
+        "Parameters": st.column_config.NumberColumn(format="localized"),
+        "ms per face": st.column_config.NumberColumn(format="%.1f"),
+    })
+    threads = {r.results.get("threads") for r in records if r.status == "evaluated"} - {None}
+    st.caption("Pooled over every validation source; accuracy at 0.5. Training: epochs and wall time on one CPU "
+               "thread, from each model's training.json (other jobs shared the machine at times: compare roughly). "
+               "ms per face: the network's forward pass on one 128 px crop at a time, median"
+               + (f", on {' / '.join(str(t) for t in sorted(threads))} CPU thread"
+                  + ("" if threads == {1} else "s") if threads else "")
+               + " (finding the face not included).")
+    best = families.best_sentence(records)
+    if best:
+        st.markdown(best)
+    st.markdown(families.published_sentence())
+    per_source = families.source_rows(records)
+    if per_source:
+        names = [r.family for r in records if r.status == "evaluated"]
+        st.dataframe(per_source, hide_index=True, width="stretch", height=35 * (len(per_source) + 1) + 3, column_config={
+            n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent") for n in names
+        })
+        st.caption("Per source, each family's own verdicts with the app's uncertain band (35%-65%): for a "
+                   "GAN-made source the share caught (called GAN-made), for a real source the share of false "
+                   "alarms (wrongly called GAN-made).")
+    fig = roc_chart(records)
+    if fig is None:
+        st.caption("No record holds a ROC curve: re-run the evaluate commands above to draw them.")
+    else:
+        st.plotly_chart(fig, width="stretch")
+    galleries = [(r, families.gallery_path(r.name)) for r in records if r.status == "evaluated"]
+    shown = [(r, p) for r, p in galleries if p.exists()]
+    # behind a switch: each gallery is a large picture, and this page shows no faces of a detector otherwise
+    if shown and st.toggle("Show the mistakes galleries", key="families_galleries",
+                           help="Each family's most confident mistakes on the validation crops "
+                                "(train.evaluate --gallery)."):
+        for r, path in shown:
+            st.image(str(path), caption=f"{r.family} (`{r.name}`). Top: real photos it called GAN-made; bottom: "
+                                        "GAN-made faces it called real; the most confident of each, with its "
+                                        "probability.")
+    if len(shown) < len(galleries):
+        missing = ", ".join(f"`{r.name}`" for r, p in galleries if not p.exists())
+        st.caption(f"No mistakes gallery here for {missing}: the evaluate command's `--gallery` writes it under "
+                   "`runs/cnn-families/`. It shows real photos that are for research use only, so it is never "
+                   "part of the repository or the Space.")
