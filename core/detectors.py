@@ -103,7 +103,24 @@ class BasicBlock(nn.Module):
         return F.relu(out + (x if self.short is None else self.short(x)))
 
 
-class ResNetBody(nn.Module):
+class Body(nn.Module):
+    """What every CNN body shares: `residual`, `stem` and `stages` set by the subclass; the input
+    conversion, the last stage's maps (Grad-CAM reads them) and their global average."""
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return residual_input(x, self.residual)
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(self.prepare(x))
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.feature_maps(x).mean((2, 3))
+
+
+class ResNetBody(Body):
     """Stem at full resolution, then four stages that each halve it; `forward` pools the last stage."""
 
     def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128), blocks: tuple[int, ...] = (1, 1, 1, 1),
@@ -119,18 +136,6 @@ class ResNetBody(nn.Module):
         # state sizes at 128 px: stem 16 x 128x128 -> 16 x 64x64 -> 32 x 32x32 -> 64 x 16x16 -> 128 x 8x8
         self.stages = nn.ModuleList(stages)
         self.out_dim = widths[-1]
-
-    def prepare(self, x: torch.Tensor) -> torch.Tensor:
-        return residual_input(x, self.residual)
-
-    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(self.prepare(x))
-        for stage in self.stages:
-            x = stage(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.feature_maps(x).mean((2, 3))
 
 
 class ResNetDetector(nn.Module):
@@ -193,7 +198,7 @@ class DenseTransition(nn.Module):
         return self.layers(x)
 
 
-class DenseNetBody(nn.Module):
+class DenseNetBody(Body):
     """Full-resolution stem, then four stages of (transition halving the side, dense block)."""
 
     def __init__(self, growth: int = 12, blocks: tuple[int, ...] = (1, 3, 8, 12), stem: int = 16,
@@ -217,18 +222,6 @@ class DenseNetBody(nn.Module):
         # -> 204 x 8x8 (few layers where the maps are large: on a CPU those cost the most)
         self.stages = nn.ModuleList(stages)
         self.out_dim = c
-
-    def prepare(self, x: torch.Tensor) -> torch.Tensor:
-        return residual_input(x, self.residual)
-
-    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(self.prepare(x))
-        for stage in self.stages:
-            x = stage(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.feature_maps(x).mean((2, 3))
 
 
 class DenseNetDetector(nn.Module):
@@ -287,7 +280,7 @@ class XceptionMiddle(nn.Module):
         return self.layers(x) + x
 
 
-class XceptionBody(nn.Module):
+class XceptionBody(Body):
     """Full-resolution stem, four entry-flow blocks that each halve the side, middle-flow blocks at the end."""
 
     def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 192), middle: int = 2, stem: int = 16,
@@ -307,18 +300,6 @@ class XceptionBody(nn.Module):
         # -> 192 x 8x8 (and the middle blocks at 192 x 8x8)
         self.stages = nn.ModuleList(stages)
         self.out_dim = cin
-
-    def prepare(self, x: torch.Tensor) -> torch.Tensor:
-        return residual_input(x, self.residual)
-
-    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(self.prepare(x))
-        for stage in self.stages:
-            x = stage(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.feature_maps(x).mean((2, 3))
 
 
 class XceptionDetector(nn.Module):

@@ -36,7 +36,6 @@ from core.history import (
     load_history,
     metric_names,
     phase_spans,
-    roc_points,
     shared_epoch_metrics,
     shared_metrics,
     smooth_ema,
@@ -51,6 +50,7 @@ from core.history import (
 from core.store import read_json
 from ui.families import families_section
 from ui.nav import ensure_app_navigation
+from ui.roc import roc_chart
 from ui.widgets import show_image
 
 ensure_app_navigation()
@@ -199,34 +199,6 @@ def epoch_chart(runs: list[tuple[str, dict]], keys: list[str], title: str, y_tit
     return fig
 
 
-def roc_chart(entries: dict[str, dict]) -> go.Figure | None:
-    """Every evaluation entry's ROC curve on one chart, AUC in the legend; None when none has a curve."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.5)", hoverinfo="skip",
-                             line={"color": "gray", "dash": "dash", "width": 1}))
-    drawn = 0
-    for i, (label, entry) in enumerate(entries.items()):
-        points = roc_points(entry)
-        if points is None:
-            continue
-        auc = entry.get("auc")
-        name = label + (f" (AUC {auc:.4f})" if isinstance(auc, (int, float)) else "")
-        fig.add_trace(go.Scatter(x=points[0], y=points[1], mode="lines", name=name, line_shape="hv",
-                                 line={"color": COLORS[i % len(COLORS)], "width": 2},
-                                 hovertemplate="false-positive rate %{x:.3f}<br>true-positive rate %{y:.3f}"
-                                               "<extra></extra>"))
-        drawn += 1
-    if not drawn:
-        return None
-    fig.update_xaxes(range=[0, 1], constrain="domain")
-    fig.update_yaxes(range=[0, 1.01], scaleanchor="x", scaleratio=1)
-    fig.update_layout(title="ROC curves on the test sets", xaxis_title="false-positive rate (real judged GAN-made)",
-                      yaxis_title="true-positive rate (GAN-made caught)", height=460,
-                      legend={"yanchor": "bottom", "y": 0.02, "xanchor": "right", "x": 0.98},
-                      margin={"t": 60, "b": 40})
-    return fig
-
-
 def confusion_chart(label: str, counts: np.ndarray) -> go.Figure:
     """Counts (and the share of each true class) at the 0.5 threshold; rows true, columns judged."""
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
@@ -294,7 +266,7 @@ def evaluation_section(training: dict) -> None:
         return
     roc_col, confusion_col = st.columns([3, 2], gap="large")
     with roc_col:
-        fig = roc_chart(entries)
+        fig = roc_chart(entries, "ROC curves on the test sets", COLORS)
         if fig is None:
             st.info("No test set in the evaluation recorded a ROC curve.")
         else:

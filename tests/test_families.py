@@ -177,7 +177,7 @@ def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(r
     assert "77% to 96%" in text and "other data" in text
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves, one per family (validation mix)")].proto.spec)
-    assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn), AUC 0.9900", "DenseNet (cnn-densenet), AUC 0.9950"]
+    assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn) (AUC 0.9900)", "DenseNet (cnn-densenet) (AUC 0.9950)"]
     assert any("No mistakes gallery here" in c.value for c in at.caption)
 
 

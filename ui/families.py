@@ -5,41 +5,16 @@ The figures come from core.families (the records `train.evaluate` wrote); this m
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.colors import qualitative
 
 from core import families
-from core.history import roc_points
+from ui.roc import roc_chart as roc_figure
 
 
-def roc_chart(records: list[families.FamilyRecord]) -> go.Figure | None:
+def roc_chart(records: list[families.FamilyRecord]):
     """One ROC curve per evaluated family (AUC in the legend); None when no record holds a curve."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.5)", hoverinfo="skip",
-                             line={"color": "gray", "dash": "dash", "width": 1}))
-    drawn = 0
-    for i, r in enumerate(rec for rec in records if rec.status == "evaluated"):
-        points = roc_points(r.results)
-        if points is None:
-            continue
-        auc = r.results.get("auc")
-        name = f"{r.family} ({r.name})" + (f", AUC {auc:.4f}" if isinstance(auc, (int, float)) else "")
-        fig.add_trace(go.Scatter(x=points[0], y=points[1], mode="lines", name=name, line_shape="hv",
-                                 line={"color": qualitative.Plotly[i % len(qualitative.Plotly)], "width": 2},
-                                 hovertemplate="false-positive rate %{x:.3f}<br>true-positive rate %{y:.3f}"
-                                               "<extra></extra>"))
-        drawn += 1
-    if not drawn:
-        return None
-    fig.update_xaxes(range=[0, 1], constrain="domain")
-    fig.update_yaxes(range=[0, 1.01], scaleanchor="x", scaleratio=1)
-    fig.update_layout(title="ROC curves, one per family (validation mix)",
-                      xaxis_title="false-positive rate (real judged GAN-made)",
-                      yaxis_title="true-positive rate (GAN-made caught)", height=460,
-                      legend={"yanchor": "bottom", "y": 0.02, "xanchor": "right", "x": 0.98},
-                      margin={"t": 60, "b": 40})
-    return fig
+    return roc_figure({f"{r.family} ({r.name})": r.results for r in records if r.status == "evaluated"},
+                      "ROC curves, one per family (validation mix)")
 
 
 def families_section(record_dir=None) -> None:
