@@ -175,6 +175,11 @@ def test_browser_play_from_epoch_5_pause_and_a_link():
             assert seen[0] == 5 and len(seen) >= 3 and seen[-1] < 36, seen
             paused_at = seen[-1]
             page.get_by_text(f"Epoch {paused_at} of 36", exact=True).wait_for()
+            # the slider says the epoch shown (once the pause's rerun has drawn it: a loaded machine lags)
+            for _ in range(150):
+                if slider.get_attribute("aria-valuetext") == str(paused_at):
+                    break
+                page.wait_for_timeout(100)
             assert slider.get_attribute("aria-valuetext") == str(paused_at), "the slider says the epoch shown"
             page.wait_for_timeout(1000)
             assert sorted(page.evaluate("() => [...window.epochsSeen]")) == seen, "no frame after the pause"

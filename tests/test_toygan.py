@@ -7,7 +7,7 @@ import torch
 from core import toygan
 from core.toygan import ToyGANConfig, ToyGANTrainer, mode_coverage, ring_centres
 
-LEARN_STEPS = 1500  # seed 0 covers 6 of 8 modes from here on; seeds 1-5 cover 7 or 8 (measured)
+LEARN_STEPS = 1500  # seeds 1-5 cover 7 or 8 of 8 modes from here on (measured); seed 0 4-6, by CPU
 
 
 # --- distributions ------------------------------------------------------------------------------
@@ -135,11 +135,18 @@ def test_untrained_generator_covers_no_mode_and_training_covers_most():
     trainer = ToyGANTrainer(ToyGANConfig(seed=0))
     before = trainer.coverage()
     assert before.modes_covered <= 1 and before.high_quality_share < 0.05
-    trainer.step(LEARN_STEPS)
-    after = trainer.coverage()
-    # 6 of 8 on the AMD machines this was written on, 5 on an Intel Xeon: float kernels differ by CPU
-    assert after.modes_covered >= 5, after
-    assert after.high_quality_share > 0.5, after
+    # A GAN may drop modes on one seed (seed 0 covered 6 of 8 on the machines this was written on,
+    # 5 on an Intel Xeon, 4 on a later AMD EPYC: float kernels differ by CPU), so the claim is about
+    # most seeds: at least two of three cover 5 or more of the 8 modes, and every seed puts most of
+    # its points near a mode.
+    covered = []
+    for seed in (0, 1, 2):
+        trainer = ToyGANTrainer(ToyGANConfig(seed=seed))
+        trainer.step(LEARN_STEPS)
+        after = trainer.coverage()
+        assert after.high_quality_share > 0.5, (seed, after)
+        covered.append(after.modes_covered)
+    assert sum(c >= 5 for c in covered) >= 2, covered
 
 
 # --- what GAN Lab shows: D or G alone, k, the loss switch, G's gradients and its noise grid -------
