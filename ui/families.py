@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import families
-from ui.roc import roc_chart as roc_figure
+from ui.charts.roc import roc_chart as roc_figure
 
 
 def roc_chart(records: list[families.FamilyRecord]):

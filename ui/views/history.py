@@ -1,0 +1,502 @@
+"""Training History's sections: the sidebar's controls, the notes on a link's parameters, a detector's
+per-epoch charts and evaluation, a GAN's per-iteration charts and the fixed-noise snapshot player.
+
+For a detector: its loss and accuracy per epoch, learning rate, and the evaluation in training.json
+(ROC curves, confusion matrices and the headline figures); the figures come from ui.charts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit.errors import StreamlitAPIException
+
+from core import registry
+from core.history import (
+    ACCURACIES,
+    CLASSIFIER_LOSSES,
+    EVALUATION_FIGURES,
+    HISTORY_FILE,
+    PHASE_NAMES,
+    SUPCON_LOSSES,
+    X_AXES,
+    confusion_counts,
+    detector_facts,
+    epoch_boundaries,
+    epoch_metrics,
+    evaluation_entries,
+    evaluation_table,
+    limits_sentences,
+    load_epoch_history,
+    load_history,
+    metric_names,
+    phase_spans,
+    shared_epoch_metrics,
+    shared_metrics,
+    snapshot_paths,
+    source_evaluation,
+    source_table,
+    split_metrics,
+    strip_front_matter,
+    training_facts,
+)
+from core.store import read_json
+from ui.charts.history import (
+    COLORS,
+    accuracy_chart,
+    confusion_chart,
+    epoch_chart,
+    learning_rate_chart,
+    metric_chart,
+    probability_chart,
+)
+from ui.charts.roc import roc_chart
+from ui.widgets import show_image
+
+PLAY_FRAME_S = 0.25  # a snapshot a quarter second while playing: 36 epochs in 9 s
+EPOCH_KEY = "snapshot_epoch"  # the epoch slider's value: the epoch shown
+PLAYING_KEY = "snapshot_playing"  # the record folder being played, None when paused
+SHOWN_KEY = "snapshot_shown"  # the epoch the last frame showed, so the next one moves on
+SMOOTHING_MAX = 0.99
+URL_KEYS = ("model", "compare", "x_by", "smoothing")
+
+
+def record_folder(name: str) -> Path:
+    # The record (history, snapshots, card) ships in the bundled folder; the Hub copy holds only
+    # the files needed to load the weights (registry.MODEL_FILES), so this page does not load the model.
+    return registry.get_spec(name).bundled_dir
+
+
+def is_detector(name: str) -> bool:
+    return registry.get_spec(name).kind == "detector"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_history(path: str, mtime: float, per_epoch: bool = False) -> dict[str, np.ndarray]:
+    """Columns of a history.jsonl; the mtime in the key makes a retrained model's new log show up.
+
+    per_epoch: a detector's log (one row per epoch, with phases), read by load_epoch_history.
+    """
+    return load_epoch_history(Path(path).parent) if per_epoch else load_history(Path(path).parent)
+
+
+def read_columns(model: str) -> dict[str, np.ndarray] | None:
+    """A model's history columns, or None after saying on the page why they cannot be read."""
+    path = record_folder(model) / HISTORY_FILE
+    try:
+        return cached_history(str(path), path.stat().st_mtime, is_detector(model))
+    except (OSError, ValueError) as err:
+        st.error(f"Cannot read the training history of **{model}**: {err}")
+        return None
+
+
+def comparable_runs(name: str, columns: dict[str, np.ndarray], candidates: list[str]) -> list[str]:
+    """Other models of the same kind whose history shares a metric with `name`'s (unreadable ones left out)."""
+    found = []
+    per_epoch = is_detector(name)
+    shared = shared_epoch_metrics if per_epoch else shared_metrics
+    for other_name in candidates:
+        if other_name == name or is_detector(other_name) != per_epoch:
+            continue
+        path = record_folder(other_name) / HISTORY_FILE
+        try:
+            other_columns = cached_history(str(path), path.stat().st_mtime, per_epoch)
+        except (OSError, ValueError):
+            continue
+        if shared(columns, other_columns):
+            found.append(other_name)
+    return found
+
+
+# ----------------------------------------------------------------------------- detectors: per epoch
+
+def detector_charts(name: str, columns: dict, compare: str | None, other: dict | None) -> None:
+    """Loss, accuracy and learning rate per epoch (a compared run dotted), phases marked and explained."""
+    runs, keys = [(name, columns)], epoch_metrics(columns)
+    if other is not None:  # comparable_runs offered only detectors with metrics in common
+        runs.append((compare, other))
+        keys = shared_epoch_metrics(columns, other)
+        st.caption(f"Solid: **{name}**; dotted: **{compare}** ({len(other['epoch'])} epochs). "
+                   "Showing the metrics both logged, against epochs over each whole run.")
+    supcon = [k for k in SUPCON_LOSSES if k in keys]
+    losses = [k for k in CLASSIFIER_LOSSES if k in keys]
+    accuracies = [k for k in ACCURACIES if k in keys]
+    phased = any(len(phase_spans(c)) > 1 for _, c in runs)
+    if supcon:
+        st.plotly_chart(epoch_chart(runs, supcon, "Supervised contrastive loss per epoch (encoder phase)",
+                                    "SupCon loss"), width="stretch")
+    if losses:
+        st.plotly_chart(epoch_chart(runs, losses, "Classification loss per epoch", "cross-entropy"),
+                        width="stretch")
+    if accuracies:
+        st.plotly_chart(accuracy_chart(runs, accuracies), width="stretch")
+    if phased:
+        st.caption(
+            "SupCon trains in two phases. **Encoder phase:** the ResNet encoder learns with the supervised "
+            "contrastive loss, which pulls two augmented views of crops of the same class (real, or GAN-made) "
+            "together and pushes the classes apart; there is no classifier yet, so no accuracy, and the loss "
+            "stays in the units of that objective (it never nears 0). **Head phase** (after the dashed line): "
+            "the encoder is frozen and a linear head learns real vs GAN-made on its features with "
+            "cross-entropy, so classification loss and accuracy start there."
+        )
+    st.caption("Train figures are averaged over each epoch's batches, with augmentation (flips, rescaling, blur, "
+               "JPEG) on; validation figures are measured after the epoch on the validation crops, unaugmented. "
+               "Training stops early when the validation loss stops improving, keeping the best weights.")
+    if "lr" in keys:
+        st.plotly_chart(learning_rate_chart(runs), width="stretch")
+        st.caption("AdamW's learning rate, decayed along a cosine over each phase's planned epochs"
+                   + (" (SupCon's head phase starts again from the full rate)." if phased else "."))
+
+
+def evaluation_section(training: dict) -> None:
+    """ROC curves, confusion matrices and the figures of every test set in training.json's evaluation."""
+    entries = evaluation_entries(training)
+    st.subheader("Evaluation")
+    if not entries:
+        st.info("This detector's training.json has no evaluation yet: `python -m train.evaluate` adds it.")
+        return
+    roc_col, confusion_col = st.columns([3, 2], gap="large")
+    with roc_col:
+        fig = roc_chart(entries, "ROC curves on the test sets", COLORS)
+        if fig is None:
+            st.info("No test set in the evaluation recorded a ROC curve.")
+        else:
+            st.plotly_chart(fig, width="stretch")
+            st.caption("Each point is one threshold on P(GAN-made): the share of GAN-made faces caught against "
+                       "the share of real photos wrongly flagged. A perfect detector reaches the top-left corner; "
+                       "the dashed diagonal is guessing. A high AUC beside a low accuracy (as on a held-out "
+                       "generator) means the detector still ranks fakes above real photos, but the 0.5 threshold "
+                       "it learnt no longer separates them.")
+    with confusion_col:
+        for label, entry in entries.items():
+            counts = confusion_counts(entry)
+            if counts is not None:
+                st.plotly_chart(confusion_chart(label, counts), width="stretch")
+        st.caption("Counts of test crops at the 0.5 threshold (in brackets: the share of that true class).")
+    table = evaluation_table(training)
+    st.dataframe(table, hide_index=True, width="stretch", column_config={  # as in the model card's table
+        heading: st.column_config.NumberColumn(heading, format="%.4f") for heading in EVALUATION_FIGURES.values()
+    })
+    ensembles = [f"{label}: accuracy {e['ensemble']['accuracy']:.1%}, AUC {e['ensemble']['auc']:.4f}"
+                 for label, e in entries.items()
+                 if isinstance(e.get("ensemble"), dict) and {"accuracy", "auc"} <= set(e["ensemble"])]
+    st.caption(
+        "Test crops are other photos and other generated faces than the training ones. AP: average precision; "
+        "EER: the error rate where false positives and misses are equal; ECE: expected calibration error of "
+        "the calibrated probability (0 = it is right as often as it claims); JPEG-75: the same crops "
+        "re-saved as JPEG at quality 75. A held-out generator is one the detector never saw in training."
+        + (" All detectors together (the fitted ensemble): " + "; ".join(ensembles) + "." if ensembles else "")
+    )
+    per_source_section(training)
+
+
+def per_source_section(training: dict) -> None:
+    """Where the detectors were tested, source by source, as train.evaluate recorded it."""
+    rec = source_evaluation(training)
+    if rec is None:
+        return
+    label, per_source = rec
+    st.subheader("Source by source")
+    st.dataframe(source_table(per_source), hide_index=True, width="stretch", column_config={
+        "AUC vs real": st.column_config.NumberColumn(format="%.3f"),
+        "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+        "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+    })
+    st.caption(f"{label}: " + limits_sentences(per_source) + " Verdicts are the ensemble's, with the app's "
+               "uncertain band; for a real source, \"called GAN-made\" is the false-alarm rate.")
+
+
+def model_card_facts(facts: dict[str, str], explanation: str) -> None:
+    """The model card's facts as metric tiles, one a row (two side by side truncate values like
+    "100% / 100%" in a quarter-width column), the hardware as a caption, and what the figures mean."""
+    st.subheader("Model card")
+    hardware = facts.pop("Hardware", None)
+    diffaug = facts.pop("DiffAugment", None)  # too long for a tile
+    for label, value in facts.items():
+        st.metric(label, value)
+    if hardware:
+        st.caption(f"Trained on {hardware}.")
+    if diffaug:
+        st.caption(f"The discriminator saw every batch, real and fake, through DiffAugment ({diffaug}): "
+                   "random changes that keep it from learning a small data set by heart.")
+    st.caption(explanation)
+
+
+def detector_view(name: str, columns: dict, compare: str | None, other: dict | None,
+                  training: dict) -> None:
+    phases = ", ".join(f"{PHASE_NAMES.get(p, p)} {int(a)}–{int(b)}" if a != b else f"{PHASE_NAMES.get(p, p)} {int(a)}"
+                       for p, a, b in phase_spans(columns))
+    st.caption(f"{registry.get_spec(name).title}: one row per epoch of training, from `weights/{name}/`. "
+               f"{len(columns['epoch'])} epochs ({phases}).")
+    charts_col, facts_col = st.columns([3, 1], gap="large")
+    with facts_col:
+        model_card_facts(detector_facts(training),
+                         "Validation accuracy: of the weights kept, from the epoch with the lowest validation loss. "
+                         "Temperature: the T in P(GAN-made) = sigmoid(logit / T), fitted on validation data so the "
+                         "probability is calibrated (ECE before → after). Held-out generators: never seen in "
+                         "training, tested below.")
+    with charts_col:
+        detector_charts(name, columns, compare, other)
+    evaluation_section(training)
+
+
+# ----------------------------------------------------------------------------- GANs: per iteration
+
+def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other: dict | None, x_by: str,
+             weight: float, training: dict) -> None:
+    starts = epoch_boundaries(columns)
+    st.caption(
+        f"{registry.get_spec(name).title}: every iteration of training, from `weights/{name}/`. "
+        f"{len(columns['step']):,} iterations" + (f" over {len(starts)} epochs." if starts else ".")
+    )
+
+    charts_col, facts_col = st.columns([3, 1], gap="large")
+    with facts_col:
+        threshold = (training.get("quality") or {}).get("threshold", 0.99)
+        model_card_facts(training_facts(training),
+                         f"Faces found: share of samples where the MTCNN detector finds a face (p >= {threshold:g}), "
+                         "beside the same for real face crops. "
+                         "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
+                         "Near-copies: samples closer to a training photo than 99% of training photos are to each "
+                         "other.")
+
+    with charts_col:
+        gan_charts(name, columns, compare, other, x_by, weight)
+    snapshot_section(folder)
+
+
+def gan_charts(name: str, columns: dict, compare: str | None, other: dict | None, x_by: str, weight: float) -> None:
+    """Losses and D's outputs per iteration (a compared run dotted), each explained under its chart."""
+    losses, probabilities = split_metrics(metric_names(columns))
+    runs = [(name, columns)]
+    if other is not None:  # comparable_runs offered only runs with metrics in common
+        overlaid = shared_metrics(columns, other)
+        runs.append((compare, other))
+        losses = [k for k in losses if k in overlaid]
+        probabilities = [k for k in probabilities if k in overlaid]
+        st.caption(f"Solid: **{name}**; dotted: **{compare}** ({len(other['step']):,} iterations). "
+                   f"Showing the metrics both logged, against the {x_by}.")
+    if losses:
+        st.plotly_chart(metric_chart(runs, losses, weight, "Losses per iteration", "loss", x_by),
+                        width="stretch")
+        st.caption("Faint: each iteration's value; solid: smoothed. The two losses pull against each other, "
+                   "so neither falls steadily as in ordinary training.")
+        if "d1" in losses:
+            st.caption("Least squares (LSGAN, targets 0 for fake and 1 for real): d1 = ½(D(x)−1)² on real "
+                       "photos, d2 = ½D(G(z))² on generated faces, g = ½(D(G(z))−1)² for the generator. At the "
+                       "equilibrium D scores everything 0.5 and all three sit at 0.125; d1 and d2 near 0 with g "
+                       "near 0.5 mean D is winning.")
+    if probabilities:
+        st.plotly_chart(probability_chart(runs, probabilities, weight, x_by), width="stretch")
+        st.caption(
+            "D(x) is the discriminator's probability that a real photo is real; D(G(z)) the same for generated "
+            "faces, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "
+            "is winning; both drifting toward 0.5 is the equilibrium the game aims at. Spikes in Loss_G early "
+            "on are normal: D learns faster at first."
+        )
+
+
+def snapshot_section(folder: Path) -> None:
+    st.subheader("Fixed-noise snapshots")
+    snapshots = dict(snapshot_paths(folder))
+    if not snapshots:
+        st.info("This model was trained without snapshots.")
+        return
+    if st.session_state.get(PLAYING_KEY) not in (None, str(folder)):  # another model was playing
+        pause()
+    playing = st.session_state.get(PLAYING_KEY) == str(folder)
+    # a fragment, so each frame reruns the faces and the slider only, not the charts above
+    st.fragment(snapshot_player, run_every=PLAY_FRAME_S if playing else None)(snapshots, str(folder), playing)
+
+
+def play(epochs: list[int], played: str) -> None:
+    """Play from the epoch on the slider; from the first when the slider is at the last."""
+    if st.session_state.get(PLAYING_KEY) == played:  # a click can reach the server twice: play on
+        return
+    if st.session_state.get(EPOCH_KEY) == epochs[-1]:
+        st.session_state[EPOCH_KEY] = epochs[0]
+    st.session_state[PLAYING_KEY] = played
+    st.session_state[SHOWN_KEY] = None
+
+
+def pause() -> None:
+    st.session_state[PLAYING_KEY] = None
+
+
+def snapshot_player(snapshots: dict[int, Path], played: str, timer_on: bool) -> None:
+    """The epoch slider, Play/Pause and the faces; while playing, each run shows the next epoch.
+
+    A frame is one run of this fragment (its timer set to PLAY_FRAME_S by snapshot_section), so a
+    Pause click is handled at the next frame and the slider always says which epoch is shown.
+    """
+    epochs = list(snapshots)
+    playing = st.session_state.get(PLAYING_KEY) == played
+    if playing != timer_on:  # Play or Pause was pressed, or the last epoch shown: (un)set the timer
+        st.rerun(scope="app")
+    if st.session_state.get(EPOCH_KEY) not in snapshots:  # first visit, or another model's epochs
+        st.session_state[EPOCH_KEY] = epochs[-1]
+    if playing:
+        epoch = st.session_state[EPOCH_KEY]
+        if st.session_state.get(SHOWN_KEY) == epoch and epoch != epochs[-1]:  # else: Play, or a drag, set it
+            st.session_state[EPOCH_KEY] = epochs[epochs.index(epoch) + 1]
+        st.session_state[SHOWN_KEY] = st.session_state[EPOCH_KEY]
+        if st.session_state[EPOCH_KEY] == epochs[-1]:
+            pause()  # the last frame stays up for one frame; the next one stops the timer
+            playing = False
+
+    image_col, controls_col = st.columns([2, 1], gap="large")
+    with controls_col:
+        chosen = st.select_slider("Epoch", epochs, key=EPOCH_KEY)
+        if playing:
+            st.button("Pause", icon=":material/pause:", on_click=pause, help="Stop at the epoch shown.")
+        else:
+            st.button("Play", icon=":material/play_arrow:", on_click=play, args=(epochs, played),
+                      help="Step through the epochs from the one on the slider (from the first when it is at "
+                           "the last).")
+        st.caption("The same 16 latent vectors after each epoch, so you watch the generator learn.")
+    with image_col, Image.open(snapshots[chosen]) as img:
+        show_image(np.asarray(img.convert("RGB")), caption=f"Epoch {chosen} of {epochs[-1]}")
+
+
+# ----------------------------------------------------------------------------- links
+
+# The sidebar's controls are bound to ?model=, ?compare=, ?x_by= and ?smoothing=, so a link opens the same
+# view. Streamlit drops a value a bound control does not offer; these say why, and remove a parameter whose
+# control is not on the page (a comparison for a model with nothing to compare, smoothing for a detector).
+
+
+def drop_url_param(key: str, why: str, notes: list[str]) -> None:
+    """Remove ?key= (its control is not on the page) and add `why` to the notes shown.
+
+    A parameter still bound to the control the run before drew is the visitor's own last setting, which
+    Streamlit removes when this run ends: nothing to say then.
+    """
+    try:
+        del st.query_params[key]
+    except StreamlitAPIException:
+        return
+    notes.append(why)
+
+
+def compare_refusal(requested: str, name: str, with_history: list[str]) -> str:
+    """Why ?compare=`requested` cannot be overlaid on `name`'s charts."""
+    if requested not in registry.names():
+        return f"compare={requested} is not a model"
+    if requested == name:
+        return f"compare={requested} is the model shown"
+    if requested not in with_history:
+        return f"compare={requested} has no training history"
+    if is_detector(requested) != is_detector(name):
+        kinds = ("a detector", "a generator") if is_detector(requested) else ("a generator", "a detector")
+        return f"compare={requested} is {kinds[0]}, and {name} is {kinds[1]}"
+    return f"compare={requested} logs none of the metrics {name} does"
+
+
+def smoothing_refusal(requested: str) -> str | None:
+    """Why ?smoothing=`requested` is not a smoothing weight, or None when it is one."""
+    try:
+        if 0.0 <= float(requested) <= SMOOTHING_MAX:
+            return None
+    except ValueError:
+        pass
+    return f"smoothing={requested} is not a number from 0 to {SMOOTHING_MAX:g}"
+
+
+def show_notes(slot, notes: list[str]) -> None:
+    if notes:
+        slot.info("  \n".join(notes), icon=":material/link_off:")
+
+
+# ----------------------------------------------------------------------------- the page's controls
+
+def models_with_history() -> list[str]:
+    return [n for n in registry.names() if (record_folder(n) / HISTORY_FILE).exists()]
+
+
+def model_controls(with_history: list[str]) -> tuple[str, float]:
+    """The sidebar's model picker and, for a GAN, its smoothing slider: (model name, smoothing weight)."""
+    name = st.selectbox("Model", with_history, key="model", bind="query-params",
+                        help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in with_history))
+    weight = 0.0
+    if not is_detector(name):  # a detector logs one row an epoch: nothing to smooth
+        weight = st.slider("Smoothing", 0.0, SMOOTHING_MAX, 0.9, 0.01, key="smoothing", bind="query-params",
+                           help="Exponential moving average, as in TensorBoard: 0 shows the raw values, "
+                                "higher values show the trend under the iteration-to-iteration noise.")
+    return name, weight
+
+
+def model_notes(requested: dict, name: str, with_history: list[str], weight: float, notes: list[str]) -> None:
+    """Say why ?model= or ?smoothing= from the link is not what is shown."""
+    if requested["model"] and requested["model"] not in with_history:
+        notes.append(f"model={requested['model']} is not a model; showing **{name}**."
+                     if requested["model"] not in registry.names() else
+                     f"**{requested['model']}** has no training history to show (no {HISTORY_FILE} in its folder); "
+                     f"showing **{name}**.")
+    if requested["smoothing"] is not None:
+        if is_detector(name):
+            drop_url_param("smoothing", f"smoothing={requested['smoothing']} does not apply: a detector logs one "
+                                        "row an epoch, with nothing to smooth.", notes)
+        elif (why := smoothing_refusal(requested["smoothing"])) is not None:
+            notes.append(f"{why}; smoothing {weight:g}.")
+
+
+def compare_controls(name: str, columns: dict, with_history: list[str]) -> tuple[list[str], str | None, str]:
+    """The sidebar's comparison picker and, for two GANs, how to line them up: (offered, compare, x_by)."""
+    detector = is_detector(name)
+    kind = "detector" if detector else "generator"
+    others = comparable_runs(name, columns, with_history)
+    compare, x_by = None, "iteration"
+    if not others:
+        st.caption(f"**Compare runs:** nothing to compare with yet. No other {kind}'s training history logs "
+                   f"the metrics {name} does; a second run of the same kind appears here, to overlay on the "
+                   "same charts.")
+        return others, compare, x_by
+    compare = st.selectbox("Compare with", [None, *others], key="compare", bind="query-params",
+                           format_func=lambda n: "nothing" if n is None else n,
+                           help=f"Overlay a second model's curves (dotted) on the same charts. Offered: "
+                                f"other {kind}s whose history logs some of the same metrics.")
+    if detector:
+        x_by = "epoch"
+        st.caption("Detectors are lined up by epoch over the whole run (one logged row an epoch). "
+                   "SupCon's contrastive loss is a different quantity from a classification loss, so it is "
+                   "never overlaid on one.")
+    elif compare is not None:  # only a comparison is lined up
+        x_by = st.radio("Line runs up by", X_AXES, key="x_by", horizontal=True, bind="query-params",
+                        help="Iterations, or epochs (passes over the data): runs with different batch sizes "
+                             "are as far into training at the same epoch, not at the same iteration.")
+    return others, compare, x_by
+
+
+def compare_notes(requested: dict, name: str, with_history: list[str], others: list[str], compare: str | None,
+                  x_by: str, notes: list[str]) -> None:
+    """Say why ?compare= or ?x_by= from the link is not what is shown (and drop one with no control)."""
+    if requested["compare"] and requested["compare"] not in ("nothing", *others):
+        why = f"{compare_refusal(requested['compare'], name, with_history)}; showing **{name}** alone."
+        if others:  # the bound selectbox has dropped it from the URL
+            notes.append(why)
+        else:
+            drop_url_param("compare", why, notes)
+    if requested["x_by"] is None:
+        return
+    if is_detector(name):
+        drop_url_param("x_by", f"x_by={requested['x_by']} does not apply: detectors are always lined up by "
+                               "epoch.", notes)
+    elif compare is None:
+        drop_url_param("x_by", f"x_by={requested['x_by']} lines up a comparison, and none is shown.", notes)
+    elif requested["x_by"] not in X_AXES:  # the bound radio has dropped it
+        notes.append(f"x_by={requested['x_by']} is not {' or '.join(X_AXES)}; lining the runs up by {x_by}.")
+
+
+def training_record(folder: Path) -> dict:
+    return read_json(folder / "training.json", {}) or {}
+
+
+def model_card(folder: Path) -> None:
+    """The full README.md model card, behind an expander."""
+    readme = folder / "README.md"
+    if readme.exists():
+        with st.expander("Full model card (README.md)", icon=":material/description:"):
+            st.markdown(strip_front_matter(readme.read_text()))
