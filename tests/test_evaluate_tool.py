@@ -95,3 +95,26 @@ def test_evaluate_refuses_missing_folders(tmp_path, capsys):
     assert evaluate.main([]) == 2
     assert "--split val" in capsys.readouterr().err
     assert evaluate.main(["--real", str(tmp_path), "--fake", str(tmp_path), "--fit-ensemble"]) == 2
+
+
+def test_fit_ensemble_hands_evaluate_the_scores_it_judged_under_the_fitted_weights(tmp_path, monkeypatch):
+    import numpy as np
+    import torch
+
+    import core.detect
+    from core.detect import Judge
+    from core.detectors import CROP_SIZE
+    from train import evaluate
+
+    monkeypatch.setattr(core.detect, "ensemble_path", lambda: tmp_path / "ensemble.json")
+    torch.manual_seed(0)
+    judge = Judge({n: (registry.get_spec(n).build(registry.get_spec(n).config), 1.0) for n in ("lstm", "supcon")})
+    rng = np.random.default_rng(0)
+    real, fake = (rng.integers(0, 256, (5, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8) for _ in range(2))
+    ordered = [{"name": "a", "truth": "real", "n": 5}, {"name": "b", "truth": "fake", "n": 5}]
+    clean = evaluate.fit_ensemble(judge, ordered, real, fake)
+    assert json.loads((tmp_path / "ensemble.json").read_text())["weights"] == judge.weights
+    again = evaluate.judged(judge, np.concatenate([real, fake]))  # what evaluate would judge without it
+    assert set(clean) == set(again)
+    for k in again:
+        np.testing.assert_allclose(clean[k], again[k], rtol=1e-6)

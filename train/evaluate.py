@@ -148,16 +148,17 @@ def speed(judge, crops, n: int = 40) -> dict[str, float]:
     return out
 
 
-def evaluate(judge, real_crops, fake_crops) -> dict:
+def evaluate(judge, real_crops, fake_crops, clean: dict | None = None) -> dict:
     """Scores per detector and for the ensemble, clean, after JPEG 75 and after a half-scale; per
-    detector also its parameters and milliseconds per face (`speed`)."""
+    detector also its parameters and milliseconds per face (`speed`). `clean`: the judged() of these
+    crops when the caller has it already."""
     import numpy as np
 
     from core.metrics import confusion, detector_scores, roc_points
 
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
-    clean = judged(judge, crops)
+    clean = judged(judge, crops) if clean is None else clean
     jpeg = judged(judge, jpeg_crops(crops))
     half = judged(judge, half_scale_crops(crops))
     ms = speed(judge, crops)
@@ -285,15 +286,16 @@ def split_sources(args) -> tuple[list[dict], list, dict]:
     return out, paths, counts
 
 
-def fit_ensemble(judge, ordered: list[dict], real, fake) -> None:
-    """Fit the ensemble weights on these crops, every source weighing alike, and bundle them."""
+def fit_ensemble(judge, ordered: list[dict], real, fake) -> dict:
+    """Fit the ensemble weights on these crops, every source weighing alike, and bundle them; returns
+    the crops' judged() under the fitted weights, for `evaluate`."""
     import numpy as np
 
     from core.detect import ensemble_path, fit_ensemble_weights
     from core.store import write_json
 
-    probs = judged(judge, np.concatenate([real, fake]))
-    probs.pop("ensemble")
+    judged_ = judged(judge, np.concatenate([real, fake]))
+    probs = {n: judged_[n] for n in judge.detectors}
     labels = np.concatenate([np.full(s["n"], int(s["truth"] == "fake")) for s in ordered])
     per_class = {t: sum(1 for s in ordered if s["truth"] == t and s["n"]) for t in ("real", "fake")}
     sw = np.concatenate([np.full(s["n"], 1.0 / max(1, s["n"]) / max(1, per_class[s["truth"]])) for s in ordered])
@@ -304,6 +306,7 @@ def fit_ensemble(judge, ordered: list[dict], real, fake) -> None:
     judge.weights = weights
     print(f"ensemble weights {weights} (log loss {loss:.4f}) -> {ensemble_path()}")
     fit_familiarity(judge, np.concatenate([real, fake]), [s["name"] for s in ordered])
+    return {**probs, "ensemble": judge.ensemble(probs)}
 
 
 def fit_familiarity(judge, crops, names: list[str]) -> None:
@@ -413,9 +416,8 @@ def main(argv=None) -> int:
         print("error: no faces to judge", file=sys.stderr)
         return 2
     ordered = [s for s in srcs if s["truth"] == "real"] + [s for s in srcs if s["truth"] == "fake"]
-    if args.fit_ensemble:
-        fit_ensemble(judge, ordered, real, fake)
-    ev = evaluate(judge, real, fake)
+    clean = fit_ensemble(judge, ordered, real, fake) if args.fit_ensemble else None
+    ev = evaluate(judge, real, fake, clean)
     print(f"\n{'detector':<14}{'count':>7}{'accuracy':>10}{'ROC AUC':>9}{'AP':>8}{'EER':>8}{'ECE':>8}"
           f"{'AUC jpeg75':>12}{'AUC half':>10}")
     for name, r in ev["results"].items():
