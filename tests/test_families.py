@@ -78,12 +78,12 @@ def test_train_detector_dry_run_trains_each_family(arch, celeba_dir, tmp_path):
 def test_the_families_never_enter_the_apps_verdict():
     from core.detect import Judge, read_ensemble_weights
 
-    assert registry.names("detector") == ["lstm", "cnn", "supcon"]  # what the app, Home and the ensemble load
+    assert registry.names("detector") == ["lstm", "cnn", "supcon", "probe"]  # what the app, Home and the ensemble load
     assert not set(FAMILY_MODELS) & set(registry.names())
     weights = read_ensemble_weights()
-    assert weights is not None and set(weights) == {"lstm", "cnn", "supcon"}
+    assert weights is not None and set(weights) == {"lstm", "cnn", "supcon", "probe"}
     judge = Judge.from_registry(use_hub=False)
-    assert set(judge.detectors) == {"lstm", "cnn", "supcon"}
+    assert set(judge.detectors) == {"lstm", "cnn", "supcon", "probe"}
     assert judge.weights == pytest.approx(weights)  # the fitted weights, not equal shares of five
 
 

@@ -1,5 +1,6 @@
-"""Train a detector of GAN-made faces: an LSTM over rows, a ResNet, or a SupCon encoder + linear head
-(the app's three), or a DenseNet or Xception-style CNN (the comparison of CNN families).
+"""Train a detector of GAN-made faces: an LSTM over rows, a ResNet, a SupCon encoder + linear head, or a
+linear probe on frozen ImageNet features (the app's four), or a DenseNet or Xception-style CNN (the
+comparison of CNN families).
 
     python -m train.detector_data                                  # once: crops of every source
     python -m train.detector --arch cnn                            # -> runs/detector-cnn
@@ -7,6 +8,7 @@
     python -m train.bundle --run runs/detector-densenet --name cnn-densenet   # likewise xception -> cnn-xception
     python -m train.detector --arch cnn --resume                   # after a crash or Ctrl-C
     python -m train.bundle --run runs/detector-cnn --name cnn      # -> weights/cnn (the app's copy)
+    python -m train.detector --arch probe --per-epoch 2000 --epochs 6 --patience 2   # -> runs/detector-probe
     python -m train.detector --arch cnn --exclude stylegan2 --out runs/loo-stylegan2   # leave one out
 
 Sources (`core.sources`): real CelebA, FFHQ, LFW, UTKFace; fake StyleGAN2, Stable Diffusion 2.1 and
@@ -63,7 +65,7 @@ def main(argv=None) -> int:
     from core.detectors import ARCHS
 
     ap.add_argument("--arch", choices=list(ARCHS), required=True,
-                    help="lstm, cnn, supcon (the app's detectors); densenet, xception (CNN families, "
+                    help="lstm, cnn, supcon, probe (the app's detectors); densenet, xception (CNN families, "
                          "bundled as cnn-densenet and cnn-xception; never in the app's verdict)")
     ap.add_argument("--sources", nargs="+", default=None, choices=sources.names(),
                     help="sources to learn from (default: every one whose data is here)")
@@ -164,6 +166,11 @@ def main(argv=None) -> int:
         "dataset": "real: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "real")
                    + "; fake: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "fake"),
     }
+    if args.arch == "probe":
+        from core.probe import PACKAGE, backbone_sha256
+
+        training["pretrained"] = {"package": f"{PACKAGE}==0.1.0", "licence": "Apache 2.0", "trained_on": "ImageNet",
+                                  "frozen": True, "file_sha256": backbone_sha256()}
     save_pretrained(model, out, config, training)
     real = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 0])
     fake = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 1])

