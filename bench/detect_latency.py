@@ -3,7 +3,7 @@
     python -m bench.detect_latency [--repeats 30] [--json OUT]
 
 Times the Detect page's own path (decode with EXIF/alpha/CMYK handling, down-scale huge photos,
-MTCNN, crop, three detectors, ensemble) with the models warm, for three inputs: a 178x218 CelebA
+MTCNN, crop, every detector, ensemble) with the models warm, for three inputs: a 178x218 CelebA
 photo, the same photo enlarged to 1024x1254 (a typical upload), and a 64x64 generated face.
 Prints p50/p95 in milliseconds. Needs the shared CelebA photos (FACEGAN_CELEBA) and bundled detectors.
 """

@@ -1,4 +1,4 @@
-"""Detect: is this face real or GAN-made? Three detectors, calibrated, with their reasons."""
+"""Detect: is this face real or GAN-made? The detectors, calibrated, with their reasons."""
 
 import base64
 import csv
@@ -42,7 +42,7 @@ ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
 
 st.title("Real or GAN-made?")
 st.caption(
-    "Upload a photo with a face. Three detectors, each trained a different way, give their probability "
+    "Upload a photo with a face. Each detector, trained its own way, gives its probability "
     f"that the face was made by a GAN; their weighted average decides. Between {UNCERTAIN_BAND[0]:.0%} and "
     f"{UNCERTAIN_BAND[1]:.0%} the answer is *uncertain*. Uploads stay in memory and are never stored."
 )

@@ -74,8 +74,9 @@ for name in registry.names("generator"):
                 st.image(str(path), caption=f"Fixed-noise samples after epoch {epoch}", width="stretch")
 
 st.header("Detectors")
-st.caption("Three ways to tell a GAN-made face from a real photo, each trained by `python -m train.detector` "
-           "on real photos from four sources and faces from seven generators. The Detect page asks all three.")
+st.caption("Each detector below tells a GAN-made face from a real photo its own way; each was trained by "
+           "`python -m train.detector` on real photos from four sources and faces from seven generators. The Detect "
+           "page asks them all.")
 for name in registry.names("detector"):
     spec, loaded = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
