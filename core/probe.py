@@ -133,7 +133,7 @@ class ProbeDetector(nn.Module):
         self.backbone = EfficientNetLite0.pretrained()
         self.norm = nn.BatchNorm1d(FEATURES, affine=False)  # features of very different scales, one step size
         self.head = nn.Linear(FEATURES, 1)
-        self._register_state_dict_hook(_drop_backbone)
+        self.register_state_dict_post_hook(_drop_backbone)
 
     def train(self, mode: bool = True) -> ProbeDetector:
         super().train(mode)
@@ -157,7 +157,6 @@ class ProbeDetector(nn.Module):
         return self.head(self.norm(self.features(x))).squeeze(1)
 
 
-def _drop_backbone(module, state_dict, prefix, local_metadata):
+def _drop_backbone(module, state_dict, prefix, local_metadata) -> None:
     for k in [k for k in state_dict if k.startswith(prefix + "backbone.")]:
         del state_dict[k]
-    return state_dict
