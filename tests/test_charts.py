@@ -1,0 +1,73 @@
+"""ui/charts: the Training History figures are plain Plotly, built and checked here without Streamlit."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core.history import evaluation_entries, load_epoch_history, load_history, phase_spans
+from ui.charts.history import (
+    RAW_OPACITY,
+    accuracy_chart,
+    confusion_chart,
+    epoch_chart,
+    learning_rate_chart,
+    metric_chart,
+    probability_chart,
+)
+from ui.charts.roc import roc_chart
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+def test_loss_chart_draws_raw_and_smoothed_curves_per_metric_and_dots_a_compared_run():
+    columns = load_history(WEIGHTS / "dcgan-64")
+    one = metric_chart([("dcgan-64", columns)], ["Loss_D", "Loss_G"], 0.9, "Losses", "loss")
+    assert len(one.data) == 4  # raw + smoothed for each loss
+    raw, smooth = one.data[0], one.data[1]
+    assert raw.opacity == RAW_OPACITY and not raw.showlegend and smooth.showlegend
+    np.testing.assert_array_equal(raw.y, columns["Loss_D"])
+    assert np.std(smooth.y) < np.std(raw.y)  # the trend is smoother than the raw values
+    assert one.layout.legend.y == 1.0  # two entries fit above the plot
+    two = metric_chart([("dcgan-64", columns), ("other", columns)], ["Loss_D", "Loss_G"], 0.9, "Losses", "loss")
+    assert {t.line.dash for t in two.data[4:]} == {"dot"} and "· other" in two.data[5].name
+    assert two.layout.legend.y < 0  # four entries go below
+
+
+def test_probability_chart_is_on_a_0_to_1_axis_with_the_chance_line():
+    columns = load_history(WEIGHTS / "dcgan-64")
+    keys = [k for k in ("D(x)", "D(G(z))") if k in columns]
+    fig = probability_chart([("dcgan-64", columns)], keys, 0.9)
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+    assert any(s.y0 == 0.5 for s in fig.layout.shapes)
+
+
+def test_detector_epoch_charts_break_the_line_between_phases():
+    columns = load_epoch_history(WEIGHTS / "supcon")
+    spans = phase_spans(columns)
+    assert len(spans) >= 2, "supcon trains an encoder, then its head"
+    fig = learning_rate_chart([("supcon", columns)])
+    trace = fig.data[0]
+    assert np.isnan(np.asarray(trace.y, dtype=float)).sum() == len(spans) - 1  # one gap per later phase
+    assert len(fig.layout.shapes) == len(spans) - 1 and "starts" in fig.layout.annotations[0].text
+    assert not fig.layout.showlegend
+    acc = accuracy_chart([("supcon", columns)], ["train_acc", "val_acc"])
+    assert acc.layout.yaxis.tickformat == ".0%"
+    assert [t.name for t in acc.data] == ["train accuracy", "validation accuracy"]
+    assert epoch_chart([("supcon", columns)], ["lr"], "t", "y").layout.xaxis.range[0] == 0.5
+
+
+def test_confusion_chart_shows_counts_and_row_shares():
+    fig = confusion_chart("val", np.array([[90, 10], [5, 95]]))
+    z = np.asarray(fig.data[0].z)
+    np.testing.assert_allclose(z.sum(axis=1), [1, 1])
+    assert fig.data[0].text[0][1] == "10<br>(10.0%)"
+
+
+def test_roc_chart_draws_each_recorded_curve_with_its_auc_and_none_without_curves():
+    training = json.loads((WEIGHTS / "cnn" / "training.json").read_text())
+    entries = evaluation_entries(training)
+    fig = roc_chart(entries, "ROC")
+    curves = [t for t in fig.data if not t.name.startswith("chance")]
+    assert curves and all("AUC 0." in t.name or "AUC 1." in t.name for t in curves)
+    assert roc_chart({"no curve": {"auc": 0.9}}, "ROC") is None
