@@ -47,6 +47,14 @@ def backbone_sha256() -> str:
     return file_sha256(backbone_file())
 
 
+def pretrained_record() -> dict:
+    """What a training record says of the backbone: the package (as installed), its licence, its data."""
+    from importlib.metadata import version
+
+    return {"package": f"{PACKAGE}=={version(PACKAGE)}", "licence": "Apache 2.0", "trained_on": "ImageNet",
+            "frozen": True, "file_sha256": backbone_sha256()}
+
+
 def _pad_same(x: torch.Tensor, k: int, s: int) -> torch.Tensor:
     """TensorFlow's "SAME" padding, which the converted weights were trained with (odd sizes pad right)."""
     pads = []

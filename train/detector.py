@@ -167,10 +167,9 @@ def main(argv=None) -> int:
                    + "; fake: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "fake"),
     }
     if args.arch == "probe":
-        from core.probe import PACKAGE, backbone_sha256
+        from core.probe import pretrained_record
 
-        training["pretrained"] = {"package": f"{PACKAGE}==0.1.0", "licence": "Apache 2.0", "trained_on": "ImageNet",
-                                  "frozen": True, "file_sha256": backbone_sha256()}
+        training["pretrained"] = pretrained_record()
     save_pretrained(model, out, config, training)
     real = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 0])
     fake = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 1])

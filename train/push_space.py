@@ -121,7 +121,7 @@ tags:
 # Face GAN Lab
 
 A demo of generative adversarial networks (GANs) for faces, with the training behind it: generate faces,
-walk between them and add and subtract them in the latent space, upload a photo and ask four detectors
+walk between them and add and subtract them in the latent space, upload a photo and ask the detectors
 whether it is real or GAN-made, see how each model was trained, train a tiny GAN live in the browser and
 play a spot-the-fake quiz. Streamlit {streamlit_version} on CPU, in a Docker Space.
 
