@@ -6,6 +6,12 @@ ensemble probability (their weighted mean: weights fitted on the validation mix 
 `python -m train.evaluate --split val --fit-ensemble`, kept in weights/ensemble.json; equal weights
 without it) and a label: "real", "GAN-made" or "uncertain".
 
+False-alarm guard: the weighted mean is then moved down on the logit scale by `shift` (also fitted on
+the validation mix and kept in ensemble.json): the smallest shift that leaves no real source with more
+than `FALSE_ALARM_TARGET` of its faces called GAN-made. Calling a real person's photo GAN-made is the
+worse mistake here, so the verdict would rather say "uncertain" than accuse: the ensemble figure is a
+cautious score, not an unbiased probability (the detectors' own figures stay calibrated).
+
 The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemble probability
 inside it is reported as "uncertain" rather than forced into a side. Outside it, the calibrated
 probabilities were right about as often as they claim on validation data (ECE in the README).
@@ -33,6 +39,7 @@ MIN_FACE_PROB = 0.90
 MAX_SIDE = 2048  # larger photos are down-scaled first: faces stay far above the crop size
 MIN_SIDE = 32  # smaller images carry too little to judge
 LABELS = ("real", "GAN-made", "uncertain")
+FALSE_ALARM_TARGET = 0.02  # at most this share of any real source's validation faces called GAN-made
 
 
 def detectors_split(probs: dict[str, float], weights: dict[str, float],
@@ -152,17 +159,49 @@ def ensemble_path():
     return WEIGHTS_DIR / "ensemble.json"
 
 
-def read_ensemble_weights() -> dict[str, float] | None:
-    """The fitted ensemble weights (detector -> weight), or None when none are bundled or they are unreadable."""
+def _read_ensemble() -> dict:
     from core.store import read_json
 
     try:
-        w = (read_json(ensemble_path(), {}) or {}).get("weights")
+        data = read_json(ensemble_path(), {}) or {}
     except ValueError:
-        return None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_ensemble_weights() -> dict[str, float] | None:
+    """The fitted ensemble weights (detector -> weight), or None when none are bundled or they are unreadable."""
+    w = _read_ensemble().get("weights")
     if not isinstance(w, dict) or not w or not all(isinstance(v, (int, float)) and v >= 0 for v in w.values()):
         return None
     return {str(k): float(v) for k, v in w.items()}
+
+
+def read_ensemble_shift() -> float:
+    """The fitted false-alarm guard (a logit shift >= 0); 0 when none is bundled or it is unreadable."""
+    s = _read_ensemble().get("shift", 0.0)
+    return float(s) if isinstance(s, (int, float)) and 0 <= s < 20 else 0.0
+
+
+def shifted(q: np.ndarray, shift: float) -> np.ndarray:
+    """Probabilities moved down by `shift` on the logit scale (0 leaves them as they are)."""
+    q = np.asarray(q, float)
+    if not shift:
+        return q
+    q = np.clip(q, 1e-9, 1 - 1e-9)
+    return 1 / (1 + np.exp(-(np.log(q / (1 - q)) - shift)))
+
+
+def fit_false_alarm_shift(real_scores: dict[str, np.ndarray], hi: float = UNCERTAIN_BAND[1],
+                          target: float = FALSE_ALARM_TARGET, step: float = 0.05, max_shift: float = 8.0) -> float:
+    """The smallest logit shift (on a grid of `step`) after which no real source has more than `target` of
+    its scores above `hi`, i.e. called GAN-made. `real_scores` maps source -> ensemble scores of real faces."""
+    scores = [np.asarray(v, float) for v in real_scores.values() if len(v)]
+    for k in range(round(max_shift / step) + 1):
+        s = round(k * step, 6)
+        if all((shifted(v, s) > hi).mean() <= target for v in scores):
+            return s
+    return max_shift
 
 
 def fit_ensemble_weights(probs: dict[str, np.ndarray], labels: np.ndarray, sample_weights: np.ndarray | None = None,
@@ -210,7 +249,8 @@ class Judge:
     """The face finder and the detectors, loaded once; `detectors` maps name -> (model, temperature)."""
 
     def __init__(self, detectors: dict[str, tuple[torch.nn.Module, float]], face_detector: FaceDetector | None = None,
-                 band: tuple[float, float] = UNCERTAIN_BAND, weights: dict[str, float] | None = None):
+                 band: tuple[float, float] = UNCERTAIN_BAND, weights: dict[str, float] | None = None,
+                 shift: float = 0.0):
         if not detectors:
             raise ValueError("a Judge needs at least one detector")
         self.detectors = {name: (model.eval(), float(t)) for name, (model, t) in detectors.items()}
@@ -219,6 +259,7 @@ class Judge:
         self.weights = {n: v / total for n, v in w.items()} if total > 0 else {n: 1 / len(w) for n in w}
         self.face_detector = face_detector or FaceDetector(device="cpu")
         self.band = band
+        self.shift = float(shift)  # the false-alarm guard, see the module docstring
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
         self.familiarity: Familiarity | None = None  # set by from_loaded when one fits these detectors
 
@@ -229,7 +270,8 @@ class Judge:
         weights = read_ensemble_weights()
         if weights is not None and set(weights) != set(loaded):
             weights = None
-        judge = cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights)
+        judge = cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights,
+                    shift=read_ensemble_shift() if weights is not None else 0.0)
         fam = Familiarity.load(familiarity_path())
         m = loaded.get(fam.detector) if fam else None
         if fam and m is not None and fam.weights_sha256 == m.training.get("weights_sha256") and hasattr(m.model, "body"):
@@ -265,7 +307,9 @@ class Judge:
         return probs, dist
 
     def ensemble(self, probs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.sum(np.stack([self.weights[n] * np.asarray(p) for n, p in probs.items() if n in self.weights]), axis=0)
+        """The weighted mean of the detectors' probabilities, moved down by the false-alarm guard."""
+        mean = np.sum(np.stack([self.weights[n] * np.asarray(p) for n, p in probs.items() if n in self.weights]), axis=0)
+        return shifted(mean, self.shift)
 
     def find_faces(self, images: list[np.ndarray]) -> list[list[FaceCrop]]:
         return crop_faces(images, self.face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB)

@@ -274,6 +274,29 @@ def test_fit_ensemble_weights_prefers_the_detector_that_knows():
     assert j.ensemble({"a": np.array([1.0]), "b": np.array([0.0])})[0] == pytest.approx(0.75)
 
 
+def test_false_alarm_shift_is_the_smallest_that_keeps_every_real_source_under_the_target(tmp_path, monkeypatch):
+    import json
+
+    import core.detect
+    from core.detect import Judge, fit_false_alarm_shift, read_ensemble_shift, shifted
+
+    rng = np.random.default_rng(0)
+    calm, jumpy = rng.uniform(0, 0.5, 1000), rng.uniform(0, 1, 1000)  # jumpy: 35% of it above 0.65
+    assert fit_false_alarm_shift({"calm": calm}, 0.65, 0.02) == 0.0  # nothing to guard against
+    s = fit_false_alarm_shift({"calm": calm, "jumpy": jumpy}, 0.65, 0.02)
+    assert (shifted(jumpy, s) > 0.65).mean() <= 0.02 < (shifted(jumpy, s - 0.05) > 0.65).mean()
+    assert np.all(np.diff(shifted(np.linspace(0.01, 0.99, 50), s)) > 0)  # the order of faces is kept
+    np.testing.assert_array_equal(shifted(jumpy, 0.0), jumpy)
+    model = build_detector({"arch": "cnn", "image_size": 16})
+    j = Judge({"a": (model, 1.0)}, face_detector=object(), shift=np.log(3))
+    assert j.ensemble({"a": np.array([0.75])})[0] == pytest.approx(0.5)  # odds 3:1 -> 1:1
+    monkeypatch.setattr(core.detect, "ensemble_path", lambda: tmp_path / "ensemble.json")
+    assert read_ensemble_shift() == 0.0  # none bundled
+    for stored, read in ((1.25, 1.25), (-1, 0.0), ("x", 0.0)):
+        (tmp_path / "ensemble.json").write_text(json.dumps({"weights": {"a": 1}, "shift": stored}))
+        assert read_ensemble_shift() == read
+
+
 def test_familiarity_flags_features_far_from_the_validation_mix(tmp_path):
     from core.detect import Familiarity
 

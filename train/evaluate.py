@@ -291,7 +291,7 @@ def fit_ensemble(judge, ordered: list[dict], real, fake) -> dict:
     the crops' judged() under the fitted weights, for `evaluate`."""
     import numpy as np
 
-    from core.detect import ensemble_path, fit_ensemble_weights
+    from core.detect import FALSE_ALARM_TARGET, ensemble_path, fit_ensemble_weights, fit_false_alarm_shift
     from core.store import write_json
 
     judged_ = judged(judge, np.concatenate([real, fake]))
@@ -300,11 +300,18 @@ def fit_ensemble(judge, ordered: list[dict], real, fake) -> dict:
     per_class = {t: sum(1 for s in ordered if s["truth"] == t and s["n"]) for t in ("real", "fake")}
     sw = np.concatenate([np.full(s["n"], 1.0 / max(1, s["n"]) / max(1, per_class[s["truth"]])) for s in ordered])
     weights, loss = fit_ensemble_weights(probs, labels, sw)
-    write_json(ensemble_path(), {"weights": weights, "log_loss": round(loss, 5),
+    judge.weights, judge.shift = weights, 0.0
+    mean = judge.ensemble(probs)
+    starts = np.cumsum([0] + [s["n"] for s in ordered])
+    reals = {s["name"]: mean[a:b] for s, a, b in zip(ordered, starts[:-1], starts[1:], strict=True) if s["truth"] == "real"}
+    judge.shift = fit_false_alarm_shift(reals, judge.band[1], FALSE_ALARM_TARGET)
+    write_json(ensemble_path(), {"weights": weights, "log_loss": round(loss, 5), "shift": judge.shift,
+                                 "false_alarm_target": FALSE_ALARM_TARGET,
                                  "fitted_on": "validation crops of " + ", ".join(s["name"] for s in ordered),
-                                 "method": "grid over the simplex (step 0.05), sources weighted alike"})
-    judge.weights = weights
-    print(f"ensemble weights {weights} (log loss {loss:.4f}) -> {ensemble_path()}")
+                                 "method": "grid over the simplex (step 0.05), sources weighted alike; then the "
+                                           "smallest logit shift leaving every real source at most "
+                                           f"{FALSE_ALARM_TARGET:.0%} called GAN-made"})
+    print(f"ensemble weights {weights} (log loss {loss:.4f}), false-alarm shift {judge.shift:.2f} -> {ensemble_path()}")
     fit_familiarity(judge, np.concatenate([real, fake]), [s["name"] for s in ordered])
     return {**probs, "ensemble": judge.ensemble(probs)}
 
