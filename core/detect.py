@@ -13,8 +13,8 @@ worse mistake here, so the verdict would rather say "uncertain" than accuse: the
 cautious score, not an unbiased probability (the detectors' own figures stay calibrated).
 
 The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemble probability
-inside it is reported as "uncertain" rather than forced into a side. Outside it, the calibrated
-probabilities were right about as often as they claim on validation data (ECE in the README).
+inside it is reported as "uncertain" rather than forced into a side. Each detector's calibrated
+probability is right about as often as it claims on validation data (ECE in the README).
 
 Familiarity: the CNN's pooled features of the validation mix are summarised by their mean and a
 shrunk inverse covariance (weights/familiarity.safetensors, fitted with the ensemble). A face whose

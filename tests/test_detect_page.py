@@ -15,7 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import registry
-from core.detect import LABELS, UNCERTAIN_BAND, Judge, label_for
+from core.detect import LABELS, UNCERTAIN_BAND, Judge, label_for, shifted
 from core.detectors import CROP_SIZE
 from core.faces import ImageError, open_upload
 
@@ -214,7 +214,9 @@ def test_judge_finds_each_face_and_gives_probabilities(judge, face_img):
     for f in verdict.faces:
         assert set(f.probabilities) == set(registry.names("detector"))
         assert all(0.0 <= p <= 1.0 for p in f.probabilities.values())
-        assert f.ensemble == pytest.approx(sum(judge.weights[n] * p for n, p in f.probabilities.items()))
+        mean = sum(judge.weights[n] * p for n, p in f.probabilities.items())
+        assert f.ensemble == pytest.approx(float(shifted(mean, judge.shift)))  # the guarded weighted mean
+        assert f.ensemble <= mean + 1e-9 and judge.shift > 0  # the bundled guard only ever lowers it
         assert f.crop.shape == (CROP_SIZE, CROP_SIZE, 3) and not f.whole_image
 
 
