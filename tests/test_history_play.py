@@ -146,6 +146,11 @@ EPOCH_SEEN = """() => { window.epochsSeen = new Set(); new MutationObserver(() =
     }
 }).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
 
+# The epochs whose captions are on the page now
+SHOWN = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+    .filter(e => e.childElementCount === 0 && /^Epoch \\d+ of 36$/.test(e.textContent.trim()))
+    .map(e => +e.textContent.trim().split(' ')[1])"""
+
 
 def test_browser_play_from_epoch_5_pause_and_a_link():
     from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
@@ -169,18 +174,23 @@ def test_browser_play_from_epoch_5_pause_and_a_link():
             page.get_by_role("button", name="Pause").click()
             page.get_by_role("button", name="Play").wait_for()
             wait_for_app(page)
-            page.wait_for_timeout(1500)  # the timer is gone: no frame comes after the pause
-            seen = sorted(page.evaluate("() => [...window.epochsSeen]"))
-            # from the chosen epoch on (a busy browser may skip drawing a frame), and stopped before the end
-            assert seen[0] == 5 and len(seen) >= 3 and seen[-1] < 36, seen
-            paused_at = seen[-1]
-            page.get_by_text(f"Epoch {paused_at} of 36", exact=True).wait_for()
-            # the slider says the epoch shown (once the pause's rerun has drawn it: a loaded machine lags)
-            for _ in range(150):
-                if slider.get_attribute("aria-valuetext") == str(paused_at):
+            # the pause is handled at the next frame, whose run may start after the click returns (a loaded
+            # machine lags): wait until one caption is up, the slider agrees and nothing changes for 1.5 s
+            shown, steady_since = None, None
+            for _ in range(300):
+                now = (tuple(page.evaluate(SHOWN)), slider.get_attribute("aria-valuetext"))
+                if now != shown:
+                    shown, steady_since = now, 0
+                else:
+                    steady_since += 1
+                if len(shown[0]) == 1 and shown[1] == str(shown[0][0]) and steady_since >= 15:
                     break
                 page.wait_for_timeout(100)
-            assert slider.get_attribute("aria-valuetext") == str(paused_at), "the slider says the epoch shown"
+            assert len(shown[0]) == 1 and shown[1] == str(shown[0][0]), ("the slider says the epoch shown", shown)
+            paused_at = shown[0][0]
+            seen = sorted(page.evaluate("() => [...window.epochsSeen]"))
+            # from the chosen epoch on (a busy browser may skip drawing a frame), and stopped before the end
+            assert seen[0] == 5 and len(seen) >= 3 and seen[-1] == paused_at < 36, (seen, paused_at)
             page.wait_for_timeout(1000)
             assert sorted(page.evaluate("() => [...window.epochsSeen]")) == seen, "no frame after the pause"
 
