@@ -491,7 +491,7 @@ def detectors_note(model: str) -> None:
         source = ""
     st.caption(
         f"Detectors ({', '.join(loaded)}): each one's calibrated probability that the face is GAN-made; their "
-        f"weighted mean between {lo:.0%} and {hi:.0%} counts as uncertain. They judge a {CROP_SIZE}-pixel crop "
+        f"weighted mean (moved toward real by a false-alarm guard) between {lo:.0%} and {hi:.0%} counts as uncertain. They judge a {CROP_SIZE}-pixel crop "
         f"around the face "
         f"MTCNN finds; the Detect page shows them in detail. {source}"
         + (f" Not available: {missing}." if missing else "")

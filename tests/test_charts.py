@@ -71,3 +71,26 @@ def test_roc_chart_draws_each_recorded_curve_with_its_auc_and_none_without_curve
     curves = [t for t in fig.data if not t.name.startswith("chance")]
     assert curves and all("AUC 0." in t.name or "AUC 1." in t.name for t in curves)
     assert roc_chart({"no curve": {"auc": 0.9}}, "ROC") is None
+
+
+def test_verdict_chart_has_a_bar_per_detector_then_the_ensemble_and_shades_the_uncertain_band():
+    from core.detect import UNCERTAIN_BAND
+    from ui.charts.detect import verdict_chart
+
+    fig = verdict_chart({"cnn": 0.9, "probe": 0.2}, {"cnn": 0.4, "probe": 0.6}, 0.41, "orange")
+    bar = fig.data[0]
+    assert list(bar.y) == ["cnn (weight 0.4)", "probe (weight 0.6)", "ensemble"]
+    assert list(bar.x) == [0.9, 0.2, 0.41] and list(bar.text) == ["90%", "20%", "41%"]
+    assert list(bar.marker.color) == ["#9e9e9e", "#9e9e9e", "orange"]
+    band = fig.layout.shapes[0]
+    assert (band.x0, band.x1) == UNCERTAIN_BAND
+
+
+def test_spectrum_chart_is_relative_to_the_real_mean_without_the_constant_bin():
+    from ui.charts.detect import spectrum_chart
+
+    spectra = {"real": [9.0, 1.0, 2.0, 3.0], "fake": [9.0, 1.0, 1.5, 2.0]}
+    fig = spectrum_chart(spectra, np.array([5.0, 1.5, 2.0, 2.5]))
+    fake, own = fig.data
+    assert np.allclose(fake.y, [0.0, -0.5, -1.0]) and np.allclose(own.y, [0.5, 0.0, -0.5])
+    assert np.allclose(own.x, [1.5 / 4, 2.5 / 4, 3.5 / 4])

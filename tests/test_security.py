@@ -46,7 +46,7 @@ def test_xsrf_protection_stays_on_and_uploads_are_capped():
     assert server.get("enableCORS", True) is True  # Streamlit turns XSRF off when CORS is off
     assert 1 <= server["maxUploadSize"] <= 10  # MB; Streamlit refuses bigger files itself
     # the Detect page's uploader promises the same cap
-    assert f"up to {server['maxUploadSize']} MB" in (ROOT / "pages" / "detect.py").read_text()
+    assert f"up to {server['maxUploadSize']} MB" in (ROOT / "ui" / "views" / "detect.py").read_text()  # the uploader's label
 
 
 def project_files(suffixes: set[str]) -> list[Path]:

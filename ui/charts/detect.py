@@ -1,0 +1,44 @@
+"""The Detect page's charts (plain Plotly, no Streamlit): a bar per detector, and a crop's spectrum."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.detect import UNCERTAIN_BAND
+
+
+def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], ensemble: float,
+                  ensemble_colour: str) -> go.Figure:
+    """A bar per detector (grey, its weight in the label) and the ensemble's (in the verdict's colour),
+    with the uncertain band shaded."""
+    names = [f"{n} (weight {weights.get(n, 0):.2g})" for n in probabilities] + ["ensemble"]
+    probs = list(probabilities.values()) + [ensemble]
+    fig = go.Figure(go.Bar(
+        x=probs, y=names, orientation="h", text=[f"{p:.0%}" for p in probs], textposition="outside",
+        marker_color=["#9e9e9e"] * len(probabilities) + [ensemble_colour],
+        hovertemplate="%{y}: P(GAN-made) = %{x:.3f}<extra></extra>",
+    ))
+    fig.add_vrect(x0=UNCERTAIN_BAND[0], x1=UNCERTAIN_BAND[1], fillcolor="orange", opacity=0.12, line_width=0,
+                  annotation_text="uncertain", annotation_position="top")
+    fig.update_layout(xaxis=dict(range=[0, 1.1], title="probability that the face is GAN-made", tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"), height=60 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
+                      showlegend=False)
+    return fig
+
+
+def spectrum_chart(spectra: dict, own: np.ndarray) -> go.Figure:
+    """A crop's radial spectrum (`own`) and the GAN training faces' mean, each relative to the mean of the
+    real training faces (`spectra` as train.detector stores it: {"real": [...], "fake": [...]})."""
+    real, fake, own = (np.asarray(v)[1:] for v in (spectra["real"], spectra["fake"], own))
+    n = len(own) + 1  # the constant (DC) bin is left out: it only says how bright the crop is
+    freq = (np.arange(1, n) + 0.5) / n
+    fig = go.Figure()
+    fig.add_hline(y=0, line=dict(color="green", width=2), annotation_text="real training faces (mean)",
+                  annotation_position="top left")
+    fig.add_scatter(x=freq, y=fake - real, name="GAN training faces (mean)", line=dict(color="red", width=2))
+    fig.add_scatter(x=freq, y=own - real, name="this crop", line=dict(color="black", width=3))
+    fig.update_layout(xaxis_title="spatial frequency (1 = the finest the crop can hold)",
+                      yaxis_title="power vs real faces (log10)", height=300, margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig

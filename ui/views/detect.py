@@ -1,0 +1,344 @@
+"""The Detect page's sections: the inputs (upload, camera, examples), one file's verdicts in full, a
+table for many files, the limits read from the detectors' record, and the sidebar's detector list.
+
+The judge and the loaded detectors come from ui.models.get_judge and are passed in; nothing here loads
+a model. Charts are plain Plotly builders in ui.charts.detect.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image, ImageDraw
+
+from core import registry
+from core.detect import UNCERTAIN_BAND, FaceVerdict, ImageVerdict, Judge
+from core.detectors import grad_cam, radial_spectrum, to_input
+from core.faces import ImageError, open_upload
+from core.history import limits_sentences, source_evaluation, source_table
+from core.registry import LoadedModel
+from core.sampling import encode_image
+from core.store import read_json
+from ui.charts.detect import spectrum_chart, verdict_chart
+from ui.models import generate_faces
+from ui.widgets import csv_cell, md_text, show_image
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
+REAL_EXAMPLES = {  # file -> credit; only photos whose licence allows showing them in a public demo
+    "astronaut.png": "Eileen Collins, NASA astronaut (NASA Great Images; public domain), as shipped by scikit-image",
+}
+INPUTS_KEY = "detect_inputs"  # examples the visitor added: list of (name, bytes), in memory only
+VERDICTS_KEY = "detect_verdicts"  # (file digest, whole image?) -> judge_bytes' answer, this session only
+MAX_KEPT_VERDICTS = 32
+WORDS = {
+    "real": ("Looks real", "green", ":material/verified_user:"),
+    "GAN-made": ("Looks GAN-made", "red", ":material/smart_toy:"),
+    "uncertain": ("Uncertain", "orange", ":material/help:"),
+}
+SPLIT_WORDS = ("Detectors disagree", "gray", ":material/call_split:")
+ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def add_example(name: str, data: bytes) -> None:
+    st.session_state.setdefault(INPUTS_KEY, []).append((name, data))
+
+
+def generated_example(model: str) -> None:
+    seed = random.randrange(1_000_000)
+    face = generate_faces(model, 1, seed, None)[0]
+    add_example(f"{model} seed {seed}.png", encode_image(face))
+
+
+def real_example(file: str) -> None:
+    add_example(file, (EXAMPLES_DIR / file).read_bytes())
+
+
+def inputs() -> list[tuple[str, bytes]]:
+    """The files to judge, as (name, bytes): uploads, a camera picture and the examples added."""
+    tab_upload, tab_camera, tab_examples = st.tabs([":material/upload: Upload", ":material/photo_camera: Camera",
+                                                     ":material/collections: Examples"])
+    with tab_upload:
+        uploads = st.file_uploader("Photos (JPEG, PNG, WebP, GIF, BMP; up to 10 MB each)", type=ACCEPT,
+                                   accept_multiple_files=True)
+    with tab_camera:
+        shot = st.camera_input("Take a picture") if st.toggle("Use my camera") else None
+    with tab_examples:
+        st.caption("Fresh faces from our generators (new seeds: the detectors learned from other samples of the "
+                   "same generators) and real photos whose licence lets us show them.")
+        # a wrapping row of buttons that size to their labels: every name stays whole at any width
+        st.markdown("**A face made by one of our GANs**")
+        with st.container(horizontal=True):
+            for model in registry.names("generator"):
+                st.button(model, on_click=generated_example, args=(model,), icon=":material/smart_toy:",
+                          key=f"example-{model}", help=f"A new face from {model}: {registry.get_spec(model).title}")
+        st.markdown("**A real photo**")
+        with st.container(horizontal=True):
+            for file in REAL_EXAMPLES:
+                st.button(file.rsplit(".", 1)[0], on_click=real_example, args=(file,), icon=":material/person:",
+                          key=f"example-{file}", help=REAL_EXAMPLES[file])
+        if st.session_state.get(INPUTS_KEY):
+            st.button(f"Clear examples ({len(st.session_state[INPUTS_KEY])})", icon=":material/delete:",
+                      on_click=lambda: st.session_state.pop(INPUTS_KEY, None))
+
+    found = [(f.name, f.getvalue()) for f in uploads or []]
+    if shot is not None:
+        found.append(("camera.jpg", shot.getvalue()))
+    found += st.session_state.get(INPUTS_KEY, [])
+    return found
+
+
+# ----------------------------------------------------------------------------- judging
+
+
+def judge_bytes(judge: Judge, data: bytes, whole_image: bool) -> tuple[ImageVerdict | None, list[str], str | None]:
+    """(verdict, notes, error message) for one file's bytes; never raises for a bad file.
+
+    Kept in this session's state (memory only) by the file's digest, so a rerun (a toggle, opening
+    one file's details in batch mode) does not find faces and run the detectors again.
+    """
+    cache = st.session_state.setdefault(VERDICTS_KEY, {})
+    key = (hashlib.sha256(data).hexdigest(), whole_image)
+    if key not in cache:
+        try:
+            img, notes = open_upload(data)
+        except ImageError as err:
+            cache[key] = None, [], str(err)
+        else:
+            verdict = judge.judge(img, whole_image_if_no_face=whole_image)
+            cache[key] = verdict, notes + verdict.notes, None
+        while len(cache) > MAX_KEPT_VERDICTS:
+            cache.pop(next(iter(cache)))  # oldest first
+    return cache[key]
+
+
+@st.cache_data(show_spinner=False)
+def training_spectra(folder: str) -> dict | None:
+    """Mean spectra of real and GAN training crops, as train.detector stored them beside the weights."""
+    return read_json(Path(folder) / "spectra.json", None)
+
+
+def state_words(face: FaceVerdict) -> tuple[str, str, str]:
+    """(headline, colour, icon) of a face's verdict; a split of the detectors is a state of its own."""
+    return SPLIT_WORDS if face.split else WORDS[face.label]
+
+
+def split_sentence(judge: Judge, face: FaceVerdict) -> str:
+    """Who says what, when the counted detectors split."""
+    counted = {n: p for n, p in face.probabilities.items() if judge.weights.get(n, 0) > 0}
+    sure_fake = [f"{n} {p:.0%}" for n, p in counted.items() if p > UNCERTAIN_BAND[1]]
+    sure_real = [f"{n} {p:.0%}" for n, p in counted.items() if p < UNCERTAIN_BAND[0]]
+    lean = WORDS[face.label][0].lower().replace("looks ", "")
+    return (f"{' and '.join(sure_fake)} say GAN-made, {' and '.join(sure_real)} say real. The guarded weighted average "
+            f"({face.ensemble:.0%}) leans {lean}, but when detectors trained different ways split like this, "
+            "treat the answer as uncertain.")
+
+
+def boxes_drawn(verdict: ImageVerdict, min_side: int = 320) -> np.ndarray:
+    """The photo with a numbered box per face; small images are enlarged first so boxes stay legible."""
+    img = Image.fromarray(verdict.image)
+    k = max(1, int(np.ceil(min_side / max(img.size))))
+    if k > 1:
+        img = img.resize((img.width * k, img.height * k), Image.NEAREST)
+    draw = ImageDraw.Draw(img)
+    width = max(2, round(max(img.size) / 250))
+    for i, f in enumerate(verdict.faces, 1):
+        if f.whole_image:
+            continue
+        box = [v * k for v in f.box]
+        colour = state_words(f)[1]
+        draw.rectangle(box, outline=colour, width=width)
+        draw.text((box[0] + width, box[1] + width), str(i), fill=colour, font_size=max(12, width * 8))
+    return np.asarray(img)
+
+
+def cam_overlay(judge: Judge, crop: np.ndarray) -> np.ndarray | None:
+    if "cnn" not in judge.detectors:
+        return None
+    cam = grad_cam(judge.detectors["cnn"][0], to_input(crop[None]))
+    heat = np.stack([cam, cam**2, 0.25 * (1 - cam)], axis=-1) * 255  # dark blue -> red -> yellow
+    return (0.55 * crop + 0.45 * heat).clip(0, 255).astype(np.uint8)
+
+
+def crop_spectrum(detectors: dict[str, LoadedModel], crop: np.ndarray):
+    """The crop's spectrum against the training faces' means, or None when no detector stored them."""
+    folder = next((m.folder for m in detectors.values()), None)
+    spectra = training_spectra(str(folder)) if folder else None
+    return spectrum_chart(spectra, radial_spectrum(crop)) if spectra else None
+
+
+def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: FaceVerdict) -> None:
+    words, colour, icon = state_words(face)
+    left, right = st.columns([1, 3])
+    with left:
+        # a 128 px crop at 2x would spill out of this quarter-width column: fit it to the column instead
+        seen = "The centre of the image" if face.whole_image else f"Face {i}"
+        st.image(face.crop, caption=f"{seen} as the detectors see it ({face.crop.shape[1]} px)", output_format="PNG",
+                 width="stretch")
+    with right:
+        what = "The whole image (no face found)" if face.whole_image else f"Face {i}"
+        st.markdown(f"#### {what}: :{colour}[{icon} {words}]")
+        st.caption(f"Ensemble probability of GAN-made (the weighted average after the false-alarm guard): **{face.ensemble:.1%}**"
+                   + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face."))
+        if face.split:
+            st.caption(":material/call_split: " + split_sentence(judge, face))
+        if face.unfamiliar:
+            st.warning("This face is unlike the faces the detectors were tested on: further from them than "
+                       f"{judge.familiarity.quantile:.0%} of the test faces (by what the CNN sees). A photo source, "
+                       "generator, edit or filter they never met can fool them: trust this verdict less.",
+                       icon=":material/explore_off:")
+        chart = verdict_chart(face.probabilities, judge.weights, face.ensemble, state_words(face)[1])
+        st.plotly_chart(chart, key=f"bars-{i}-{id(face)}")
+    with st.expander("Why? Where the CNN looked, and the crop's frequency spectrum"):
+        c1, c2 = st.columns([1, 2])
+        overlay = cam_overlay(judge, face.crop)
+        if overlay is not None:
+            show_image(overlay, "Grad-CAM of the CNN: bright areas pushed its answer most", container=c1)
+        fig = crop_spectrum(detectors, face.crop)
+        if fig is not None:
+            c2.plotly_chart(fig, key=f"spectrum-{i}-{id(face)}")
+            c2.caption("How much of the crop's detail sits at each scale, compared with real training faces "
+                       "(0 = like them). Our GANs' faces carry less fine detail than real photos on average (red "
+                       "line below 0 at the right), and up-sampling can add bumps. A curve that follows the red "
+                       "line looks generated to a spectrum; JPEG and blur also remove fine detail.")
+
+
+def recorded_sources(detectors: dict[str, LoadedModel]) -> tuple[str, dict] | None:
+    """The per-source test recorded with the detectors (train.evaluate --record), or None."""
+    return next((r for m in detectors.values() if (r := source_evaluation(m.training))), None)
+
+
+def training_sources_sentence(detectors: dict[str, LoadedModel]) -> str:
+    """Which sources the detectors learned from, read from their training.json."""
+    t = next(iter(detectors.values())).training
+    srcs = t.get("sources") or {}
+    real = [v.get("title", k) for k, v in srcs.items() if v.get("truth") == "real"]
+    fake = [v.get("title", k) for k, v in srcs.items() if v.get("truth") == "fake"]
+    if not real or not fake:
+        return "The detectors' training record does not say which photos they learned from."
+    return f"The detectors learned from real {', '.join(real)} and from faces made by {', '.join(fake)}."
+
+
+def explain_limits(detectors: dict[str, LoadedModel]) -> None:
+    rec = recorded_sources(detectors)
+    st.caption(
+        ":material/info: " + training_sources_sentence(detectors) + " "
+        + (limits_sentences(rec[1]) if rec else "No per-source test is recorded yet (`python -m train.evaluate "
+           "--split val --record \"validation mix\"`).")
+        + " Generators and photo sources they never saw can fool them, and so can heavy edits or filters; they "
+        "judge only the face crop, not the rest of the picture. Treat a verdict as evidence, not proof."
+    )
+    if rec:
+        with st.expander("How the detectors did on each source"):
+            st.dataframe(source_table(rec[1]), hide_index=True, column_config={
+                "AUC vs real": st.column_config.NumberColumn(format="%.3f"),
+                "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+                "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+            })
+            st.caption(f"Test set: {rec[0]} (faces the detectors did not train on). AUC: how well the ensemble ranks "
+                       "that generator's faces above all the real ones (1 = perfectly). Called GAN-made: the share "
+                       "given that verdict; for real sources, false alarms.")
+
+
+def single(judge: Judge, detectors: dict[str, LoadedModel], name: str, data: bytes,
+           limits: bool = True) -> None:
+    """One file's verdicts in full; `limits` False where the page shows the limits caption already."""
+    whole = st.session_state.get(f"whole-{name}", False)
+    verdict, notes, error = judge_bytes(judge, data, whole)
+    shown = md_text(name)  # a file name is the visitor's text: never Markdown or HTML of its own
+    if error:
+        st.error(f"**{shown}**: {error}", icon=":material/broken_image:")
+        return
+    for note in notes:
+        st.warning(note, icon=":material/info:")
+    if not verdict.faces:
+        st.warning(f"**{shown}**: no face found. The detectors were trained on face crops only.",
+                   icon=":material/face_retouching_off:")
+        st.toggle("Judge the whole image anyway (less reliable)", key=f"whole-{name}")
+        show_image(verdict.image, shown) if max(verdict.image.shape[:2]) < 320 else st.image(verdict.image, shown)
+        return
+    if len(verdict.faces) > 1:
+        st.info(f"{len(verdict.faces)} faces found; each is judged on its own.", icon=":material/groups:")
+    if verdict.faces[0].whole_image:
+        st.warning("No face was found: this is a verdict on the centre of the whole image, which the detectors "
+                   "were not trained for. Take it with a large grain of salt.", icon=":material/warning:")
+    drawn = boxes_drawn(verdict)
+    st.image(drawn, caption=f"{shown}: faces numbered as below", width=min(640, drawn.shape[1]))
+    for i, face in enumerate(verdict.faces, 1):
+        face_details(judge, detectors, i, face)
+    if limits:
+        explain_limits(detectors)
+
+
+def thumbnail_uri(crop: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(encode_image(crop)).decode()
+
+
+# what the crop column shows for a file with no crop: a dash, not "None"
+NO_CROP = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><path d="M9 16h14" stroke="#999" '
+    b'stroke-width="2"/></svg>').decode()
+DASH = "—"
+
+
+def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str, bytes]]) -> None:
+    rows, thumbs, problems = [], [], []
+    progress = st.progress(0.0, text="Judging…")
+    for k, (name, data) in enumerate(items):
+        verdict, notes, error = judge_bytes(judge, data, False)
+        progress.progress((k + 1) / len(items), text=f"Judged {k + 1} of {len(items)}")
+        if error or not verdict.faces:
+            problems.append((name, error or "no face found; open its details below to judge the whole image"))
+            rows.append({"file": name, "verdict": "Unreadable" if error else "No face", "ensemble": None,
+                         "face": DASH, **{d: None for d in judge.detectors}})
+            thumbs.append(NO_CROP)
+            continue
+        for i, f in enumerate(verdict.faces, 1):
+            rows.append({"file": name, "verdict": state_words(f)[0] + (" (unfamiliar face)" if f.unfamiliar else ""),
+                         "ensemble": round(f.ensemble, 4),
+                         "face": f"{i} of {len(verdict.faces)}",
+                         **{d: round(p, 4) for d, p in f.probabilities.items()}})
+            thumbs.append(thumbnail_uri(f.crop))
+    progress.empty()
+    prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent", width="small")
+                for d in [*judge.detectors, "ensemble"]}
+    st.subheader(f"Verdicts for {len(items)} files")
+    st.dataframe([{"crop": t, **r} for t, r in zip(thumbs, rows, strict=True)], hide_index=True,
+                 column_config={"crop": st.column_config.ImageColumn("crop", width="small"),
+                                "file": st.column_config.TextColumn("file", width="medium"),
+                                "verdict": st.column_config.TextColumn("verdict", width="small"),
+                                "face": st.column_config.TextColumn("face", width="small"), **prob_col})
+    for name, problem in problems:  # full sentences, wrapped, instead of a cut cell
+        st.warning(f"**{md_text(name)}**: {problem}", icon=":material/broken_image:")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows({k: csv_cell("" if v == DASH else v) for k, v in r.items()} for r in rows)
+    st.download_button("Download the table (CSV)", buf.getvalue(), "verdicts.csv", "text/csv",
+                       icon=":material/download:")
+    st.caption("Probabilities are each detector's calibrated P(GAN-made); the ensemble is their weighted average, moved "
+               "down by the false-alarm guard. "
+               "Pick a file below for its details.")
+    explain_limits(detectors)
+    chosen = st.selectbox("Details for", [n for n, _ in items], index=None, placeholder="choose a file")
+    if chosen:
+        single(judge, detectors, chosen, dict(items)[chosen], limits=False)
+
+
+def sidebar(detectors: dict[str, LoadedModel]) -> None:
+    """Each detector's title, validation accuracy and temperature."""
+    with st.sidebar:
+        st.subheader("Detectors")
+        for name, m in detectors.items():
+            t = m.training
+            acc = t.get("val_accuracy")
+            st.caption(f"**{name}**: {m.spec.title}; validation accuracy {acc:.1%}, temperature "
+                       f"{m.config.get('temperature', 1.0):.2f}" if acc is not None else f"**{name}**: {m.spec.title}")
