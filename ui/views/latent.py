@@ -1,0 +1,256 @@
+"""The Latent Lab's sections: interpolation, vector arithmetic, and the age and gender directions, each
+on a numbered grid of candidate faces; the cached generation behind them."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import registry
+from core.attributes import predict_attributes
+from core.latent import (
+    direction_strip,
+    group_mean,
+    interpolate,
+    move_along,
+    neighbours,
+    numbered_grid,
+    strip_to_gif,
+    vector_arithmetic,
+)
+from core.sampling import generate, make_grid, sample_latents
+from ui.attributes import face_attributes, labeller_limits, model_directions, show_attribute_table
+from ui.models import generate_faces, load_model
+from ui.widgets import show_image
+
+GENERATORS = registry.names("generator")
+GRID_SIDE = 6
+CANDIDATES = GRID_SIDE * GRID_SIDE  # faces numbered 0..35, row by row
+FACE_NUMBERS = list(range(CANDIDATES))
+PATHS = {"spherical": "slerp", "linear": "linear"}  # what the radio shows -> core.latent method
+GROUP_SIZE = 3  # as in the DCGAN paper: one face per concept is too noisy, three averaged is enough
+RESULTS = 6  # A - B + C itself and 5 noisy neighbours
+GIF_FRAME_MS = 120
+GIF_SCALE = 2  # 128x128 frames: a 64x64 GIF is too small to watch
+MAX_MOVE = 3.0  # slider range ±3: about a third of a typical latent's length (√nz ≈ 10 for nz = 100)
+STRIP_AMOUNTS = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]  # the faces shown along each direction
+DIRECTION_LABELS = {"older": "Older", "male": "Male"}  # stored direction name -> slider label
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def interpolation_strip(name: str, seed: int, start: int, end: int, steps: int, method: str) -> tuple[np.ndarray, bytes]:
+    """Frames (steps, H, W, 3) from candidate `start` to candidate `end` of grid `seed`, and their GIF."""
+    loaded = load_model(name)
+    z = sample_latents(CANDIDATES, loaded.config["nz"], seed)
+    frames = generate(loaded.model, interpolate(z[start], z[end], steps, method))
+    return frames, strip_to_gif(frames, GIF_FRAME_MS, scale=GIF_SCALE)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def arithmetic_faces(name: str, seed: int, a: list[int], b: list[int], c: list[int],
+                     noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """The mean faces of groups a, b, c of grid `seed` (3, H, W, 3), and A - B + C with its neighbours."""
+    loaded = load_model(name)
+    z = sample_latents(CANDIDATES, loaded.config["nz"], seed)
+    means = torch.stack([group_mean(z[group]) for group in (a, b, c)])
+    result = vector_arithmetic(z[a], z[b], z[c])
+    faces = generate(loaded.model, torch.cat([means, neighbours(result, RESULTS, noise, seed)]))
+    return faces[:3], faces[3:]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def moved_faces(name: str, seed: int, face: int, amounts: dict[str, float]) -> tuple[np.ndarray, list, dict]:
+    """Candidate `face` of grid `seed` before and after moving by `amounts` (2, H, W, 3) with both faces'
+    predicted attributes, and per direction a strip through STRIP_AMOUNTS (the other amounts kept) with its."""
+    loaded = load_model(name)
+    directions = model_directions(name)[0]
+    z = sample_latents(CANDIDATES, loaded.config["nz"], seed)[face]
+    latents = [torch.stack([z, move_along(z, directions, amounts)])]
+    for key in DIRECTION_LABELS:
+        others = {k: v for k, v in amounts.items() if k != key}
+        latents.append(direction_strip(move_along(z, directions, others), directions[key], STRIP_AMOUNTS))
+    faces = generate(loaded.model, torch.cat(latents))  # one batch through the generator and the labeller
+    found = predict_attributes(faces)
+    n = len(STRIP_AMOUNTS)
+    strips = {key: (faces[2 + i * n : 2 + (i + 1) * n], found[2 + i * n : 2 + (i + 1) * n])
+              for i, key in enumerate(DIRECTION_LABELS)}
+    return faces[:2], found[:2], strips
+
+
+def new_seed(key: str) -> None:
+    st.session_state[key] = random.randrange(1_000_000)
+
+
+def candidate_grid(name: str, seed: int) -> None:
+    # PNG, not the automatic JPEG: small faces and printed numbers stay sharp
+    faces = generate_faces(name, CANDIDATES, seed, None)
+    st.image(numbered_grid(faces, GRID_SIDE), width="stretch", output_format="PNG",
+             caption=f"{CANDIDATES} candidates from {name}, seed {seed}, numbered 0–{CANDIDATES - 1} row by row")
+
+
+def age_table(name: str, seed: int, show_ages: bool) -> None:
+    """The predicted age and gender of grid `seed`'s candidates, when the sidebar toggle is on (full width:
+    six columns of captions do not fit beside the controls)."""
+    if show_ages:
+        with st.spinner("Predicting age and gender…"):
+            show_attribute_table(face_attributes(name, CANDIDATES, seed, None), GRID_SIDE)
+
+
+def walk_section(name: str, nz: int, show_ages: bool) -> None:
+    """Interpolation: two faces of a numbered grid and the path between them, with its GIF."""
+    grid_col, controls_col = st.columns([3, 2], gap="large")
+    with controls_col:
+        seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed",
+                                   bind="query-params", help="The same seed and model always give the same grid."))
+        st.button("New grid", on_click=new_seed, args=("seed",), icon=":material/casino:", key="new_walk_grid")
+        from_col, to_col = st.columns(2)
+        start = from_col.selectbox("From face #", FACE_NUMBERS, index=0, key="from", bind="query-params")
+        end = to_col.selectbox("To face #", FACE_NUMBERS, index=1, key="to", bind="query-params")
+        steps = st.slider("Steps", 4, 16, 8, key="steps", bind="query-params",
+                          help="Number of faces on the path, both ends included.")
+        path = st.radio("Path", list(PATHS), key="method", bind="query-params", horizontal=True,
+                        format_func=str.capitalize,
+                        help="Spherical follows the sphere where random latents live; linear cuts straight "
+                             "through its middle.")
+    with grid_col:
+        candidate_grid(name, seed)
+    age_table(name, seed, show_ages)
+
+    frames, gif = interpolation_strip(name, seed, start, end, steps, PATHS[path])
+    strip = make_grid(frames, nrow=steps)
+    show_image(strip, caption=f"Face {start} → face {end} in {steps} steps along a {path} path")
+    st.download_button("Download animated GIF", gif, file_name=f"{name}-seed{seed}-{start}-to-{end}.gif",
+                       mime="image/gif", icon=":material/download:", on_click="ignore",
+                       help="Plays forward and back in a loop, 128x128 pixels per frame.")
+    st.caption(
+        "**What this shows.** Each picture is the generator's output for one point on a path between the two "
+        "chosen vectors. If the faces change gradually (hair, pose, light sliding over) rather than jumping or "
+        "breaking into noise halfway, the generator has learned a *continuous* space: nearby vectors give similar "
+        "faces, and every point between two faces is a face too, not a memorised photo."
+    )
+    st.caption(
+        "**Spherical or linear.** Random latents are drawn from N(0, I); in "
+        f"{nz} dimensions almost all of them have nearly the same length, about "
+        f"√{nz} ≈ {nz ** 0.5:.0f}. A straight line between two of them passes "
+        "through shorter vectors (about 0.7x that length halfway), which the generator rarely saw in training: the "
+        "middle faces tend to look washed out and average. The spherical path (slerp) turns from one direction to "
+        "the other while keeping a typical length, so the middle faces stay as sharp as the ends."
+    )
+
+
+def arithmetic_section(name: str, show_ages: bool) -> None:
+    """Vector arithmetic: A - B + C on group means of a numbered grid, and its neighbours."""
+    grid_col, controls_col = st.columns([3, 2], gap="large")
+    with controls_col:
+        arithmetic_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=1, step=1,
+                                              key="aseed", bind="query-params",
+                                              help="The same seed and model always give the same grid."))
+        st.button("New grid", on_click=new_seed, args=("aseed",), icon=":material/casino:",
+                  key="new_arithmetic_grid")
+        groups = {}
+        for label, key, example, default in [("A", "a", "e.g. smiling women", [0, 1, 2]),
+                                             ("B", "b", "e.g. neutral women", [3, 4, 5]),
+                                             ("C", "c", "e.g. neutral men", [6, 7, 8])]:
+            groups[label] = st.multiselect(f"Group {label} ({example})", FACE_NUMBERS, default=default, key=key,
+                                           bind="query-params", help=f"Pick {GROUP_SIZE} face numbers from the grid.")
+        noise = st.slider("Neighbour noise", 0.0, 1.0, 0.3, step=0.05, key="noise", bind="query-params",
+                          help="Scale of the random N(0, I) noise added to A − B + C for its neighbours.")
+    with grid_col:
+        candidate_grid(name, arithmetic_seed)
+    age_table(name, arithmetic_seed, show_ages)
+
+    st.caption(
+        "**How to use it.** Find three faces in the grid that share something (say, smiling women) and put their "
+        "numbers in A; three that lack it but are otherwise alike (neutral women) in B; three that lack it and "
+        "differ in another way (neutral men) in C. The classic example from the DCGAN paper (Radford et al., 2015): "
+        "*smiling woman − neutral woman + neutral man ≈ smiling man*. A − B keeps what A has and B has not (the "
+        "smile); adding C puts it on a new face. Try **New grid** until the grid has faces you can group."
+    )
+    wrong = [label for label, picked in groups.items() if len(picked) != GROUP_SIZE]
+    if wrong:
+        st.warning(f"Group {', '.join(wrong)} must have exactly {GROUP_SIZE} faces; "
+                   f"now: {', '.join(f'{label} has {len(groups[label])}' for label in wrong)}.",
+                   icon=":material/warning:")
+    else:
+        means, results = arithmetic_faces(name, arithmetic_seed, groups["A"], groups["B"], groups["C"], noise)
+        for col, (label, sign), mean in zip(st.columns(3), [("A", ""), ("B", "− "), ("C", "+ ")], means, strict=True):
+            show_image(mean, caption=f"{sign}mean of {label}: faces {', '.join(map(str, groups[label]))}",
+                       container=col)
+        row = make_grid(results, nrow=RESULTS)
+        show_image(row, caption=f"= A − B + C (first), then {RESULTS - 1} neighbours with noise scale {noise:g}")
+        st.caption(
+            "**Reading the result.** A mean of three latents is shorter than a typical one (about 0.58x), so the "
+            "mean faces look smoother and more generic than any single face; A − B + C is back at a typical "
+            "length. If the neighbours keep the attribute you aimed for, it is a direction in the latent space, "
+            "not an accident of one vector."
+        )
+
+
+def strip_readout(key: str, found: list) -> str:
+    """What the labeller says along a strip: ages along "older", P(male) along "male"; – where no face."""
+    if key == "older":
+        return "predicted age " + ", ".join(f"{f.age:.0f}" if f.found else "–" for f in found)
+    return "the labeller says " + ", ".join(
+        (f"{f.gender} {f.confidence:.0%}" if f.found else "–") for f in found)
+
+
+def directions_section(name: str, show_ages: bool) -> None:
+    """Age and gender: move a face along the fitted directions, with strips and the labeller's readout."""
+    directions, facts, problem = model_directions(name)
+    if directions is None or problem:
+        why = problem or f"**{name}** has no age and gender directions yet"
+        st.info(f"{why[0].upper()}{why[1:]}. Make them (a few minutes on a CPU) with\n\n"
+                f"`python -m train.directions --model {name}`", icon=":material/info:")
+        return
+    grid_col, controls_col = st.columns([3, 2], gap="large")
+    with controls_col:
+        direction_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=2, step=1,
+                                             key="dseed", bind="query-params",
+                                             help="The same seed and model always give the same grid."))
+        st.button("New grid", on_click=new_seed, args=("dseed",), icon=":material/casino:", key="new_direction_grid")
+        face = st.selectbox("Face #", FACE_NUMBERS, index=0, key="face", bind="query-params")
+        amounts = {key: st.slider(label, -MAX_MOVE, MAX_MOVE, 0.0, step=0.25, key=key, bind="query-params",
+                                  help=f"Distance moved along the unit \"{key}\" direction; negative goes the "
+                                       "other way.")
+                   for key, label in DIRECTION_LABELS.items()}
+        pair, pair_attributes, strips = moved_faces(name, direction_seed, face, amounts)
+        setting = ", ".join(f"{key} {amount:+g}" for key, amount in amounts.items())
+        for col, image, found, caption in zip(st.columns(2), pair, pair_attributes,
+                                              [f"Face {face}", f"Face {face} moved: {setting}"], strict=True):
+            show_image(image, caption=f"{caption} — {found.caption()}", container=col)
+    with grid_col:
+        candidate_grid(name, direction_seed)
+    age_table(name, direction_seed, show_ages)
+
+    for key, label in DIRECTION_LABELS.items():
+        frames, found = strips[key]
+        held = ", ".join(f"{k} {v:+g}" for k, v in amounts.items() if k != key)
+        show_image(make_grid(frames, nrow=len(frames)),
+                   caption=f"{label}: face {face} moved {', '.join(f'{a:+g}' for a in STRIP_AMOUNTS)} along "
+                           f"\"{key}\" ({held} kept) — {strip_readout(key, found)}")
+    older, male = facts["effect"].get(f"older +{MAX_MOVE:g}", {}), facts["effect"].get(f"male +{MAX_MOVE:g}", {})
+    measured = ""
+    if older.get("faces_found_both") and male.get("faces_found_both"):
+        measured = (f" Measured on {older['faces_found_both']} fresh faces: moving {MAX_MOVE:g} along \"older\" "
+                    f"changed the mean predicted age from {older['mean_age_before']:.1f} to "
+                    f"{older['mean_age_after']:.1f} years; {MAX_MOVE:g} along \"male\" changed the share predicted "
+                    f"male from {male['share_male_before']:.0%} to {male['share_male_after']:.0%}.")
+    st.caption(
+        f"**Where the directions come from.** {facts.get('labelled', '?')} faces of this model were labelled by an "
+        f"age and gender model ({facts.get('no_face', '?')} more had no face it could find); a straight-line fit "
+        "of age, and of the probability of \"male\", on the latent numbers gives the direction in which each "
+        "grows fastest. \"Older\" was then made perpendicular to \"male\", so moving along one changes the "
+        f"other as little as the generator allows.{measured} The labels are a model's guesses about how a face "
+        "looks, with its biases, and CelebA is mostly young light-skinned celebrities: expect the generator to "
+        "age a face with what it saw on older celebrities (hairstyles, make-up, lighting), not real ageing."
+    )
+    st.caption(
+        "**What the labeller can tell.** " + (f"{limits} " if (limits := labeller_limits()) else "")
+        + "It is nearly always close to 0% or 100% sure: along a strip it flips from female to male rather than "
+        "sliding, and on a generated face that is only half changed it can stay on \"female\" when a person "
+        "already sees a man (dcgan-64, grid seed 2, face 0 at +3). Read its answers as a second opinion, not a "
+        "measure of how masculine or old a face is."
+    )
