@@ -1,6 +1,5 @@
 """Classroom Play and Pause: each frame trains for a bounded time, and Pause stops at the next frame."""
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -53,13 +52,6 @@ def frames(monkeypatch) -> list[tuple[float, int]]:
     return calls
 
 
-def page_constant(name: str):
-    """A constant of the page, read from its source (importing the page would run it outside Streamlit)."""
-    tree = ast.parse((ROOT / PAGE).read_text())
-    return next(ast.literal_eval(node.value) for node in tree.body
-                if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name])
-
-
 def open_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
@@ -85,7 +77,9 @@ def test_play_trains_one_short_frame_a_run_and_pause_stops_at_once(frames):
     at.run()  # the next frame (the fragment's timer in a browser)
     assert step_shown(at) == "**Step 10**  ·  playing"
     # every frame trains for a bounded time (up to Play's step limit), never a fixed number of steps
-    budget, limit = page_constant("PLAY_TRAIN_S"), page_constant("MAX_PLAY_STEPS")
+    from ui.views.live_gan import MAX_PLAY_STEPS as limit
+    from ui.views.live_gan import PLAY_TRAIN_S as budget
+
     assert frames == [(budget, limit), (budget, limit - 5)]
     play_button(at).click().run()
     assert not at.exception, at.exception
@@ -95,4 +89,6 @@ def test_play_trains_one_short_frame_a_run_and_pause_stops_at_once(frames):
 
 
 def test_a_frame_trains_a_quarter_second_or_so():
-    assert 0.1 <= page_constant("PLAY_TRAIN_S") <= 0.3 <= page_constant("PLAY_EVERY_S")
+    from ui.views.live_gan import PLAY_EVERY_S, PLAY_TRAIN_S
+
+    assert 0.1 <= PLAY_TRAIN_S <= 0.3 <= PLAY_EVERY_S

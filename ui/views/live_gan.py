@@ -1,0 +1,224 @@
+"""Classroom's Live GAN: a tiny GAN on 2-D points that the visitor steps or plays, with what GAN Lab shows
+(D's surface, G's gradient, its noise grid, k and the loss). The charts are in ui.charts.toygan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.toygan import (
+    DISTRIBUTIONS,
+    LEAST_SQUARES,
+    LOG_LOSS,
+    LOSSES,
+    MAX_D_STEPS,
+    N_SIGMA,
+    NOISE_GRID_SPAN,
+    RING_MODES,
+    TRAIN_BOTH,
+    TRAIN_D,
+    TRAIN_G,
+    TRAIN_WHAT,
+    ToyGANConfig,
+    ToyGANTrainer,
+    equilibrium_losses,
+)
+from ui.charts.toygan import ARROW_MAX_LEN, ARROW_POINTS, GRID_LINES, history_chart, points_chart
+
+LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+STEPS_PER_CLICK = [1, 10, 50, 100, 200]
+PLAY_EVERY_S = 0.3  # Play's timer: a frame at most every 0.3 s; queued frames coalesce when the CPU is slower
+PLAY_TRAIN_S = 0.25  # each frame trains this long, then draws: a Pause click waits for one short frame
+MAX_PLAY_STEPS = 20_000  # Play pauses itself here, so a forgotten browser tab does not train forever
+TRAIN_WORDS = {TRAIN_BOTH: "D and G", TRAIN_D: "D only", TRAIN_G: "G only"}
+
+
+def fmt_lr(lr: float) -> str:
+    return f"{lr:.0e}".replace("e-0", "e-")
+
+
+def toy_trainer(distribution: str, lr_g: float, lr_d: float, seed: int, loss: str = LOG_LOSS,
+                d_steps: int = 1) -> ToyGANTrainer:
+    """This visitor's trainer; a new one when the distribution, seed or loss changed; rates and k applied live."""
+    trainer = st.session_state.get("toy_trainer")
+    c = trainer.config if trainer is not None else None
+    if c is None or (c.distribution, c.seed, c.loss) != (distribution, seed, loss):
+        trainer = ToyGANTrainer(ToyGANConfig(distribution=distribution, lr_g=lr_g, lr_d=lr_d, seed=seed, loss=loss,
+                                             d_steps=d_steps))
+        st.session_state.toy_trainer = trainer
+    else:
+        if (c.lr_g, c.lr_d) != (lr_g, lr_d):
+            trainer.set_learning_rates(lr_g, lr_d)
+        if c.d_steps != d_steps:
+            trainer.set_d_steps(d_steps)
+    return trainer
+
+
+
+def step_trainer(steps: int, train: str) -> None:
+    """Step's callback: it trains the trainer the click was made on, before the rerun draws it."""
+    trainer = st.session_state.get("toy_trainer")
+    if trainer is not None:
+        trainer.step(steps, train=train)
+
+
+def set_playing(playing: bool) -> None:
+    # set, not toggled: a click can reach the server twice when it lands between two frames
+    st.session_state.toy_playing = playing
+
+
+@dataclass
+class LabOptions:
+    """The "what GAN Lab shows" controls."""
+    train: str = TRAIN_BOTH  # what Step updates
+    d_steps: int = 1
+    loss: str = LOG_LOSS
+    arrows: bool = False
+    grid: bool = False
+
+
+def lab_options() -> LabOptions:
+    """The advanced controls, in an expander; their defaults are the plain DCGAN recipe, drawn plainly."""
+    with st.expander("Advanced: what GAN Lab shows", icon=":material/school:"):
+        cols = st.columns(3, gap="medium")
+        train = cols[0].radio("Step trains", TRAIN_WHAT, format_func=TRAIN_WORDS.get, horizontal=True,
+                              key="toy_train_what",
+                              help="What the Step button updates. Play always trains both.")
+        cols[0].caption("*D only*: watch the background sharpen around the points while the gold points stay put; "
+                        "*G only*: watch the gold points climb the background towards blue while it stays put.")
+        d_steps = cols[1].select_slider("D steps per G step (k)", list(range(1, MAX_D_STEPS + 1)), value=1,
+                                        key="toy_k",
+                                        help="The k of the original GAN paper (Goodfellow et al. 2014): each "
+                                             "step makes k discriminator updates, then one generator update. "
+                                             "Changes apply from the next step.")
+        cols[1].caption("A larger k keeps D ahead of G: look for a sharper background and a Loss_D that stays low.")
+        loss = cols[2].radio("Loss", LOSSES, horizontal=True, key="toy_loss",
+                             format_func=lambda name: {LOG_LOSS: "log loss (DCGAN)",
+                                                       LEAST_SQUARES: "least squares (LSGAN)"}[name],
+                             help="Log loss: D's output is a probability (sigmoid), G maximises log D(G(z)). "
+                                  "Least squares: D's raw output is pushed to 1 on real and 0 on generated points, "
+                                  "G pushes it to 1 on its own. Changing it starts again from step 0.")
+        cols[2].caption("Least squares still pulls on points D already calls real, so look for arrows that stay long; "
+                        "its background is D's raw output clipped to [0, 1].")
+        cols = st.columns(3, gap="medium")
+        arrows = cols[0].toggle("G's gradient arrows", key="toy_arrows",
+                                help=f"On {ARROW_POINTS} of the gold points: -d(loss_G)/dx, the direction G's loss "
+                                     "wants each point to move against the current D, scaled so the longest arrow "
+                                     f"is {ARROW_MAX_LEN:g} long and the rest in proportion.")
+        cols[0].caption("The arrows point up the background's slope, towards blue: G's only teacher is D's gradient.")
+        grid = cols[1].toggle("G's noise grid", key="toy_grid",
+                              help=f"A square grid of {GRID_LINES} x {GRID_LINES} lines over the first two of the "
+                                   f"generator's noise numbers (each from -{NOISE_GRID_SPAN:g} to "
+                                   f"{NOISE_GRID_SPAN:g}, the others 0), drawn where G sends it.")
+        cols[1].caption("Grey mesh: G's map of a slice of its noise space; watch it fold and stretch so that its "
+                        "lines run through the real clusters (a slice, so it need not reach every cluster).")
+    return LabOptions(train, d_steps, loss, arrows, grid)
+
+
+def live_gan(timer_on: bool) -> None:
+    """Controls, buttons and charts; a fragment, so a click reruns this part only (and Play's timer).
+
+    While playing, each run of the fragment (one frame) trains for PLAY_TRAIN_S and draws; `timer_on`
+    says whether it was declared with Play's timer, which only a full run can set or clear.
+    """
+    if st.session_state.get("toy_playing", False) != timer_on:  # Play or Pause was just pressed
+        st.rerun(scope="app")
+    cols = st.columns([2, 1, 1, 1, 1])
+    distribution = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key="toy_distribution",
+                                     format_func=lambda n: DISTRIBUTIONS[n].title)
+    lr_g = cols[1].select_slider("lr G", LEARNING_RATES, value=1e-3, format_func=fmt_lr, key="toy_lr_g",
+                                 help="Generator's Adam learning rate; changes apply from the next step.")
+    lr_d = cols[2].select_slider("lr D", LEARNING_RATES, value=1e-3, format_func=fmt_lr, key="toy_lr_d",
+                                 help="Discriminator's Adam learning rate; changes apply from the next step.")
+    steps = cols[3].select_slider("Steps per click", STEPS_PER_CLICK, value=50, key="toy_steps")
+    seed = cols[4].number_input("Seed", 0, 9_999, 0, key="toy_seed",
+                                help="The same seed and settings give the same run; a new seed starts again.")
+    lab = lab_options()
+    trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
+
+    playing = st.session_state.get("toy_playing", False)
+    row = st.container(horizontal=True, vertical_alignment="center")  # wraps, labels whole at any width
+    buttons = [row] * 4
+    per_step = {TRAIN_BOTH: f"each {lab.d_steps} D update{'s' if lab.d_steps > 1 else ''}, then one G update",
+                TRAIN_D: "each one D update, G unchanged", TRAIN_G: "each one G update, D unchanged"}[lab.train]
+    buttons[0].button("Step", icon=":material/skip_next:", disabled=playing, width="content",
+                      on_click=step_trainer, args=(steps, lab.train), help=f"Train {steps} steps: {per_step}.")
+    buttons[1].button("Pause" if playing else "Play", width="content", on_click=set_playing, args=(not playing,),
+                      icon=":material/pause:" if playing else ":material/play_arrow:",
+                      help=None if playing else f"Train until Pause, drawing every {PLAY_TRAIN_S:g} s of training: "
+                                                "Pause takes effect at the next drawing.")
+    if buttons[2].button("Reset", icon=":material/restart_alt:", width="content", help="Start again from step 0."):
+        st.session_state.toy_trainer = None
+        trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
+    if playing:
+        trainer.train_for(PLAY_TRAIN_S, MAX_PLAY_STEPS - trainer.steps_done)
+        if trainer.steps_done >= MAX_PLAY_STEPS:
+            st.session_state.toy_playing = False
+            st.rerun(scope="app")  # a full run clears the fragment's timer
+    buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
+    if (trainer.d_updates, trainer.g_updates) != (trainer.steps_done, trainer.steps_done):
+        buttons[3].caption(f"{trainer.d_updates:,} D updates and {trainer.g_updates:,} G updates so far.")
+
+    chart_col, side_col = st.columns([3, 2], gap="large")
+    with chart_col:
+        st.plotly_chart(points_chart(trainer, lab.arrows, lab.grid), width="stretch", key="toy_points")
+        st.caption(
+            "Black: real points. Gold: what the generator makes of the same 1,000 noise vectors after each "
+            "step, so any movement is learning. Background: the discriminator's probability that a point is real, "
+            "blue where it says *real*, red where it says *generated*. **Equilibrium** looks like gold on top of "
+            "black and a pale background everywhere (D near 0.5): D can no longer tell them apart. **Mode "
+            "collapse** on the ring looks like every gold point piled on one or two of the eight clusters, often "
+            "hopping to another cluster as D catches up: try lr G 1e-4 against lr D 1e-2 for a few hundred steps."
+        )
+        if lab.arrows:
+            st.caption(f"Brown arrows, on {ARROW_POINTS} gold points: where G's loss pulls each point right now "
+                       "(-d loss_G / dx, the longest scaled to a fixed length); G follows them only as far as its "
+                       "weights let it move all points together.")
+        if lab.grid:
+            st.caption(f"Grey mesh: G applied to a square grid over its first two noise numbers (from "
+                       f"-{NOISE_GRID_SPAN:g} to {NOISE_GRID_SPAN:g}"
+                       + (")" if trainer.config.nz == 2 else f", the other {trainer.config.nz - 2} set to 0)")
+                       + ": where the mesh is stretched thin, G spreads few noise vectors over a wide area.")
+    with side_col:
+        coverage = trainer.coverage()
+        if coverage is not None:
+            a, b = st.columns(2)
+            a.metric("Modes covered", f"{coverage.modes_covered} of {coverage.n_modes}",
+                     help=f"Spread: a mode counts when at least {coverage.min_points} of the "
+                          f"{len(trainer.fixed_noise):,} gold points (a quarter of its fair share) are on it.")
+            b.metric("Close to some centre", f"{coverage.high_quality_share:.0%}",
+                     help=f"Closeness only: the share of gold points within {N_SIGMA:g} standard deviations of "
+                          "any cluster's centre, however few clusters they sit on.")
+            st.caption(f"Read the left number first: it counts spread, and a good generator covers {RING_MODES} of "
+                       f"{RING_MODES}. The share on the right counts closeness, not spread: 96% with only 2 of the "
+                       f"{RING_MODES} clusters reached is mode collapse, sharp points piled on two of them. A gold point "
+                       f"is on its nearest centre's mode when within {N_SIGMA:g} standard deviations of it; a "
+                       f"perfect generator puts 1/{RING_MODES} of its points on every mode.")
+        else:
+            st.caption("Mode coverage is counted on the ring, the distribution with separate modes to count.")
+        if trainer.steps_done:
+            eq_d, eq_g = equilibrium_losses(trainer.config.loss)
+            st.plotly_chart(history_chart(trainer, {"loss_d": "Loss_D", "loss_g": "Loss_G"}, "Losses", "loss",
+                                          ideals=(eq_d, eq_g)), width="stretch", key="toy_losses")
+            if trainer.config.loss == LOG_LOSS:
+                words = f"Loss_D is 2 ln 2 = {eq_d:.2f} and Loss_G is ln 2 = {eq_g:.2f}"
+            else:
+                words = f"the least-squares Loss_D is ½·0.5² + ½·0.5² = {eq_d:.2f} and Loss_G is ½·0.5² = {eq_g:.3f}"
+            st.caption(f"Dashed: equilibrium (D = 0.5 everywhere), where {words}. Loss_D near 0 with Loss_G climbing "
+                       "means D is winning. A *D only* or *G only* step evaluates the other network's loss "
+                       "without training it.")
+            clipped = trainer.config.loss == LEAST_SQUARES
+            fig = history_chart(trainer, {"d_real": "D(x) on real", "d_fake": "D(G(z)) on generated"},
+                                "Discriminator's mean output", "D output, clipped" if clipped else "P(real)",
+                                ideals=(0.5,))
+            fig.update_yaxes(range=[0, 1])
+            st.plotly_chart(fig, width="stretch", key="toy_d_outputs")
+            st.caption("D(x) near 1 and D(G(z)) near 0: D tells them apart. Both at the dashed 0.5: it cannot."
+                       + (" With least squares: the mean of D's raw output clipped to [0, 1]." if clipped else ""))
+        else:
+            st.info("Press **Step** (or **Play**) to train; the losses appear here.")
+
+
+def stop_playing() -> None:
+    st.session_state.toy_playing = False
