@@ -146,13 +146,12 @@ def gender_subset(images: torch.Tensor, files: list[str], labels: dict[str, dict
     return images[torch.tensor(keep)], info
 
 
-def real_crops_for(config: dict, cache_dir: Path | None = None) -> dict[str, np.ndarray | None]:
-    """The cached real crops framed like a generator's samples: {"train": ..., "val": ...} as uint8
-    (N, 3, H, W) arrays, or None where the cache is missing. DCGANs learn the tutorial's centre crop,
-    LSGANs MTCNN face crops."""
-    crop = "mtcnn" if config.get("arch") == "lsgan" else "center"
+def real_crops_for(framing: str, image_size: int, cache_dir: Path | None = None) -> dict[str, np.ndarray | None]:
+    """The cached real crops framed like a generator's samples (its spec's `framing`, "center" or "mtcnn",
+    at its image size): {"train": ..., "val": ...} as uint8 (N, 3, H, W) arrays, or None where the cache
+    is missing."""
     out = {}
     for split in ("train", "val"):
-        path = cache_path(split, config["image_size"], crop=crop, cache_dir=cache_dir)
+        path = cache_path(split, image_size, crop=framing, cache_dir=cache_dir)
         out[split] = load_cache(path).numpy() if path.exists() else None
     return out

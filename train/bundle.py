@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
     registry.record_weights_hash(dest)  # the trainer's training.json does not carry it
     model, config, training = registry.load_folder(spec, dest)
-    crops = real_crops_for(config)
+    crops = real_crops_for(spec.framing, config["image_size"])
     q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
     training["quality"] = q
     write_json(dest / "training.json", training)

@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     for name in args.models:
         started = time.perf_counter()
         loaded = registry.load(name, use_hub=not (args.offline or args.record))  # --record measures what is bundled
-        crops = real_crops_for(loaded.config)
+        crops = real_crops_for(loaded.spec.framing, loaded.config["image_size"])
         if crops["train"] is None or crops["val"] is None:
             print(f"note: {name}: no real-crop ceiling, KID or memorisation check without the caches "
                   "(python -m train.prepare_data; LSGANs: --crop mtcnn --size 80)")

@@ -208,7 +208,7 @@ def quiz() -> None:
     config = load_model(rnd.model).config
     fake = generate_faces(rnd.model, 1, rnd.seed, None)[0]
     try:
-        real = real_face(rnd.real_photo, config["image_size"], "mtcnn" if config.get("arch") == "lsgan" else "center")
+        real = real_face(rnd.real_photo, config["image_size"], registry.get_spec(rnd.model).framing)
     except ImageError as err:
         st.warning(f"Skipping an unreadable photo ({Path(rnd.real_photo).name}: {err}).")
         new_round(photos, generators)
