@@ -3,7 +3,7 @@
 The idea of UnivFD (Ojha et al., CVPR 2023): a network trained for another task (here ImageNet
 classification) has features that GAN traces move, and a linear classifier on them learns less of
 one generator's quirks than a network trained end to end on the same few generators. Left out of
-training, StyleGAN2 and our LSGANs were caught far better this way than by the CNN (README, *Leave
+training, StyleGAN2 and our LSGANs were ranked better this way than by the CNN (README, *Leave
 one generator out*).
 
 The backbone is EfficientNet-Lite0 (Tan & Le 2019, the mobile variant: ReLU6, no squeeze-excite),
