@@ -14,7 +14,8 @@ stage's feature maps, from the first block (fine texture, where up-sampling leav
 `taps` of them: all eight (the seven stages and the 1,280-map head, what the face looks like; 2,064
 numbers) or only the early ones. Left out of training, StyleGAN2 and SD 2.1 were ranked better from the
 first five stages alone (272 numbers) than from all eight: the late features say what a source's faces
-look like, which does not carry over to a new generator (README, *Which features*).
+look like. That held for a plain logistic regression on the features, not for the app's augmented
+head training, so the recipe reads all eight (README, *Which features*).
 """
 
 from __future__ import annotations
