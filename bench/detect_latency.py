@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from core import registry
-from core.data import celeba_root
-from core.detect import Judge
-from core.faces import list_images, open_upload
-from core.sampling import encode_image, generate, sample_latents
+from core.data.caches import celeba_root
+from core.detection.faces import list_images, open_upload
+from core.detection.judge import Judge
+from core.gan.sampling import encode_image, generate, sample_latents
+from core.models import registry
 
 
 def pct(xs, q):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from core import registry
-from core.sampling import encode_png_fast, generate, make_grid, sample_latents
+from core.gan.sampling import encode_png_fast, generate, make_grid, sample_latents
+from core.models import registry
 
 
 def pct(xs, q):

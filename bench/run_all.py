@@ -97,7 +97,7 @@ def cold_start(runs: int) -> dict:
 def faces_64(repeats: int) -> dict:
     """p50/p95 ms of 64 faces, generated and PNG-encoded as one grid, per generator."""
     from bench.generate_speed import measure_generator
-    from core import registry
+    from core.models import registry
 
     out = {}
     for name in registry.names("generator"):
@@ -113,7 +113,7 @@ def faces_64(repeats: int) -> dict:
 def verdicts(repeats: int) -> dict:
     """p50/p95 ms from one photo's bytes to all verdicts (CelebA photo, and the same enlarged)."""
     from bench.detect_latency import bench_inputs, measure
-    from core.detect import Judge
+    from core.detection.judge import Judge
 
     judge = Judge.from_registry(use_hub=False)
     inputs = bench_inputs()
@@ -141,11 +141,11 @@ def training(quick: bool) -> dict:
 
 def _peak_memory_child() -> None:
     """In a fresh process: load everything the app can hold, use it once, print ru_maxrss as JSON."""
-    from core import registry
-    from core.attributes import predict_attributes
-    from core.detect import Judge
-    from core.faces import open_upload
-    from core.sampling import encode_image, generate, make_grid, sample_latents
+    from core.data.attributes import predict_attributes
+    from core.detection.faces import open_upload
+    from core.detection.judge import Judge
+    from core.gan.sampling import encode_image, generate, make_grid, sample_latents
+    from core.models import registry
 
     loaded = {}
     for name in registry.names():

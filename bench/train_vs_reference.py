@@ -12,7 +12,7 @@ ship it:
 - the `.item()` read-outs, a printed log line per iteration, real and fixed-noise grids saved every
   100 iterations and both networks' state dicts saved at the end of each epoch.
 
-Ours is `core.training.GANTrainer` exactly as `python -m train.dcgan` runs it, end of epoch included
+Ours is `core.gan.trainer.GANTrainer` exactly as `python -m train.dcgan` runs it, end of epoch included
 (BatchNorm re-estimation of the EMA generator, snapshot grid, weights, checkpoint). Its crops come
 from the cache `python -m train.prepare_data` writes once (the time of that one-off step is printed
 too). The two take turns, one whole epoch each, `--repeats` times, and the medians are compared.
@@ -38,9 +38,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.data import cache_path, celeba_root, load_cache
-from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
-from core.training import BCEGANLoss, GANRun, GANTrainer, TrainConfig
+from core.data.caches import cache_path, celeba_root, load_cache
+from core.gan.trainer import BCEGANLoss, GANRun, GANTrainer, TrainConfig
+from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
 BATCH = 64
 

@@ -5,7 +5,7 @@ The sections are in ui/views/detect.py, the charts in ui/charts/detect.py.
 
 import streamlit as st
 
-from core.detect import UNCERTAIN_BAND
+from core.detection.judge import UNCERTAIN_BAND
 from ui.models import get_judge
 from ui.nav import ensure_app_navigation
 from ui.views import detect as view

@@ -5,8 +5,8 @@ import random
 
 import streamlit as st
 
-from core import registry
-from core.sampling import TRUNCATION_RANGE, TRUNCATION_STEP, encode_png_fast, make_grid, snap_truncation
+from core.gan.sampling import TRUNCATION_RANGE, TRUNCATION_STEP, encode_png_fast, make_grid, snap_truncation
+from core.models import registry
 from ui.attributes import OVERLAY_HELP, face_attributes, show_attribute_table
 from ui.models import generate_faces, get_model, source_badge
 from ui.nav import ensure_app_navigation

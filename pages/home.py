@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import registry
-from core.history import snapshot_paths, source_evaluation
+from core.models import registry
+from core.models.history import snapshot_paths, source_evaluation
 from ui.models import get_model, source_words
 from ui.nav import ensure_app_navigation
 

@@ -5,7 +5,7 @@ The sections are in ui/views/latent.py.
 
 import streamlit as st
 
-from core import registry
+from core.models import registry
 from ui.attributes import OVERLAY_HELP
 from ui.models import get_model, source_badge
 from ui.nav import ensure_app_navigation

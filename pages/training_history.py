@@ -7,7 +7,7 @@ For a detector: its loss and accuracy per epoch, learning rate, and the evaluati
 
 import streamlit as st
 
-from core.history import HISTORY_FILE
+from core.models.history import HISTORY_FILE
 from ui.families import families_section
 from ui.nav import ensure_app_navigation
 from ui.views import history as view

@@ -16,7 +16,7 @@ for p in (ROOT, ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from core.data import build_center_cache, celeba_root  # noqa: E402
+from core.data.caches import build_center_cache, celeba_root  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +58,8 @@ def random_image(w=80, h=60, seed=0) -> Image.Image:
 
 @pytest.fixture
 def hub_probe_times(monkeypatch) -> list[float]:
-    """Seconds each Hub reachability probe (core.hub._probe) took during the test, in call order."""
-    from core import hub
+    """Seconds each Hub reachability probe (core.io.hub._probe) took during the test, in call order."""
+    from core.io import hub
 
     times, real_probe = [], hub._probe
 

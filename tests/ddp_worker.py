@@ -7,9 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.data import load_cache  # noqa: E402
-from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init  # noqa: E402
-from core.training import BCEGANLoss, GANRun, GANTrainer, TrainConfig  # noqa: E402
+from core.data.caches import load_cache  # noqa: E402
+from core.gan.trainer import BCEGANLoss, GANRun, GANTrainer, TrainConfig  # noqa: E402
+from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init  # noqa: E402
 
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
 cfg = DCGANConfig(ngf=8, ndf=8)

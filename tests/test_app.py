@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import registry
+from core.models import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +84,7 @@ def test_generate_shows_the_very_png_it_offers_for_download(monkeypatch):
     import streamlit as st
     from PIL import Image
 
-    from core.sampling import make_grid
+    from core.gan.sampling import make_grid
     from ui.models import generate_faces
 
     seen = {}

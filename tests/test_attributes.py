@@ -1,4 +1,4 @@
-"""core.attributes: predicted age and gender on real and generated faces; the Generate page's overlay."""
+"""core.data.attributes: predicted age and gender on real and generated faces; the Generate page's overlay."""
 
 import io
 import re
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core.attributes import GENDERS, MIN_SIDE, NO_FACE, FaceAttributes, _upscale, predict_attributes, summarise
+from core.data.attributes import GENDERS, MIN_SIDE, NO_FACE, FaceAttributes, _upscale, predict_attributes, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTION = re.compile(r"^\d+ y, (female|male) (0\.[5-9]\d|1\.00)$")
@@ -83,8 +83,8 @@ def test_batch_keeps_order_and_matches_single_calls(real_face):
 
 
 def test_generated_faces_are_mostly_found():
-    from core import registry
-    from core.sampling import generate, sample_latents
+    from core.gan.sampling import generate, sample_latents
+    from core.models import registry
 
     loaded = registry.load("dcgan-64", use_hub=False)
     faces = generate(loaded.model, sample_latents(24, loaded.config["nz"], 0))

@@ -94,7 +94,7 @@ CUT_TEXT = """(sel) => [...document.querySelectorAll(sel)].filter(e => e.offsetW
 def test_first_visit_layout_cuts_no_names(server, width):
     """Detect's example buttons keep every generator's whole name, and Home's figures and links are not
     cut to '3...' at narrow widths (issue: first visit)."""
-    from core import registry
+    from core.models import registry
 
     with chromium_page(width, 1400) as page:
         try:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.history import evaluation_entries, load_epoch_history, load_history, phase_spans
+from core.models.history import evaluation_entries, load_epoch_history, load_history, phase_spans
 from ui.charts.history import (
     RAW_OPACITY,
     accuracy_chart,
@@ -74,7 +74,7 @@ def test_roc_chart_draws_each_recorded_curve_with_its_auc_and_none_without_curve
 
 
 def test_verdict_chart_has_a_bar_per_detector_then_the_ensemble_and_shades_the_uncertain_band():
-    from core.detect import UNCERTAIN_BAND
+    from core.detection.judge import UNCERTAIN_BAND
     from ui.charts.detect import verdict_chart
 
     fig = verdict_chart({"cnn": 0.9, "probe": 0.2}, {"cnn": 0.4, "probe": 0.6}, 0.41, "orange")

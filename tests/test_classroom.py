@@ -11,8 +11,8 @@ import pytest
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
 from streamlit.testing.v1 import AppTest
 
-from core import registry
-from core.toygan import ToyGANTrainer
+from core.gan.toygan import ToyGANTrainer
+from core.models import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/classroom.py"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.toygan import ToyGANTrainer
+from core.gan.toygan import ToyGANTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/classroom.py"

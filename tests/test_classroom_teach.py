@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import toygan
-from core.toygan import ToyGANTrainer
+from core.gan import toygan
+from core.gan.toygan import ToyGANTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/classroom.py"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.data import load_cache
-from core.store import read_json
+from core.data.caches import load_cache
+from core.io.store import read_json
 
 
 def test_sample_writes_one_png_per_face(tmp_path, capsys):
@@ -87,8 +87,8 @@ def test_evaluate_generators_reports_model_and_real_ceiling(tmp_path, capsys):
 def test_evaluate_generators_record_writes_the_figures_and_the_card(tmp_path, monkeypatch, capsys):
     import shutil
 
-    from core import registry
-    from core.store import file_sha256, read_json
+    from core.io.store import file_sha256, read_json
+    from core.models import registry
     from train import evaluate_generators
 
     spec = registry.get_spec("dcgan-64")

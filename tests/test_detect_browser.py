@@ -5,8 +5,8 @@ import time
 import pytest
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
 
-from core import registry
-from core.sampling import encode_image, generate, sample_latents
+from core.gan.sampling import encode_image, generate, sample_latents
+from core.models import registry
 
 VERDICT_WORDS = ("Looks real", "Looks GAN-made", "Uncertain")
 

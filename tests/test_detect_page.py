@@ -14,10 +14,10 @@ from conftest import image_bytes
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import registry
-from core.detect import LABELS, UNCERTAIN_BAND, Judge, label_for, shifted
-from core.detectors import CROP_SIZE
-from core.faces import ImageError, open_upload
+from core.detection.faces import ImageError, open_upload
+from core.detection.judge import LABELS, UNCERTAIN_BAND, Judge, label_for, shifted
+from core.models import registry
+from core.models.detectors import CROP_SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -96,7 +96,7 @@ def test_a_real_photo_gets_three_verdicts_and_an_explanation(face_img):
 
 def test_detect_page_shows_the_per_source_figures_from_the_record(face_img):
     """The limits caption and the per-source table read weights/<detector>/training.json, not constants."""
-    from core.history import source_evaluation
+    from core.models.history import source_evaluation
 
     rec = next(r for n in registry.names("detector") if (r := source_evaluation(registry.load(n, use_hub=False).training)))
     at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
@@ -158,7 +158,7 @@ def test_whole_image_crop_is_not_called_a_face():
 
 
 def test_split_detectors_are_a_state_of_their_own():
-    from core.detect import detectors_split
+    from core.detection.judge import detectors_split
 
     w = {"lstm": 0.1, "cnn": 0.9, "supcon": 0.0}
     assert detectors_split({"lstm": 0.0005, "cnn": 1.0, "supcon": 1.0}, w)
@@ -167,7 +167,7 @@ def test_split_detectors_are_a_state_of_their_own():
 
 
 def test_detect_page_says_when_detectors_split(face_img, monkeypatch):
-    import core.detect as detect
+    import core.detection.judge as detect
 
     monkeypatch.setattr(detect, "detectors_split", lambda probs, weights, band=UNCERTAIN_BAND: True)
     at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
@@ -222,7 +222,7 @@ def test_judge_finds_each_face_and_gives_probabilities(judge, face_img):
 
 def test_bundled_detectors_tell_real_from_generated(judge, celeba_dir):
     """The bundled detectors on 8 real validation photos and 8 fresh dcgan-64 faces (unseen seeds)."""
-    from core.sampling import generate, sample_latents
+    from core.gan.sampling import generate, sample_latents
 
     real = [Image.open(p).convert("RGB") for p in sorted((celeba_dir / "val").rglob("*.jpg"))[10:18]]
     gen = registry.load("dcgan-64", use_hub=False)
@@ -260,7 +260,7 @@ def test_uploads_are_never_written_to_disk(face_img):
 def test_detect_page_warns_when_a_face_is_unfamiliar(face_img, monkeypatch):
     import numpy as np
 
-    from core.detect import Familiarity
+    from core.detection.judge import Familiarity
 
     monkeypatch.setattr(Familiarity, "distance", lambda self, f: np.full(len(f), self.threshold + 1.0))
     at = run_detect([("real.jpg", image_bytes(face_img, "JPEG")), ("again.png", image_bytes(face_img, "PNG"))])

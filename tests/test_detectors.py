@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import registry
-from core.detectors import (
+from core.detection.metrics import confusion, detector_scores, equal_error_rate
+from core.models import registry
+from core.models.detectors import (
     CROP_SIZE,
     Augment,
     build_detector,
@@ -21,7 +22,6 @@ from core.detectors import (
     supcon_loss,
     to_input,
 )
-from core.metrics import confusion, detector_scores, equal_error_rate
 
 DETECTORS = registry.names("detector")
 
@@ -125,7 +125,7 @@ def test_grad_cam_is_a_normalised_map():
 
 @pytest.mark.parametrize("arch", ["lstm", "cnn", "supcon"])
 def test_train_detector_dry_run_writes_a_loadable_folder(arch, celeba_dir, tmp_path):
-    from core.store import read_history, read_json
+    from core.io.store import read_history, read_json
     from train import detector
 
     run = tmp_path / arch
@@ -158,9 +158,9 @@ def test_train_detector_refuses_one_class_and_missing_data(tmp_path, capsys):
 
 def test_detector_resume_after_a_crash_mid_epoch(tmp_path):
     """A run dies during epoch 2; --resume redoes epoch 2 and the history has each epoch once."""
-    from core.detector_training import DetectorData, DetectorTrainConfig, DetectorTrainer
-    from core.detectors import build_detector
-    from core.store import read_history
+    from core.detection.trainer import DetectorData, DetectorTrainConfig, DetectorTrainer
+    from core.io.store import read_history
+    from core.models.detectors import build_detector
 
     rng = np.random.default_rng(0)
     crops = lambda n: rng.integers(0, 256, (n, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)  # noqa: E731
@@ -186,7 +186,7 @@ def test_detector_resume_after_a_crash_mid_epoch(tmp_path):
 
 
 def test_residual_inputs_isolate_up_sampling_traces():
-    from core.detectors import RESIDUALS, input_channels, residual_input
+    from core.models.detectors import RESIDUALS, input_channels, residual_input
 
     smooth = torch.rand(2, 3, 8, 8) * 2 - 1
     upsampled = torch.nn.functional.interpolate(smooth, scale_factor=2.0, mode="nearest")  # 2x2 blocks alike
@@ -204,8 +204,8 @@ def test_residual_inputs_isolate_up_sampling_traces():
 
 
 def test_batches_are_balanced_across_classes_families_and_sources():
-    from core.detector_training import DetectorData, DetectorTrainConfig, DetectorTrainer
-    from core.detectors import build_detector
+    from core.detection.trainer import DetectorData, DetectorTrainConfig, DetectorTrainer
+    from core.models.detectors import build_detector
 
     rng = np.random.default_rng(0)
 
@@ -251,7 +251,7 @@ def test_augment_reaches_the_strong_settings_of_cnndetection():
 
 
 def test_split_of_is_stable_and_near_its_share():
-    from core.sources import VAL_SHARE, split_of
+    from core.data.sources import VAL_SHARE, split_of
 
     names = [f"img_{i}.jpg" for i in range(4000)]
     splits = [split_of(n) for n in names]
@@ -260,7 +260,7 @@ def test_split_of_is_stable_and_near_its_share():
 
 
 def test_fit_ensemble_weights_prefers_the_detector_that_knows():
-    from core.detect import Judge, fit_ensemble_weights
+    from core.detection.judge import Judge, fit_ensemble_weights
 
     rng = np.random.default_rng(0)
     y = np.r_[np.zeros(200), np.ones(200)]
@@ -277,8 +277,8 @@ def test_fit_ensemble_weights_prefers_the_detector_that_knows():
 def test_false_alarm_shift_is_the_smallest_that_keeps_every_real_source_under_the_target(tmp_path, monkeypatch):
     import json
 
-    import core.detect
-    from core.detect import Judge, fit_false_alarm_shift, read_ensemble_shift, shifted
+    import core.detection.judge
+    from core.detection.judge import Judge, fit_false_alarm_shift, read_ensemble_shift, shifted
 
     rng = np.random.default_rng(0)
     calm, jumpy = rng.uniform(0, 0.5, 1000), rng.uniform(0, 1, 1000)  # jumpy: 35% of it above 0.65
@@ -290,7 +290,7 @@ def test_false_alarm_shift_is_the_smallest_that_keeps_every_real_source_under_th
     model = build_detector({"arch": "cnn", "image_size": 16})
     j = Judge({"a": (model, 1.0)}, face_detector=object(), shift=np.log(3))
     assert j.ensemble({"a": np.array([0.75])})[0] == pytest.approx(0.5)  # odds 3:1 -> 1:1
-    monkeypatch.setattr(core.detect, "ensemble_path", lambda: tmp_path / "ensemble.json")
+    monkeypatch.setattr(core.detection.judge, "ensemble_path", lambda: tmp_path / "ensemble.json")
     assert read_ensemble_shift() == 0.0  # none bundled
     for stored, read in ((1.25, 1.25), (-1, 0.0), ("x", 0.0)):
         (tmp_path / "ensemble.json").write_text(json.dumps({"weights": {"a": 1}, "shift": stored}))
@@ -298,7 +298,7 @@ def test_false_alarm_shift_is_the_smallest_that_keeps_every_real_source_under_th
 
 
 def test_familiarity_flags_features_far_from_the_validation_mix(tmp_path):
-    from core.detect import Familiarity
+    from core.detection.judge import Familiarity
 
     rng = np.random.default_rng(0)
     feats = rng.normal(size=(2000, 16))
@@ -315,8 +315,8 @@ def test_familiarity_flags_features_far_from_the_validation_mix(tmp_path):
 
 
 def test_bundled_familiarity_check_matches_the_bundled_cnn():
-    from core.detect import Judge
-    from core.faces import FaceCrop
+    from core.detection.faces import FaceCrop
+    from core.detection.judge import Judge
 
     judge = Judge.from_registry(use_hub=False)
     assert judge.familiarity is not None and judge.familiarity.detector == "cnn"

@@ -5,8 +5,7 @@ import hashlib
 import pytest
 import torch
 
-from core import registry
-from core.latent import (
+from core.gan.latent import (
     DIRECTIONS_FACTS,
     DIRECTIONS_FILE,
     least_squares_direction,
@@ -15,7 +14,8 @@ from core.latent import (
     orthonormalise,
     save_directions,
 )
-from core.store import read_json
+from core.io.store import read_json
+from core.models import registry
 
 
 def assert_unit_and_orthogonal(directions: dict[str, torch.Tensor], nz: int) -> None:

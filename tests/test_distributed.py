@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from conftest import ROOT
 
-from core.store import read_history
+from core.io.store import read_history
 
 
 def test_torchrun_two_cpu_processes_train_in_step(tiny_cache, tmp_path):

@@ -6,8 +6,8 @@ import json
 import pytest
 from PIL import Image
 
-from core import registry
-from core.sampling import encode_image, generate, sample_latents
+from core.gan.sampling import encode_image, generate, sample_latents
+from core.models import registry
 
 
 def test_evaluate_reads_folders_skips_bad_files_and_writes_figures(celeba_dir, tmp_path, capsys):
@@ -101,12 +101,12 @@ def test_fit_ensemble_hands_evaluate_the_scores_it_judged_under_the_fitted_weigh
     import numpy as np
     import torch
 
-    import core.detect
-    from core.detect import Judge
-    from core.detectors import CROP_SIZE
+    import core.detection.judge
+    from core.detection.judge import Judge
+    from core.models.detectors import CROP_SIZE
     from train import evaluate
 
-    monkeypatch.setattr(core.detect, "ensemble_path", lambda: tmp_path / "ensemble.json")
+    monkeypatch.setattr(core.detection.judge, "ensemble_path", lambda: tmp_path / "ensemble.json")
     torch.manual_seed(0)
     judge = Judge({n: (registry.get_spec(n).build(registry.get_spec(n).config), 1.0) for n in ("lstm", "supcon")})
     rng = np.random.default_rng(0)

@@ -3,7 +3,7 @@ import pytest
 from conftest import image_bytes, random_image
 from PIL import Image
 
-from core.faces import FaceDetector, ImageError, center_crop, face_found_rate, list_images, open_image
+from core.detection.faces import FaceDetector, ImageError, center_crop, face_found_rate, list_images, open_image
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_mtcnn_finds_a_real_face_and_handles_ragged_batches(detector, real_face_
 
 
 def test_large_photos_are_searched_small_and_boxes_come_back_in_their_pixels(detector, real_face_bytes):
-    from core.faces import MAX_DETECT_SIDE, detect_any_size
+    from core.detection.faces import MAX_DETECT_SIDE, detect_any_size
 
     face = np.asarray(open_image(real_face_bytes))
     h, w = face.shape[:2]
@@ -130,7 +130,7 @@ def test_large_photos_are_searched_small_and_boxes_come_back_in_their_pixels(det
 
 
 def test_face_found_rate_on_real_crops_and_noise(detector, tiny_cache):
-    from core.data import load_cache
+    from core.data.caches import load_cache
 
     real = load_cache(tiny_cache)[:8].permute(0, 2, 3, 1).numpy()
     rate, probs = face_found_rate(real, detector)
@@ -140,7 +140,7 @@ def test_face_found_rate_on_real_crops_and_noise(detector, tiny_cache):
 
 
 def test_square_crop_pads_faces_at_the_border():
-    from core.faces import square_crop
+    from core.detection.faces import square_crop
 
     img = np.zeros((100, 100, 3), np.uint8)
     img[:, :50] = 200  # left half bright
@@ -152,7 +152,7 @@ def test_square_crop_pads_faces_at_the_border():
 
 
 def test_face_cache_keeps_the_best_face_per_photo(detector, celeba_dir, tmp_path):
-    from core.data import build_face_cache, load_cache
+    from core.data.caches import build_face_cache, load_cache
 
     src = tmp_path / "src"
     src.mkdir()
@@ -165,7 +165,7 @@ def test_face_cache_keeps_the_best_face_per_photo(detector, celeba_dir, tmp_path
 
 
 def test_training_frame_matches_how_each_generator_saw_its_photos(detector, celeba_dir):
-    from core.faces import training_frame
+    from core.detection.faces import training_frame
 
     photo = open_image(sorted((celeba_dir / "val").rglob("*.jpg"))[0])
     centre = training_frame(photo, 64)

@@ -12,8 +12,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import families, registry
-from core.detectors import CROP_SIZE, grad_cam, to_input
+from core.detection import families
+from core.models import registry
+from core.models.detectors import CROP_SIZE, grad_cam, to_input
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"
@@ -57,7 +58,7 @@ def test_family_forward_pass_gives_one_logit_per_crop_at_about_the_resnets_size(
 
 @pytest.mark.parametrize("arch", ["densenet", "xception"])
 def test_train_detector_dry_run_trains_each_family(arch, celeba_dir, tmp_path):
-    from core.store import read_history
+    from core.io.store import read_history
     from train import detector
 
     run = tmp_path / arch
@@ -76,7 +77,7 @@ def test_train_detector_dry_run_trains_each_family(arch, celeba_dir, tmp_path):
 
 
 def test_the_families_never_enter_the_apps_verdict():
-    from core.detect import Judge, read_ensemble_weights
+    from core.detection.judge import Judge, read_ensemble_weights
 
     assert registry.names("detector") == ["lstm", "cnn", "supcon", "probe"]  # what the app, Home and the ensemble load
     assert not set(FAMILY_MODELS) & set(registry.names())
@@ -88,7 +89,7 @@ def test_the_families_never_enter_the_apps_verdict():
 
 
 def test_evaluate_records_parameters_and_ms_per_face_for_one_family():
-    from core.detect import Judge
+    from core.detection.judge import Judge
     from train import evaluate
 
     spec = registry.get_spec("cnn-xception")

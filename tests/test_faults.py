@@ -36,8 +36,8 @@ from conftest import ROOT
 from hub_standin import HangingServer, closed_port
 from streamlit.testing.v1 import AppTest
 
-from core import registry
-from core.store import read_history, read_json
+from core.io.store import read_history, read_json
+from core.models import registry
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -45,7 +45,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(
 
 
 def stray_files(folder: Path) -> list[str]:
-    """Half-written leftovers of core.store's atomic writes (".name.xxxx.tmp")."""
+    """Half-written leftovers of core.io.store's atomic writes (".name.xxxx.tmp")."""
     return sorted(p.name for p in Path(folder).rglob("*") if p.name.startswith(".") or p.suffix == ".tmp")
 
 
@@ -60,8 +60,8 @@ def gan_trainer(out, epochs, cache):
     """test_training.py's tiny GAN: 32 images at batch 8, 4 steps an epoch."""
     from test_training import make_run, tiny_cfg
 
-    from core.data import load_cache
-    from core.training import GANTrainer
+    from core.data.caches import load_cache
+    from core.gan.trainer import GANTrainer
 
     return GANTrainer(make_run(load_cache(cache), Path(out)), tiny_cfg(epochs=int(epochs)), device="cpu",
                       progress=False)
@@ -69,8 +69,8 @@ def gan_trainer(out, epochs, cache):
 
 def detector_trainer(out, epochs):
     """A CNN detector on random crops (the same every call): 64 crops at batch 16, 4 steps an epoch."""
-    from core.detector_training import DetectorData, DetectorTrainConfig, DetectorTrainer
-    from core.detectors import CROP_SIZE, build_detector
+    from core.detection.trainer import DetectorData, DetectorTrainConfig, DetectorTrainer
+    from core.models.detectors import CROP_SIZE, build_detector
 
     rng = np.random.default_rng(0)
     crops = lambda n: rng.integers(0, 256, (n, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)  # noqa: E731
@@ -182,8 +182,8 @@ def small_disk(tmp_path):
 
 
 def test_atomic_writes_on_a_full_disk_leave_the_old_file_and_no_temp_file(small_disk):
-    """ENOSPC itself, for each of core.store's writers: the error names the file, nothing else changes."""
-    from core.store import WriteError, atomic_torch_save, atomic_write_bytes, save_weights
+    """ENOSPC itself, for each of core.io.store's writers: the error names the file, nothing else changes."""
+    from core.io.store import WriteError, atomic_torch_save, atomic_write_bytes, save_weights
 
     big = torch.nn.Linear(1024, 512)  # 2 MiB of float32: more than the whole disk
     writers = {
@@ -210,8 +210,8 @@ def random_detector_caches(tmp_path) -> tuple[Path, Path]:
     """The caches train.detector reads (CelebA crops, dcgan-64 fakes), filled with random crops: 96 per
     source for training, 32 for validation, matching a data folder of as many (empty) CelebA files.
     Enough to crash and resume, with no MTCNN pass. Returns (cache folder, data folder)."""
-    from core import sources
-    from core.detectors import CROP_SIZE
+    from core.data import sources
+    from core.models.detectors import CROP_SIZE
 
     folder, data = tmp_path / "cache", tmp_path / "data"
     rng = np.random.default_rng(0)
@@ -305,7 +305,7 @@ def hub_online(monkeypatch, tmp_path):
     """HF_HUB_OFFLINE lifted (conftest sets it), as test_hub.py's hub_env does, with no saved answers."""
     from huggingface_hub import constants as hf_constants
 
-    from core import hub
+    from core.io import hub
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))

@@ -1,4 +1,4 @@
-"""The inference path the pages use (core.dcgan.FrozenGenerator, through core.sampling.generate)
+"""The inference path the pages use (core.models.dcgan.FrozenGenerator, through core.gan.sampling.generate)
 gives the same faces as the generator's own layers, and the fast PNG writer is lossless."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core.dcgan import DCGANConfig, FrozenGenerator, Generator, weights_init
-from core.sampling import encode_png_fast, generate, inference_module, make_grid, sample_latents
+from core.gan.sampling import encode_png_fast, generate, inference_module, make_grid, sample_latents
+from core.models.dcgan import DCGANConfig, FrozenGenerator, Generator, weights_init
 
 
 def trained_like(image_size: int, nz: int = 100) -> Generator:
@@ -46,7 +46,7 @@ def test_generate_gives_the_same_faces_on_both_paths():
 
 
 def test_bundled_generators_give_the_same_faces_on_both_paths():
-    from core import registry
+    from core.models import registry
 
     for name in registry.names("generator"):
         try:

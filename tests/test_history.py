@@ -1,4 +1,4 @@
-"""core.history (smoothing, columns, epochs, snapshots) and the Training History page."""
+"""core.models.history (smoothing, columns, epochs, snapshots) and the Training History page."""
 
 import json
 from pathlib import Path
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import history, registry
-from core.store import write_history
+from core.io.store import write_history
+from core.models import history, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"
@@ -393,7 +393,7 @@ def test_a_run_with_other_metrics_has_nothing_to_compare_with(second_run):
 
 
 def test_per_source_record_reads_as_a_table_and_sentences():
-    from core.history import limits_sentences, source_evaluation, source_table
+    from core.models.history import limits_sentences, source_evaluation, source_table
 
     per_source = {
         "celeba": {"truth": "real", "count": 100, "called_gan": 0.02, "uncertain": 0.05},

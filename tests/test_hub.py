@@ -1,4 +1,4 @@
-"""core.hub against a local stand-in for the Hub (loopback only): huggingface_hub runs for real."""
+"""core.io.hub against a local stand-in for the Hub (loopback only): huggingface_hub runs for real."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hub_standin import HangingServer, HubStandIn, closed_port  # noqa: E402
 from huggingface_hub import constants as hf_constants  # noqa: E402
 
-from core import hub  # noqa: E402
+from core.io import hub  # noqa: E402
 
 REPO = "face-gan-lab/dcgan-64"
 FILES = {
@@ -298,7 +298,7 @@ def test_push_folder_unreachable_or_empty_raises_fast(tmp_path, monkeypatch):
 
 
 def _bundled_files(name: str) -> dict[str, bytes]:
-    from core import registry
+    from core.models import registry
 
     folder = registry.get_spec(name).bundled_dir
     return {f: (folder / f).read_bytes() for f in registry.MODEL_FILES}
@@ -307,7 +307,7 @@ def _bundled_files(name: str) -> dict[str, bytes]:
 def test_registry_loads_from_the_hub_when_reachable(monkeypatch):
     import torch
 
-    from core import registry
+    from core.models import registry
 
     spec = registry.get_spec("dcgan-64")
     with HubStandIn({spec.hub_repo: _bundled_files("dcgan-64")}) as server:
@@ -324,7 +324,7 @@ def test_registry_loads_from_the_hub_when_reachable(monkeypatch):
 
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
 def test_registry_falls_back_to_bundled_within_2_s(monkeypatch, mode, hub_probe_times):
-    from core import registry
+    from core.models import registry
 
     def load():
         started = time.perf_counter()
@@ -350,7 +350,7 @@ def test_registry_falls_back_to_bundled_within_2_s(monkeypatch, mode, hub_probe_
 def test_dcgan_script_pushes_its_run_with_a_model_card(standin, tmp_path, monkeypatch, capsys):
     from conftest import ROOT
 
-    from core.data import build_center_cache, celeba_root
+    from core.data.caches import build_center_cache, celeba_root
 
     if not (celeba_root() / "train").is_dir():
         pytest.skip("shared CelebA photos not found")
@@ -372,7 +372,7 @@ def test_dcgan_script_pushes_its_run_with_a_model_card(standin, tmp_path, monkey
 
 
 def test_detector_script_pushes_weights_spectra_and_card(standin, tmp_path, monkeypatch, capsys):
-    from core.data import celeba_root
+    from core.data.caches import celeba_root
 
     if not (celeba_root() / "train").is_dir():
         pytest.skip("shared CelebA photos not found")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.quality import kernel_inception_distance, onet_features
+from core.gan.quality import kernel_inception_distance, onet_features
 
 
 def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
@@ -27,13 +27,13 @@ def test_kid_matches_the_formula_on_a_tiny_set():
 
 @pytest.fixture(scope="module")
 def detector():
-    from core.faces import FaceDetector
+    from core.detection.faces import FaceDetector
 
     return FaceDetector(device="cpu")
 
 
 def test_onet_features_tell_real_faces_from_noise(detector, tiny_cache):
-    from core.data import load_cache
+    from core.data.caches import load_cache
 
     real = load_cache(tiny_cache).numpy()  # 32 real 64x64 crops, (N, 3, H, W)
     feats = onet_features(real, detector)

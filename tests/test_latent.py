@@ -1,4 +1,4 @@
-"""core.latent: interpolation paths, group arithmetic, neighbours and GIF strips."""
+"""core.gan.latent: interpolation paths, group arithmetic, neighbours and GIF strips."""
 
 import io
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.latent import (
+from core.gan.latent import (
     direction_strip,
     group_mean,
     interpolate,

@@ -213,7 +213,7 @@ def no_directions(monkeypatch, tmp_path):
     import dataclasses
     import shutil
 
-    from core import registry
+    from core.models import registry
     from ui.attributes import model_directions
     from ui.models import load_model
 
@@ -238,7 +238,7 @@ def test_missing_directions_name_the_command_that_makes_them(no_directions):
 
 
 def test_age_overlay_puts_a_table_under_every_grid():
-    from core.attributes import predict_attributes
+    from core.data.attributes import predict_attributes
     from ui.models import generate_faces
 
     at = open_page()

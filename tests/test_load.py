@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, proc_memory_kib, reset_peak_memory, streamlit_server
 
-from core import registry
-from core.detect import Judge
-from core.faces import FaceDetector, open_upload
+from core.detection.faces import FaceDetector, open_upload
+from core.detection.judge import Judge
+from core.models import registry
 
 SESSIONS = int(os.environ.get("LOAD_SESSIONS", 20))
 # As `make run` serves the app. glibc raises its mmap threshold to the largest block freed so far, so

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
+from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
 
 @pytest.mark.parametrize("nz", [100, 60])
@@ -34,7 +34,7 @@ def test_weights_init_follows_the_tutorial():
 
 
 def test_80px_variant_for_the_lsgan_and_registry_build():
-    from core.registry import build_generator
+    from core.models.registry import build_generator
 
     cfg = DCGANConfig(nz=128, ngf=8, ndf=8, image_size=80)
     G = build_generator({"arch": "lsgan", **cfg.to_dict(), "unknown_key": 1})
@@ -47,7 +47,7 @@ def test_80px_variant_for_the_lsgan_and_registry_build():
 
 
 def test_least_squares_loss_by_hand():
-    from core.training import LeastSquaresGANLoss
+    from core.gan.trainer import LeastSquaresGANLoss
 
     loss = LeastSquaresGANLoss()
     real, fake = torch.tensor([1.0, 0.0]), torch.tensor([0.5, -0.5])

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import registry
-from core.detectors import CROP_SIZE, to_input
-from core.probe import FEATURES, EfficientNetLite0, ProbeDetector, backbone_file, backbone_sha256, feature_count
+from core.models import registry
+from core.models.detectors import CROP_SIZE, to_input
+from core.models.probe import FEATURES, EfficientNetLite0, ProbeDetector, backbone_file, backbone_sha256, feature_count
 
 # ImageNet classes a pagoda-roofed Chinese temple may fairly be called
 BUILDINGS = {442: "bell cote", 449: "boathouse", 497: "church", 538: "dome", 663: "monastery", 698: "palace"}
@@ -71,7 +71,7 @@ def test_train_detector_dry_run_trains_the_probe(celeba_dir, tmp_path):
 def test_a_missing_package_is_named(monkeypatch):
     import builtins
 
-    import core.probe as probe
+    import core.models.probe as probe
 
     real_import = builtins.__import__
 

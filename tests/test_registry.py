@@ -3,8 +3,8 @@ import time
 import pytest
 import torch
 
-from core import registry
-from core.sampling import generate, sample_latents
+from core.gan.sampling import generate, sample_latents
+from core.models import registry
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -57,7 +57,7 @@ def test_save_then_load_round_trip_gives_identical_outputs(name, tmp_path):
 
 
 def test_half_precision_round_trip_is_close(tmp_path):
-    from core.dcgan import DCGANConfig, Generator
+    from core.models.dcgan import DCGANConfig, Generator
 
     cfg = {"arch": "dcgan", **DCGANConfig(ngf=8).to_dict()}
     g = registry.SPECS["dcgan-64"].build(cfg).eval()

@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.sampling import encode_image, generate, make_grid, sample_latents, snap_truncation, to_uint8
+from core.gan.sampling import encode_image, generate, make_grid, sample_latents, snap_truncation, to_uint8
 
 
 def test_latents_are_seeded():
@@ -61,7 +61,7 @@ def test_to_uint8_range():
 
 
 def test_generate_batches_and_restores_eval():
-    from core.dcgan import DCGANConfig, Generator
+    from core.models.dcgan import DCGANConfig, Generator
 
     G = Generator(DCGANConfig(ngf=8)).eval()
     z = sample_latents(5, 100, 0)
@@ -72,7 +72,7 @@ def test_generate_batches_and_restores_eval():
 
 
 def test_memorisation_report_finds_a_copied_and_a_mirrored_photo():
-    from core.quality import diversity_ratio, memorisation_report, nearest_distances
+    from core.gan.quality import diversity_ratio, memorisation_report, nearest_distances
 
     rng = np.random.default_rng(0)
     train = rng.integers(0, 256, (40, 3, 8, 8), dtype=np.uint8)

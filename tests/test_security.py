@@ -24,13 +24,13 @@ from conftest import ROOT, image_bytes
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import registry
+from core.models import registry
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 # ui/ with its views/ and charts/ subpackages
 APP_LAYER = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").rglob("*.py"))]
-ALL_CODE = [*APP_LAYER, *sorted((ROOT / "core").glob("*.py")), *sorted((ROOT / "train").glob("*.py"))]
+ALL_CODE = [*APP_LAYER, *sorted((ROOT / "core").rglob("*.py")), *sorted((ROOT / "train").glob("*.py"))]
 
 
 # ----------------------------------------------------------------------------- server settings
@@ -74,15 +74,15 @@ def test_nothing_turns_xsrf_protection_off():
 
 
 def test_pil_pixel_limit_is_set_by_the_one_image_opener():
-    from core import faces
+    from core.detection import faces
 
     assert faces.MAX_PIXELS == 50_000_000
-    assert Image.MAX_IMAGE_PIXELS == faces.MAX_PIXELS  # set on import of core.faces, which every image path uses
+    assert Image.MAX_IMAGE_PIXELS == faces.MAX_PIXELS  # set on import of core.detection.faces, which every image path uses
 
 
 def test_a_bomb_past_pils_hard_limit_is_refused_too():
     """Above twice the limit PIL raises (below, it warns; that case is test_faces.py's)."""
-    from core.faces import ImageError, open_upload
+    from core.detection.faces import ImageError, open_upload
 
     bomb = image_bytes(Image.new("1", (12_000, 9_000)), "PNG")  # 108 MP, ~13 kB
     assert len(bomb) < 100_000
@@ -164,7 +164,7 @@ def test_no_code_unpickles_anything():
     assert {p: f for p, f in found.items() if f} == {}
     # not vacuous: the scanner sees the checkpoint loads, each with weights_only=True
     loads = [p for p in ALL_CODE if "torch.load(" in p.read_text()]
-    assert {p.name for p in loads} >= {"training.py", "detector_training.py"}
+    assert {p.relative_to(ROOT).as_posix() for p in loads} >= {"core/gan/trainer.py", "core/detection/trainer.py"}
 
 
 def test_torch_load_refuses_pickled_code_by_default(tmp_path):
@@ -189,9 +189,9 @@ class Payload:
 
 def test_the_app_gets_weights_only_through_the_safetensors_registry():
     """Pages and ui/ never read a weights file themselves (which would skip the hash check): they call
-    core.registry, whose load_folder reads model.safetensors only (the next test)."""
+    core.models.registry, whose load_folder reads model.safetensors only (the next test)."""
     readers = {"torch.load", "torch.jit.load", "safetensors.torch.load_file", "safetensors.safe_open",
-               "safetensors.torch.load", "core.store.load_weights"}
+               "safetensors.torch.load", "core.io.store.load_weights"}
     calls = {}
     for path in APP_LAYER:
         tree = ast.parse(path.read_text())
@@ -203,7 +203,7 @@ def test_the_app_gets_weights_only_through_the_safetensors_registry():
                 aliases.update({(a.asname or a.name): a.name for a in node.names})
         calls[str(path.relative_to(ROOT))] = {dotted(n.func, aliases) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     assert {name: c & readers for name, c in calls.items() if c & readers} == {}
-    assert "core.registry.load" in calls["ui/models.py"]  # ui.models: the app's one loader
+    assert "core.models.registry.load" in calls["ui/models.py"]  # ui.models: the app's one loader
     # the Hub download fetches only safetensors and JSON
     assert all(f.endswith((".safetensors", ".json")) for f in registry.MODEL_FILES)
 

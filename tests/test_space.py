@@ -211,7 +211,7 @@ def test_push_uploads_exactly_the_space_folder_to_a_space(space_dir, monkeypatch
 
 
 def test_unreachable_hub_exits_4_with_one_line_fast(monkeypatch, capsys):
-    from core import registry  # noqa: F401  (torch imported already: the push is what is timed)
+    from core.models import registry  # noqa: F401  (torch imported already: the push is what is timed)
 
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setenv("HF_ENDPOINT", closed_port())

@@ -1,11 +1,11 @@
-"""core.toygan: the 2-D toy GAN the Classroom page trains, and its mode-coverage measure."""
+"""core.gan.toygan: the 2-D toy GAN the Classroom page trains, and its mode-coverage measure."""
 
 import numpy as np
 import pytest
 import torch
 
-from core import toygan
-from core.toygan import ToyGANConfig, ToyGANTrainer, mode_coverage, ring_centres
+from core.gan import toygan
+from core.gan.toygan import ToyGANConfig, ToyGANTrainer, mode_coverage, ring_centres
 
 LEARN_STEPS = 1500  # seeds 1-5 cover 7 or 8 of 8 modes from here on (measured); seed 0 4-6, by CPU
 

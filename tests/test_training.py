@@ -3,10 +3,10 @@ import json
 import pytest
 import torch
 
-from core.data import load_cache
-from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
-from core.store import read_history, read_json
-from core.training import BCEGANLoss, GANRun, GANTrainer, TrainConfig, TrainingStopped
+from core.data.caches import load_cache
+from core.gan.trainer import BCEGANLoss, GANRun, GANTrainer, TrainConfig, TrainingStopped
+from core.io.store import read_history, read_json
+from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
 
 def make_run(images, out, loss=None):
@@ -129,8 +129,8 @@ def test_lsgan_script_dry_run_logs_d1_d2_g(detector_cache_80, tmp_path):
 
 @pytest.fixture(scope="module")
 def detector_cache_80(tmp_path_factory, celeba_dir):
-    from core.data import build_face_cache
-    from core.faces import FaceDetector
+    from core.data.caches import build_face_cache
+    from core.detection.faces import FaceDetector
 
     out = tmp_path_factory.mktemp("faces") / "faces80.safetensors"
     build_face_cache(celeba_dir / "train", out, 80, FaceDetector(device="cpu"), limit=16)
@@ -138,7 +138,7 @@ def detector_cache_80(tmp_path_factory, celeba_dir):
 
 
 def test_gender_subset_takes_whole_people_by_majority():
-    from core.data import gender_subset, identity_genders
+    from core.data.caches import gender_subset, identity_genders
 
     labels = {f"celeb_1/{i}.jpg": {"gender": "male"} for i in range(5)}
     labels["celeb_1/5.jpg"] = {"gender": "female"}  # one miss of the labeller: outvoted
@@ -161,8 +161,8 @@ def test_gender_subset_takes_whole_people_by_majority():
 
 
 def test_lsgan_subset_and_fine_tune_from_a_run(detector_cache_80, tmp_path, capsys):
-    from core.data import cache_files
-    from core.store import write_json
+    from core.data.caches import cache_files
+    from core.io.store import write_json
     from train import lsgan
 
     files = cache_files(detector_cache_80)
@@ -206,7 +206,7 @@ def test_fine_tuning_starts_from_the_base_runs_weights(tiny_cache, tmp_path):
 
 
 def test_diff_augment_is_differentiable_and_does_what_each_policy_says():
-    from core.training import diff_augment
+    from core.gan.trainer import diff_augment
 
     torch.manual_seed(0)
     x = torch.rand(6, 3, 80, 80) * 2 - 1
@@ -268,7 +268,7 @@ def test_a_full_disk_ends_the_script_with_a_message_and_the_resume_command(detec
                                                                            capsys):
     import errno
 
-    from core.training import GANTrainer
+    from core.gan.trainer import GANTrainer
     from train import lsgan
 
     def disk_full(self, resume=False):

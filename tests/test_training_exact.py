@@ -8,8 +8,8 @@ import copy
 import torch
 from torch import nn
 
-from core.dcgan import DCGANConfig, Generator, weights_init
-from core.training import recalibrate_batchnorm
+from core.gan.trainer import recalibrate_batchnorm
+from core.models.dcgan import DCGANConfig, Generator, weights_init
 
 
 def small_generator(seed: int = 0) -> Generator:

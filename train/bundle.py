@@ -14,13 +14,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from core import registry
-from core.cards import write_card
-from core.data import real_crops_for
-from core.faces import FaceDetector
-from core.history import HISTORY_FILE, SNAPSHOT_DIR
-from core.quality import evaluate_generator
-from core.store import copy_file, write_json
+from core.data.caches import real_crops_for
+from core.detection.faces import FaceDetector
+from core.gan.quality import evaluate_generator
+from core.io.cards import write_card
+from core.io.store import copy_file, write_json
+from core.models import registry
+from core.models.history import HISTORY_FILE, SNAPSHOT_DIR
 
 BUNDLE_FILES = [*registry.MODEL_FILES, HISTORY_FILE]
 DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.training import GANRun, GANTrainer, TrainConfig, TrainingStopped
+from core.gan.trainer import GANRun, GANTrainer, TrainConfig, TrainingStopped
 
 
 def add_train_flags(ap: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -56,8 +56,8 @@ def apply_threads(args) -> None:
 
 def push_run(out: Path, repo_id: str, private: bool, card: str) -> str:
     """Write the model card into the run folder and upload it (never the checkpoint)."""
-    from core.hub import push_folder
-    from core.store import atomic_write_bytes
+    from core.io.hub import push_folder
+    from core.io.store import atomic_write_bytes
 
     atomic_write_bytes(Path(out) / "README.md", card.encode())
     return push_folder(out, repo_id, private=private)
@@ -65,7 +65,7 @@ def push_run(out: Path, repo_id: str, private: bool, card: str) -> str:
 
 def load_training_images(path: Path, dry_run: bool, batch_size: int):
     """The cached crops (the first 2 batches for a dry run), or None after printing what to run first."""
-    from core.data import load_cache
+    from core.data.caches import load_cache
 
     try:
         images = load_cache(path)
@@ -97,8 +97,8 @@ def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: st
     print(f"done: {summary['epochs_done']} epochs, {summary['steps']} steps, "
           f"{summary['wall_time_s']:.0f} s, {summary['images_per_s']} img/s -> {run.out_dir}")
     if args.push_to_hub:
-        from core.cards import generator_card
-        from core.hub import HubError
+        from core.io.cards import generator_card
+        from core.io.hub import HubError
 
         card = generator_card(args.push_to_hub.split("/")[-1], title, f"Trained with Face GAN Lab's {script}.",
                               run.model_config, summary)
@@ -112,8 +112,8 @@ def run_gan_training(args, run: GANRun, cfg: TrainConfig, script: str, title: st
 
 def select_subset(images, data: Path, subset: str, labels_path: Path | None):
     """(crops of one gender, facts for training.json) or None after printing what to run first."""
-    from core.data import CACHE_DIR, cache_files, gender_subset
-    from core.store import read_json
+    from core.data.caches import CACHE_DIR, cache_files, gender_subset
+    from core.io.store import read_json
 
     labels_path = labels_path or CACHE_DIR / "celeba-gender.json"
     if not labels_path.exists():
@@ -136,14 +136,14 @@ def gan_script(argv, doc: str, *, script: str, arch: str, loss, nz: int, nz_help
     `default_out(nz, subset)` names the run folder when --out is not given. With `subsets`, the
     script takes --subset female|male (people labelled by train.label_gender).
     """
-    from core.dcgan import DCGANConfig, Discriminator, Generator, weights_init
+    from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nz", type=int, default=nz, help=nz_help)
     ap.add_argument("--ngf", type=int, default=64, help="generator width")
     ap.add_argument("--ndf", type=int, default=64, help="discriminator width")
     ap.add_argument("--d-norm", choices=["batch", "spectral"], default=d_norm,
-                    help="how D is normalised: the tutorial's BatchNorm or spectral norm (see core/dcgan.py)")
+                    help="how D is normalised: the tutorial's BatchNorm or spectral norm (see core/models/dcgan.py)")
     ap.add_argument("--data", type=Path, default=None, help=f"cached crops (default: {data})")
     ap.add_argument("--init-from", type=Path, default=None, metavar="RUN",
                     help="fine-tune: start from another run's weights (its folder or checkpoint.pt)")

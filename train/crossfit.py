@@ -19,7 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from core.detect import FALSE_ALARM_TARGET, UNCERTAIN_BAND, fit_ensemble_weights, fit_false_alarm_shift, shifted
+from core.detection.judge import (
+    FALSE_ALARM_TARGET,
+    UNCERTAIN_BAND,
+    fit_ensemble_weights,
+    fit_false_alarm_shift,
+    shifted,
+)
 
 NOT_DETECTORS = ("path", "truth", "source", "ensemble", "verdict")
 

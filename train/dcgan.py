@@ -19,8 +19,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.data import cache_path
-from core.training import BCEGANLoss
+from core.data.caches import cache_path
+from core.gan.trainer import BCEGANLoss
 from train.common import gan_script
 
 

@@ -11,7 +11,7 @@ comparison of CNN families).
     python -m train.detector --arch probe --per-epoch 2000 --epochs 6 --patience 2   # -> runs/detector-probe
     python -m train.detector --arch cnn --exclude stylegan2 --out runs/loo-stylegan2   # leave one out
 
-Sources (`core.sources`): real CelebA, FFHQ, LFW, UTKFace; fake StyleGAN2, Stable Diffusion 2.1 and
+Sources (`core.data.sources`): real CelebA, FFHQ, LFW, UTKFace; fake StyleGAN2, Stable Diffusion 2.1 and
 our five generators, each split into train and val, cropped once by `train.detector_data` (this
 script makes any missing cache itself). Batches are balanced across sources. `--exclude` keeps
 sources out of training and validation alike, for leave-one-generator-out tests with
@@ -35,16 +35,16 @@ def load_data(names: list[str], args, dry_run: bool):
     """DetectorData of the sources `names` (cached crops; made now where missing)."""
     from tqdm.auto import tqdm
 
-    from core import sources
-    from core.detector_training import DetectorData
-    from core.detectors import CROP_SIZE
+    from core.data import sources
+    from core.detection.trainer import DetectorData
+    from core.models.detectors import CROP_SIZE
 
     train, val, labels, families = {}, {}, {}, {}
     det = None
     for name in names:
         src = sources.get(name)
         if dry_run:
-            from core.faces import FaceDetector
+            from core.detection.faces import FaceDetector
 
             det = det or FaceDetector(device=args.device)
         for split, store in (("train", train), ("val", val)):
@@ -57,12 +57,13 @@ def load_data(names: list[str], args, dry_run: bool):
 
 
 def main(argv=None) -> int:
-    from core import registry, sources
-    from core.detector_training import DetectorTrainConfig
+    from core.data import sources
+    from core.detection.trainer import DetectorTrainConfig
+    from core.models import registry
 
     d = DetectorTrainConfig(arch="cnn")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    from core.detectors import ARCHS
+    from core.models.detectors import ARCHS
 
     ap.add_argument("--arch", choices=list(ARCHS), required=True,
                     help="lstm, cnn, supcon, probe (the app's detectors); densenet, xception (CNN families, "
@@ -102,7 +103,7 @@ def main(argv=None) -> int:
     if not any(sources.get(n).truth == "real" for n in names) or not any(sources.get(n).truth == "fake" for n in names):
         print("error: training needs at least one real and one fake source", file=sys.stderr)
         return 2
-    from core.detectors import RESIDUALS
+    from core.models.detectors import RESIDUALS
 
     if args.residual is not None and args.residual not in RESIDUALS:
         print(f"error: --residual {args.residual!r}; choose from {', '.join(RESIDUALS)}", file=sys.stderr)
@@ -110,10 +111,10 @@ def main(argv=None) -> int:
     import numpy as np
     import torch
 
-    from core.detector_training import DetectorTrainer, mean_spectra
-    from core.detectors import CROP_SIZE
-    from core.store import write_json
-    from core.training import hardware_description
+    from core.detection.trainer import DetectorTrainer, mean_spectra
+    from core.gan.trainer import hardware_description
+    from core.io.store import write_json
+    from core.models.detectors import CROP_SIZE
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -145,7 +146,7 @@ def main(argv=None) -> int:
         print(f"error: {err}\nfree some space (or fix the folder), then continue with: {resume_cmd}", file=sys.stderr)
         return 5
 
-    from core.registry import save_pretrained
+    from core.models.registry import save_pretrained
 
     config = {**model_config, "temperature": summary["temperature"]}
     counts = data.counts()
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
                    + "; fake: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "fake"),
     }
     if args.arch == "probe":
-        from core.probe import pretrained_record
+        from core.models.probe import pretrained_record
 
         training["pretrained"] = pretrained_record()
     save_pretrained(model, out, config, training)
@@ -181,8 +182,8 @@ def main(argv=None) -> int:
         auc = f", AUC vs all reals {r['auc']:.4f}" if "auc" in r else ""
         print(f"  val {n:<16}{r['count']:>5} crops, called GAN-made {r['called_fake']:.3f}{auc}")
     if args.push_to_hub:
-        from core.cards import detector_card
-        from core.hub import HubError
+        from core.io.cards import detector_card
+        from core.io.hub import HubError
         from train.common import push_run
 
         try:

@@ -4,7 +4,7 @@
     python -m train.detector_data --sources ffhq sd21   # some of them
 
 Real: CelebA, FFHQ, LFW, UTKFace; fake: StyleGAN2, Stable Diffusion 2.1 and our five generators
-(sampled fresh, seeds in core.sources.GENERATED_SEEDS). A re-run reuses caches that still match.
+(sampled fresh, seeds in core.data.sources.GENERATED_SEEDS). A re-run reuses caches that still match.
 Prints, per source and split, the crops kept and the images without a face.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
-    from core import sources
+    from core.data import sources
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sources", nargs="+", default=sources.names(), choices=sources.names())
@@ -28,8 +28,8 @@ def main(argv=None) -> int:
     import torch
     from tqdm.auto import tqdm
 
-    from core.detectors import CROP_SIZE
-    from core.faces import FaceDetector
+    from core.detection.faces import FaceDetector
+    from core.models.detectors import CROP_SIZE
 
     if args.threads:
         torch.set_num_threads(args.threads)

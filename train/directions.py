@@ -2,8 +2,8 @@
 
     python -m train.directions --model dcgan-64 [--n 3000] [--seed 0] [--step 3] [--dry-run]
 
-1. Draw N latents (core.sampling, seed S), generate the faces and label each with the age/gender
-   model of core.attributes (expected age in years, P(male)); faces it cannot find are left out.
+1. Draw N latents (core.gan.sampling, seed S), generate the faces and label each with the age/gender
+   model of core.data.attributes (expected age in years, P(male)); faces it cannot find are left out.
 2. Fit each direction by least squares: the weights w of age ≈ z·w + b over every labelled face
    (and of P(male) ≈ z·w + b). Why not the mean difference of the oldest and youngest quarter
    (the DCGAN paper's way)? Both point nearly the same way here, since z ~ N(0, I) makes the
@@ -39,9 +39,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from core import registry
-from core.attributes import MIN_SIDE, FaceAttributes, predict_attributes, summarise
-from core.latent import (
+from core.data.attributes import MIN_SIDE, FaceAttributes, predict_attributes, summarise
+from core.gan.latent import (
     DIRECTIONS_FACTS,
     DIRECTIONS_FILE,
     least_squares_direction,
@@ -49,8 +48,9 @@ from core.latent import (
     orthonormalise,
     save_directions,
 )
-from core.sampling import generate, sample_latents
-from core.store import file_sha256
+from core.gan.sampling import generate, sample_latents
+from core.io.store import file_sha256
+from core.models import registry
 
 ORDER = ["male", "older"]  # Gram-Schmidt order: "male" is kept as fitted, "older" is made orthogonal to it
 BATCH = 250  # faces generated and labelled at a time: bounded memory, a progress bar that moves

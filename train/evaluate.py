@@ -8,7 +8,7 @@
         --gallery runs/cnn-families/cnn-densenet-mistakes.png --threads 1      # one row of the CNN-families table
 
 Each folder is one source (named by the folder). `--split val` judges the cached validation crops of
-every source in core.sources instead (make them with `python -m train.detector_data`). It prints the
+every source in core.data.sources instead (make them with `python -m train.detector_data`). It prints the
 pooled figures per detector, then a table per source: for each fake source its ROC AUC against all
 the reals and the share caught (the verdict says GAN-made); for each real source the share wrongly
 called GAN-made. `--scores FILE.csv` writes one row per judged image:
@@ -42,13 +42,13 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: li
     """Crops of the best face of each image under `folder`; counts of unreadable and face-less files.
 
     `paths_out`, when given, receives the path of each judged crop, in order. The same reading and
-    cropping as the training caches (core.sources.crops_from_files).
+    cropping as the training caches (core.data.sources.crops_from_files).
     """
     from tqdm.auto import tqdm
 
-    from core.detectors import CROP_SIZE
-    from core.faces import list_images
-    from core.sources import crops_from_files
+    from core.data.sources import crops_from_files
+    from core.detection.faces import list_images
+    from core.models.detectors import CROP_SIZE
 
     paths = list_images(folder)[:limit]
     c = crops_from_files(paths, judge.face_detector, CROP_SIZE,
@@ -62,7 +62,7 @@ def jpeg_crops(crops, quality: int = JPEG_QUALITY):
     import numpy as np
     from PIL import Image
 
-    from core.detectors import jpeg_roundtrip
+    from core.models.detectors import jpeg_roundtrip
 
     return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), quality)) for c in crops]) if len(crops) else crops
 
@@ -72,7 +72,7 @@ def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from core.sampling import encode_image
+    from core.gan.sampling import encode_image
 
     rows = []
     for truth in (0, 1):
@@ -128,7 +128,7 @@ def speed(judge, crops, n: int = 40) -> dict[str, float]:
     import numpy as np
     import torch
 
-    from core.detectors import to_input
+    from core.models.detectors import to_input
 
     if not len(crops):
         return {}
@@ -154,7 +154,7 @@ def evaluate(judge, real_crops, fake_crops, clean: dict | None = None) -> dict:
     crops when the caller has it already."""
     import numpy as np
 
-    from core.metrics import confusion, detector_scores, roc_points
+    from core.detection.metrics import confusion, detector_scores, roc_points
 
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
@@ -195,7 +195,7 @@ def per_source(sources_: list[dict], probs: dict, band) -> dict[str, dict]:
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from core.detect import label_for
+    from core.detection.judge import label_for
 
     spans, at = {}, 0
     for src in sources_:
@@ -234,8 +234,8 @@ def write_scores(path: Path, rows: list[tuple[str, str, str]], probs: dict, band
     import csv
     import io
 
-    from core.detect import label_for
-    from core.store import atomic_write_bytes
+    from core.detection.judge import label_for
+    from core.io.store import atomic_write_bytes
 
     words = {"real": "real", "GAN-made": "GAN-made", "uncertain": "uncertain"}
     buf = io.StringIO()
@@ -268,11 +268,11 @@ def folder_sources(args, judge) -> tuple[list[dict], list, dict]:
 
 
 def split_sources(args) -> tuple[list[dict], list, dict]:
-    """Every core.sources source's cached crops of `args.split` (or --only)."""
+    """Every core.data.sources source's cached crops of `args.split` (or --only)."""
     from tqdm.auto import tqdm
 
-    from core import sources
-    from core.detectors import CROP_SIZE
+    from core.data import sources
+    from core.models.detectors import CROP_SIZE
 
     names = args.only or sources.available(sources.names(), args.data)
     out, paths, counts = [], [], {}
@@ -291,8 +291,8 @@ def fit_ensemble(judge, ordered: list[dict], real, fake) -> dict:
     the crops' judged() under the fitted weights, for `evaluate`."""
     import numpy as np
 
-    from core.detect import FALSE_ALARM_TARGET, ensemble_path, fit_ensemble_weights, fit_false_alarm_shift
-    from core.store import write_json
+    from core.detection.judge import FALSE_ALARM_TARGET, ensemble_path, fit_ensemble_weights, fit_false_alarm_shift
+    from core.io.store import write_json
 
     judged_ = judged(judge, np.concatenate([real, fake]))
     probs = {n: judged_[n] for n in judge.detectors}
@@ -321,10 +321,10 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
     import numpy as np
     import torch
 
-    from core import registry
-    from core.detect import FAMILIARITY_DETECTOR, Familiarity, familiarity_path, pooled_features
-    from core.detectors import to_input
-    from core.store import read_json
+    from core.detection.judge import FAMILIARITY_DETECTOR, Familiarity, familiarity_path, pooled_features
+    from core.io.store import read_json
+    from core.models import registry
+    from core.models.detectors import to_input
 
     if FAMILIARITY_DETECTOR not in judge.detectors:
         print(f"no familiarity check: no {FAMILIARITY_DETECTOR} detector")
@@ -345,12 +345,12 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
 
 def load_judge(args):
     """The judge of the bundled detectors, or of one run folder's detector (--run)."""
-    from core import registry
-    from core.detect import Judge
+    from core.detection.judge import Judge
+    from core.models import registry
 
     if args.run is None:
         return Judge.from_registry(args.detectors, use_hub=False)
-    from core.store import read_json
+    from core.io.store import read_json
 
     arch = (read_json(args.run / "config.json", {}) or {}).get("arch")
     try:
@@ -364,7 +364,7 @@ def load_judge(args):
 def main(argv=None) -> int:
     import numpy as np
 
-    from core import registry
+    from core.models import registry
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--real", type=Path, nargs="+", default=None, help="folders of real photos (recursive)")
@@ -402,7 +402,7 @@ def main(argv=None) -> int:
         print("error: --record stores figures with the bundled detectors; drop --run", file=sys.stderr)
         return 2
     if args.only and args.split:
-        from core import sources
+        from core.data import sources
 
         args.only = list(dict.fromkeys([*sources.names("real"), *args.only]))
     if args.threads:
@@ -458,9 +458,9 @@ def main(argv=None) -> int:
 
 def record(label: str, summary: dict, detectors: list[str]) -> None:
     """Keep the figures with each bundled detector (training.json) and refresh its model card."""
-    from core import registry
-    from core.cards import write_card
-    from core.store import read_json, write_json
+    from core.io.cards import write_card
+    from core.io.store import read_json, write_json
+    from core.models import registry
 
     for name in detectors:
         spec = registry.get_spec(name)

@@ -17,16 +17,16 @@ import sys
 import time
 from pathlib import Path
 
-from core import registry
-from core.data import real_crops_for
-from core.faces import FaceDetector
-from core.quality import evaluate_generator
+from core.data.caches import real_crops_for
+from core.detection.faces import FaceDetector
+from core.gan.quality import evaluate_generator
+from core.models import registry
 
 
 def record_quality(name: str, quality: dict) -> None:
     """Put the figures into weights/<name>/training.json and rewrite the model card from it."""
-    from core.cards import write_card
-    from core.store import read_json, write_json
+    from core.io.cards import write_card
+    from core.io.store import read_json, write_json
 
     spec = registry.get_spec(name)
     folder = spec.bundled_dir

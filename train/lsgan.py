@@ -17,8 +17,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.data import cache_path
-from core.training import LeastSquaresGANLoss
+from core.data.caches import cache_path
+from core.gan.trainer import LeastSquaresGANLoss
 from train.common import gan_script
 
 
@@ -32,7 +32,7 @@ def main(argv=None) -> int:
         dataset="CelebA subset (shared/data/celeba/train), MTCNN face crop 80x80",
         default_out=lambda nz, subset: Path("runs") / ("lsgan-80" if subset == "both" else f"lsgan-80-{subset}"),
         subsets=True,
-        d_norm="spectral",  # with BatchNorm in D the least-squares run never left noise; see core/dcgan.py
+        d_norm="spectral",  # with BatchNorm in D the least-squares run never left noise; see core/models/dcgan.py
     )
 
 

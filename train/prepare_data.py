@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.data import build_center_cache, build_face_cache, cache_path, celeba_root
+from core.data.caches import build_center_cache, build_face_cache, cache_path, celeba_root
 
 
 def main(argv=None) -> None:
@@ -39,7 +39,7 @@ def main(argv=None) -> None:
                                    progress=lambda it, total, desc=desc: tqdm(it, total=total, desc=desc, unit="img"))
             print(f"wrote {n} crops to {out}")
         else:
-            from core.faces import FaceDetector
+            from core.detection.faces import FaceDetector
 
             n, missed = build_face_cache(
                 src / split, out, args.size, FaceDetector(), margin=args.margin, limit=args.limit,

@@ -36,7 +36,7 @@ PYTHON_IMAGE = "python:3.11-slim"  # the Python the project's pins are known to 
 APP_FILES = ("app.py", ".streamlit/config.toml")
 APP_DIRS = ("pages", "core", "ui", "assets", "weights")
 # Left out wherever they are: bytecode, the resumable training checkpoint (optimizer state), hidden
-# files (including core.store's ".name.xxx.tmp" half-written files) and temp files.
+# files (including core.io.store's ".name.xxx.tmp" half-written files) and temp files.
 SKIP = ("__pycache__", "*.pyc", "checkpoint.pt", ".*", "*.tmp")
 DEV_ONLY = {"pytest", "ruff", "hypothesis", "playwright"}  # test and lint tools: not needed to serve
 COMMIT_MESSAGE = "Upload the Face GAN Lab Space"
@@ -209,7 +209,7 @@ def model_sources() -> list[str]:
 
     An unpinned revision is called out: the Space then loads whatever that repo's main holds, if it exists.
     """
-    from core import registry
+    from core.models import registry
 
     lines = []
     for name in registry.names():
@@ -259,14 +259,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run is not None:
             for line in contents(folder, files):
                 print(f"  {line}")
-        print("On the Space each model loads from (core/registry.py):")
+        print("On the Space each model loads from (core/models/registry.py):")
         for line in model_sources():
             print(f"  {line}")
         if args.dry_run is not None:
             print(f"dry run: written to {folder}; nothing uploaded")
             return 0
 
-        from core.hub import HubError, push_folder
+        from core.io.hub import HubError, push_folder
 
         print(f"pushing to the Space {args.repo_id} ...")
         try:

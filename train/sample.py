@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from core import registry
-from core.sampling import generate, sample_latents
+from core.gan.sampling import generate, sample_latents
+from core.models import registry
 
 
 def main(argv=None) -> int:

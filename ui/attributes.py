@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from core import registry
-from core.attributes import LABELLER_RECORD, NO_FACE, FaceAttributes, predict_attributes, summarise
-from core.latent import load_directions
-from core.store import file_sha256, read_json
+from core.data.attributes import LABELLER_RECORD, NO_FACE, FaceAttributes, predict_attributes, summarise
+from core.gan.latent import load_directions
+from core.io.store import file_sha256, read_json
+from core.models import registry
 from ui.models import generate_faces, load_model
 
 OVERLAY_HELP = ("Under the grid: the age and gender a face-attribute model (dlib-models, trained on photos of "

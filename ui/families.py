@@ -1,13 +1,13 @@
 """Training History's "CNN families side by side" section: tables, ROC curves and mistakes galleries.
 
-The figures come from core.families (the records `train.evaluate` wrote); this module only lays them out.
+The figures come from core.detection.families (the records `train.evaluate` wrote); this module only lays them out.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core import families
+from core.detection import families
 from ui.charts.roc import roc_chart as roc_figure
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import registry
-from core.detect import Judge
-from core.sampling import generate, sample_latents
+from core.detection.judge import Judge
+from core.gan.sampling import generate, sample_latents
+from core.models import registry
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -86,6 +86,6 @@ def get_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel]]:
 @st.cache_resource(show_spinner=False)
 def load_face_detector():
     """MTCNN, shared with the detectors' judge when that loads (one copy per server)."""
-    from core.faces import FaceDetector
+    from core.detection.faces import FaceDetector
 
     return getattr(load_judge()[0], "face_detector", None) or FaceDetector()

@@ -13,7 +13,7 @@ import contextlib
 import importlib
 import threading
 
-MODULES = ("torch", "core.registry", "core.dcgan", "core.sampling", "core.detect")
+MODULES = ("torch", "core.models.registry", "core.models.dcgan", "core.gan.sampling", "core.detection.judge")
 
 
 def _warm() -> None:

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import streamlit as st
 
-from core.sampling import encode_png_fast
+from core.gan.sampling import encode_png_fast
 
 # Below this many pixels (at 2x) an image is shown at 2x; above, it fills the column, so a
 # long strip never runs off the page and a single face is not blown up to a blur.

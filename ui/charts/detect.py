@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.detect import UNCERTAIN_BAND
+from core.detection.judge import UNCERTAIN_BAND
 
 
 def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], ensemble: float,

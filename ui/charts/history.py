@@ -1,5 +1,5 @@
 """Training History's charts: losses and D's outputs per iteration, a detector's figures per epoch, and
-confusion matrices. Each run is a (model name, history columns) pair as core.history reads them."""
+confusion matrices. Each run is a (model name, history columns) pair as core.models.history reads them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.history import CONFUSION_LABELS, PHASE_NAMES, display_name, phase_spans, smooth_ema, x_values
+from core.models.history import CONFUSION_LABELS, PHASE_NAMES, display_name, phase_spans, smooth_ema, x_values
 
 COLORS = qualitative.Plotly
 RAW_OPACITY = 0.25  # raw per-iteration values are noisy: faint behind the smoothed trend

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.history import roc_points
+from core.models.history import roc_points
 
 
 def roc_chart(entries: dict[str, dict], title: str, colors: list[str] | None = None) -> go.Figure | None:

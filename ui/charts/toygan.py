@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.toygan import (
+from core.gan.toygan import (
     EXTENT,
     LOG_LOSS,
     ToyGANTrainer,

@@ -18,14 +18,14 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from core import registry
-from core.detect import UNCERTAIN_BAND, FaceVerdict, ImageVerdict, Judge
-from core.detectors import grad_cam, radial_spectrum, to_input
-from core.faces import ImageError, open_upload
-from core.history import limits_sentences, source_evaluation, source_table
-from core.registry import LoadedModel
-from core.sampling import encode_image
-from core.store import read_json
+from core.detection.faces import ImageError, open_upload
+from core.detection.judge import UNCERTAIN_BAND, FaceVerdict, ImageVerdict, Judge
+from core.gan.sampling import encode_image
+from core.io.store import read_json
+from core.models import registry
+from core.models.detectors import grad_cam, radial_spectrum, to_input
+from core.models.history import limits_sentences, source_evaluation, source_table
+from core.models.registry import LoadedModel
 from ui.charts.detect import spectrum_chart, verdict_chart
 from ui.models import generate_faces
 from ui.widgets import csv_cell, md_text, show_image

@@ -14,8 +14,9 @@ import streamlit as st
 from PIL import Image
 from streamlit.errors import StreamlitAPIException
 
-from core import registry
-from core.history import (
+from core.io.store import read_json
+from core.models import registry
+from core.models.history import (
     ACCURACIES,
     CLASSIFIER_LOSSES,
     EVALUATION_FIGURES,
@@ -43,7 +44,6 @@ from core.history import (
     strip_front_matter,
     training_facts,
 )
-from core.store import read_json
 from ui.charts.history import (
     COLORS,
     accuracy_chart,

@@ -9,9 +9,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core import registry
-from core.attributes import predict_attributes
-from core.latent import (
+from core.data.attributes import predict_attributes
+from core.gan.latent import (
     direction_strip,
     group_mean,
     interpolate,
@@ -21,7 +20,8 @@ from core.latent import (
     strip_to_gif,
     vector_arithmetic,
 )
-from core.sampling import generate, make_grid, sample_latents
+from core.gan.sampling import generate, make_grid, sample_latents
+from core.models import registry
 from ui.attributes import face_attributes, labeller_limits, model_directions, show_attribute_table
 from ui.models import generate_faces, load_model
 from ui.widgets import show_image
@@ -30,7 +30,7 @@ GENERATORS = registry.names("generator")
 GRID_SIDE = 6
 CANDIDATES = GRID_SIDE * GRID_SIDE  # faces numbered 0..35, row by row
 FACE_NUMBERS = list(range(CANDIDATES))
-PATHS = {"spherical": "slerp", "linear": "linear"}  # what the radio shows -> core.latent method
+PATHS = {"spherical": "slerp", "linear": "linear"}  # what the radio shows -> core.gan.latent method
 GROUP_SIZE = 3  # as in the DCGAN paper: one face per concept is too noisy, three averaged is enough
 RESULTS = 6  # A - B + C itself and 5 noisy neighbours
 GIF_FRAME_MS = 120

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.toygan import (
+from core.gan.toygan import (
     DISTRIBUTIONS,
     LEAST_SQUARES,
     LOG_LOSS,

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core import registry
-from core.data import celeba_root
-from core.detect import UNCERTAIN_BAND
-from core.detectors import CROP_SIZE
-from core.faces import ImageError, list_images, open_image, training_frame
+from core.data.caches import celeba_root
+from core.detection.faces import ImageError, list_images, open_image, training_frame
+from core.detection.judge import UNCERTAIN_BAND
+from core.models import registry
+from core.models.detectors import CROP_SIZE
 from ui import models
 from ui.models import generate_faces, load_face_detector, load_model
 
@@ -34,7 +34,7 @@ class QuizRound:
     guess: int | None = None  # the side the student picked
 
 
-# core.detect's labels, in the words the quiz shows under a face
+# core.detection.judge's labels, in the words the quiz shows under a face
 VERDICT_WORDS = {"real": "Looks real", "GAN-made": "Looks GAN-made", "uncertain": "Uncertain"}
 
 
@@ -43,7 +43,7 @@ class DetectorOpinions:
     """What the detectors say about one quiz face; `probabilities` is empty when there is no verdict."""
     probabilities: dict[str, float]  # detector name -> calibrated P(GAN-made)
     ensemble: float | None = None  # their guarded weighted mean (the Judge's ensemble)
-    label: str | None = None  # core.detect label: "real", "GAN-made" or "uncertain"
+    label: str | None = None  # core.detection.judge label: "real", "GAN-made" or "uncertain"
     note: str = ""  # why there is no verdict
 
 

@@ -81,7 +81,7 @@ def _state_version(module: torch.nn.Module) -> tuple:
 def inference_module(generator: torch.nn.Module) -> torch.nn.Module:
     """The module `generate` runs: a FrozenGenerator for a DCGAN-family Generator (same faces,
     faster on the CPU), rebuilt whenever the generator's weights change; else `generator` itself."""
-    from core.dcgan import FrozenGenerator, Generator
+    from core.models.dcgan import FrozenGenerator, Generator
 
     if not isinstance(generator, Generator):
         return generator

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from core.sampling import make_grid
+from core.gan.sampling import make_grid
 
 Method = Literal["linear", "slerp"]
 METHODS: tuple[str, ...] = ("slerp", "linear")
@@ -232,7 +232,7 @@ def save_directions(folder: Path, directions: dict[str, torch.Tensor], facts: di
     """Write `directions` (name -> (nz,) tensor) to folder/directions.safetensors and `facts` beside it."""
     from safetensors.torch import save
 
-    from core.store import atomic_write_bytes, write_json
+    from core.io.store import atomic_write_bytes, write_json
 
     tensors = {k: v.detach().float().cpu().contiguous() for k, v in directions.items()}
     atomic_write_bytes(Path(folder) / DIRECTIONS_FILE, save(tensors))
@@ -243,7 +243,7 @@ def load_directions(folder: Path) -> tuple[dict[str, torch.Tensor], dict] | None
     """(directions, facts) from `folder`, or None when it has no directions file."""
     from safetensors.torch import load_file
 
-    from core.store import read_json
+    from core.io.store import read_json
 
     path = Path(folder) / DIRECTIONS_FILE
     if not path.exists():

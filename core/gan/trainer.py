@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.device import pick_device
-from core.history import HISTORY_FILE, SNAPSHOT_DIR, snapshot_paths
-from core.sampling import encode_image, generate, make_grid, sample_latents
-from core.store import atomic_torch_save, atomic_write_bytes, read_history, save_weights, write_history, write_json
+from core.gan.sampling import encode_image, generate, make_grid, sample_latents
+from core.io.store import atomic_torch_save, atomic_write_bytes, read_history, save_weights, write_history, write_json
+from core.models.history import HISTORY_FILE, SNAPSHOT_DIR, snapshot_paths
 
 
 class TrainingStopped(RuntimeError):

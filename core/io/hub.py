@@ -32,7 +32,7 @@ DOWNLOAD_GRACE_S = 0.5  # added to `timeout` before download_model calls a silen
 # 10 MB read, so a 7 MB file on a slow link shows no progress until its end: not a dead Hub.
 TRANSFER_STALL_S = 30.0
 # What push_folder leaves behind: the resumable checkpoint (optimizer state, large, private to
-# training), hidden files (including core.store's ".name.xxx.tmp" half-written files) and temp files.
+# training), hidden files (including core.io.store's ".name.xxx.tmp" half-written files) and temp files.
 PUSH_IGNORE = ("checkpoint.pt", "*/checkpoint.pt", ".*", "*/.*", "*.tmp")
 # A Space folder is assembled file by file (train.push_space) and needs its hidden .streamlit/config.toml:
 # only checkpoints, temp files and bytecode are left behind.

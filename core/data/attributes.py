@@ -26,11 +26,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core import REPO_ROOT
+
 # Enlarge smaller images to this short side before detection. On 150 dcgan-64 samples and 150
 # real 64x64 CelebA crops, 128, 192 and 256 px found faces in 95-98% of both; 192 found the most
 # real ones, at about 14 ms an image on one core.
 MIN_SIDE = 192
-LABELLER_RECORD = Path(__file__).resolve().parent.parent / "weights" / "labeller.json"  # train.labeller --record
+LABELLER_RECORD = REPO_ROOT / "weights" / "labeller.json"  # train.labeller --record
 GENDERS = ("female", "male")
 NO_FACE = "no face found"
 

@@ -2,7 +2,7 @@
 
 Real: CelebA (its own train/val folders) and, under shared/data/wild/, FFHQ, LFW and UTKFace.
 Fake: StyleGAN2 and Stable Diffusion 2.1 (shared/data/wild/fake/) and this lab's five generators,
-sampled fresh with recorded seeds. Every image goes through the one cropper (`core.faces.crop_faces`:
+sampled fresh with recorded seeds. Every image goes through the one cropper (`core.detection.faces.crop_faces`:
 MTCNN, most confident face, margin `FACE_MARGIN`) at `CROP_SIZE`, as an upload would.
 
 Folders without a split of their own are split by a hash of each file's name (`VAL_SHARE` to
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from core import REPO_ROOT
+
 CACHE_DIR = REPO_ROOT / "data" / "detector"  # ignored by git
 VAL_SHARE = 0.2
 SPLITS = ("train", "val")
@@ -91,7 +92,7 @@ def split_of(relpath: str, val_share: float = VAL_SHARE) -> str:
 
 def source_files(source: Source, split: str, data: Path | None = None) -> list[Path]:
     """The image files of `source` in `split` (empty when its folder is not here)."""
-    from core.faces import list_images
+    from core.detection.faces import list_images
 
     root = source.root(data)
     if root is None or not root.is_dir():
@@ -119,8 +120,8 @@ class SourceCrops:
 
 def crops_from_images(images: list[np.ndarray], face_detector, size: int) -> list[np.ndarray | None]:
     """The best face crop of each image, or None where MTCNN finds no face (p >= MIN_FACE_PROB)."""
-    from core.detect import FACE_MARGIN, MIN_FACE_PROB
-    from core.faces import crop_faces
+    from core.detection.judge import FACE_MARGIN, MIN_FACE_PROB
+    from core.detection.faces import crop_faces
 
     return [faces[0].crop if faces else None
             for faces in crop_faces(images, face_detector, size, FACE_MARGIN, MIN_FACE_PROB)]
@@ -129,8 +130,8 @@ def crops_from_images(images: list[np.ndarray], face_detector, size: int) -> lis
 def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | None = None,
                      progress: Callable | None = None, batch: int = 16) -> SourceCrops:
     """The best face of each readable file, as the app would see it (open, down-scale, crop)."""
-    from core.detect import fit_size
-    from core.faces import ImageError, open_image
+    from core.detection.judge import fit_size
+    from core.detection.faces import ImageError, open_image
 
     crops, files, no_face, bad = [], [], 0, 0
     starts = range(0, len(paths), batch)
@@ -159,8 +160,8 @@ def generated_crops(generator: str, split: str, n: int, face_detector, size: int
     """`n` fresh samples of one of our generators (seed GENERATED_SEEDS[split]) through the cropper."""
     import torch
 
-    from core import registry
-    from core.sampling import generate, sample_latents
+    from core.models import registry
+    from core.gan.sampling import generate, sample_latents
 
     loaded = registry.load(generator, use_hub=False)
     seed = GENERATED_SEEDS[split]
@@ -196,7 +197,7 @@ def write_cache(crops: SourceCrops, size: int, cache_dir: Path | None = None, da
     """Cache `crops` (one source, one split) where `load_source` looks for them."""
     import torch
 
-    from core.store import save_tensors
+    from core.io.store import save_tensors
 
     key, _ = cache_key(crops.name, crops.split, data)
     path = cache_file(crops.name, crops.split, size, cache_dir)
@@ -225,7 +226,7 @@ def load_source(name: str, split: str, size: int, face_detector=None, cache_dir:
                 return SourceCrops(name, split, f.get_tensor("crops").numpy(), json.loads(meta["files"]),
                                    int(meta["no_face"]), int(meta.get("unreadable", 0)))
     if face_detector is None:
-        from core.faces import FaceDetector
+        from core.detection.faces import FaceDetector
 
         face_detector = FaceDetector()
     wrap = None if progress is None else (lambda it, total: progress(it, total=total, desc=f"{name} {split}"))
@@ -241,7 +242,7 @@ def load_source(name: str, split: str, size: int, face_detector=None, cache_dir:
 
 
 def _margin() -> str:
-    from core.detect import FACE_MARGIN
+    from core.detection.judge import FACE_MARGIN
 
     return str(FACE_MARGIN)
 

@@ -54,7 +54,7 @@ def backbone_file() -> str:
 
 
 def backbone_sha256() -> str:
-    from core.store import file_sha256
+    from core.io.store import file_sha256
 
     return file_sha256(backbone_file())
 
@@ -171,7 +171,7 @@ class ProbeDetector(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Detector input, (N, 3, S, S) in [-1, 1] -> (N, feature_count(taps)) pooled backbone features."""
-        from core.detectors import resize_square
+        from core.models.detectors import resize_square
 
         x = ((x + 1.0) * 127.5 - 127.0) / 128.0  # back to pixels u, then EfficientNet-Lite's (u - 127) / 128
         x = resize_square(x, self.input_size)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.faces import FaceDetector, face_found_rate
-from core.sampling import generate, sample_latents
+from core.detection.faces import FaceDetector, face_found_rate
+from core.gan.sampling import generate, sample_latents
 
 
 def real_face_rate(images_nchw: np.ndarray, detector: FaceDetector, threshold: float = 0.90) -> dict:

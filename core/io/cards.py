@@ -89,7 +89,7 @@ datasets: [celeba]
 {description}
 
 Made by the `train/` scripts of Face GAN Lab. Load it there with
-`core.registry.load("{name}")`, or rebuild the generator from `config.json` and read
+`core.models.registry.load("{name}")`, or rebuild the generator from `config.json` and read
 `model.safetensors` (float16) with safetensors.
 
 ## Data and licence
@@ -191,7 +191,7 @@ datasets: [celeba, ffhq, lfw, utkface]
 `config.json` holds the temperature fitted on validation data: P(GAN-made) = sigmoid(logit / T).
 
 Made by `python -m train.detector --arch {training.get('arch', name)}` in Face GAN Lab; load it with
-`core.registry.load("{name}")`, or rebuild it from `config.json` with `core.detectors.build_detector`.
+`core.models.registry.load("{name}")`, or rebuild it from `config.json` with `core.models.detectors.build_detector`.
 
 ## Data and licence
 
@@ -238,7 +238,7 @@ def _pretrained_row(training: dict) -> str:
 
 def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:
     """Render the card of a registry spec (generator or detector) into folder/README.md, atomically."""
-    from core.store import atomic_write_bytes
+    from core.io.store import atomic_write_bytes
 
     render = detector_card if spec.kind == "detector" else generator_card
     card = render(spec.name, spec.title, spec.description, config, training)

@@ -1,7 +1,7 @@
 """CNN families side by side: the ResNet the app uses beside a DenseNet and an Xception-style net.
 
 Seed 002 ("Detecting GAN images with CNNs trained from scratch") compared five ImageNet families; the
-app trains one small ResNet (`cnn`). `cnn-densenet` and `cnn-xception` (core.registry, comparison
+app trains one small ResNet (`cnn`). `cnn-densenet` and `cnn-xception` (core.models.registry, comparison
 specs: never in the app's verdict) are trained with the same recipe, data, crops and augmentation,
 and each is judged alone by one `train.evaluate` command whose JSON record lands in
 weights/cnn-families/NAME.json. Everything here reads those records (and each model's training.json
@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import registry
+from core.models import registry
 
 RECORD_DIR = registry.WEIGHTS_DIR / "cnn-families"  # figures only: no photo of anyone
 # Galleries show real photos (CelebA, FFHQ, LFW, UTKFace: research use only), so they stay in runs/

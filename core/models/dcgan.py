@@ -142,7 +142,7 @@ class FrozenGenerator(nn.Module):
     scale into the weights, its shift into a bias), the first layer, which only ever sees a 1x1
     input, becomes one matrix product, and the rest runs in channels_last, where oneDNN's
     transposed convolutions are fastest. Outputs match the Generator's to float rounding
-    (about 1e-5); `core.sampling.generate` uses this and `tests/test_frozen_generator.py`
+    (about 1e-5); `core.gan.sampling.generate` uses this and `tests/test_frozen_generator.py`
     checks that both give the same faces.
     """
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.store import read_history
+from core.io.store import read_history
 
 HISTORY_FILE = "history.jsonl"
 SNAPSHOT_DIR = "snapshots"

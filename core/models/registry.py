@@ -14,10 +14,10 @@ from pathlib import Path
 
 from torch import nn
 
+from core import REPO_ROOT
 from core.device import pick_device
-from core.store import file_sha256, load_weights, read_json
+from core.io.store import file_sha256, load_weights, read_json
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = REPO_ROOT / "weights"
 MODEL_FILES = ["model.safetensors", "config.json", "training.json"]
 
@@ -33,7 +33,7 @@ class WeightsError(RuntimeError):
 
 def build_generator(config: dict) -> nn.Module:
     """The generator that `config` (a config.json) describes."""
-    from core.dcgan import DCGANConfig, Generator  # "dcgan" and "lsgan" share the architecture
+    from core.models.dcgan import DCGANConfig, Generator  # "dcgan" and "lsgan" share the architecture
 
     keys = DCGANConfig.__dataclass_fields__
     return Generator(DCGANConfig(**{k: v for k, v in config.items() if k in keys}))
@@ -41,7 +41,7 @@ def build_generator(config: dict) -> nn.Module:
 
 def build_detector(config: dict) -> nn.Module:
     """The detector that `config` (a config.json) describes."""
-    from core.detectors import build_detector as build
+    from core.models.detectors import build_detector as build
 
     return build(config)
 
@@ -268,7 +268,7 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
 
 def record_weights_hash(folder: Path) -> str:
     """Store model.safetensors' SHA-256 in training.json, so `load_folder` can tell a damaged file."""
-    from core.store import write_json
+    from core.io.store import write_json
 
     folder = Path(folder)
     training = read_json(folder / "training.json", {}) or {}
@@ -280,13 +280,13 @@ def record_weights_hash(folder: Path) -> str:
 def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
     """Load model `name`: from the Hub when reachable, else from the bundled folder.
 
-    Never stalls on a dead network: the Hub check gives up within about 1.5 s (core.hub).
+    Never stalls on a dead network: the Hub check gives up within about 1.5 s (core.io.hub).
     """
     spec = get_spec(name)
     started = time.perf_counter()
     note = "Hub not tried"
     if use_hub and spec.hub_repo:
-        from core import hub
+        from core.io import hub
 
         status = hub.hub_status()
         if status.reachable:
@@ -308,7 +308,7 @@ def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
 def save_pretrained(model: nn.Module, folder: Path, config: dict, training: dict | None = None,
                     half: bool = True) -> None:
     """Write a folder that `load_folder` reads: weights (float16 by default), config, training facts."""
-    from core.store import save_weights, write_json
+    from core.io.store import save_weights, write_json
 
     save_weights(model, Path(folder) / "model.safetensors", half=half)
     write_json(Path(folder) / "config.json", config)

@@ -1,10 +1,10 @@
 """Training loop for the GAN-face detectors (LSTM, CNN, SupCon), and the data they learn from.
 
-Crops come from many sources (`core.sources`: four real, seven generators), each passed through the
+Crops come from many sources (`core.data.sources`: four real, seven generators), each passed through the
 one cropper. Batches are balanced: half real, half fake, and within each half every family of
 sources (CelebA, FFHQ, ... ; "lab GANs" holds our five) is drawn equally often, then every source
 within its family, so no source's size, framing or people can stand in for real-or-made. Each crop
-is augmented afresh (`core.detectors.Augment`). Validation losses are averaged per source, alike.
+is augmented afresh (`core.models.detectors.Augment`). Validation losses are averaged per source, alike.
 
 Per epoch: history row (train/val loss and accuracy), atomic checkpoint (resume continues from
 it), early stopping on validation loss with the best weights kept. SupCon runs two phases in the
@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.detectors import (
+from core.io.store import atomic_torch_save, read_history, write_history
+from core.models.detectors import (
     Augment,
     expected_calibration_error,
     fit_temperature,
@@ -33,7 +34,6 @@ from core.detectors import (
     supcon_loss,
     to_input,
 )
-from core.store import atomic_torch_save, read_history, write_history
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Real or GAN-made: the face cropper, the judge, detector training, metrics."""

@@ -1,0 +1,1 @@
+"""The generative side: the GAN trainer, sampling, latent maths, quality, the toy GAN."""
