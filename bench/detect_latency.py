@@ -21,9 +21,9 @@ import torch
 from PIL import Image
 
 from core.data.caches import celeba_root
-from core.detection.faces import list_images, open_upload
 from core.detection.judge import Judge
 from core.gan.sampling import encode_image, generate, sample_latents
+from core.io.images import list_images, open_upload
 from core.models import registry
 
 

@@ -142,9 +142,9 @@ def training(quick: bool) -> dict:
 def _peak_memory_child() -> None:
     """In a fresh process: load everything the app can hold, use it once, print ru_maxrss as JSON."""
     from core.data.attributes import predict_attributes
-    from core.detection.faces import open_upload
     from core.detection.judge import Judge
     from core.gan.sampling import encode_image, generate, make_grid, sample_latents
+    from core.io.images import open_upload
     from core.models import registry
 
     loaded = {}
