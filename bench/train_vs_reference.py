@@ -39,7 +39,8 @@ import torch
 from torch import nn
 
 from core.data.caches import cache_path, celeba_root, load_cache
-from core.gan.trainer import BCEGANLoss, GANRun, GANTrainer, TrainConfig
+from core.gan.losses import BCEGANLoss
+from core.gan.trainer import GANRun, GANTrainer, TrainConfig
 from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
 BATCH = 64

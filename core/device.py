@@ -1,6 +1,9 @@
-"""The one device picker."""
+"""The one device picker, and the line that says what a run was trained on."""
 
 from __future__ import annotations
+
+import platform
+from pathlib import Path
 
 import torch
 
@@ -10,3 +13,19 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     if device is not None:
         return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def hardware_description(device: torch.device) -> str:
+    """"1 x <GPU>" or "N threads of <CPU model>", with the torch version: the record's hardware line."""
+    if device.type == "cuda":
+        return f"1 x {torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    model = platform.processor() or "CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    n = torch.get_num_threads()
+    return f"{n} thread{'' if n == 1 else 's'} of {model} (torch {torch.__version__}, CPU)"

@@ -8,7 +8,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data.caches import load_cache  # noqa: E402
-from core.gan.trainer import BCEGANLoss, GANRun, GANTrainer, TrainConfig  # noqa: E402
+from core.gan.losses import BCEGANLoss  # noqa: E402
+from core.gan.trainer import GANRun, GANTrainer, TrainConfig  # noqa: E402
 from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init  # noqa: E402
 
 data, out = Path(sys.argv[1]), Path(sys.argv[2])

@@ -14,8 +14,8 @@ from conftest import image_bytes
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core.detection.faces import ImageError, open_upload
 from core.detection.judge import LABELS, UNCERTAIN_BAND, Judge, label_for, shifted
+from core.io.images import ImageError, open_upload
 from core.models import registry
 from core.models.detectors import CROP_SIZE
 

@@ -9,19 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from core.detection.augment import Augment
+from core.detection.calibration import expected_calibration_error, fit_temperature
+from core.detection.explain import grad_cam, radial_spectrum
 from core.detection.metrics import confusion, detector_scores, equal_error_rate
+from core.detection.trainer import supcon_loss
 from core.models import registry
-from core.models.detectors import (
-    CROP_SIZE,
-    Augment,
-    build_detector,
-    expected_calibration_error,
-    fit_temperature,
-    grad_cam,
-    radial_spectrum,
-    supcon_loss,
-    to_input,
-)
+from core.models.detectors import CROP_SIZE, build_detector, to_input
 
 DETECTORS = registry.names("detector")
 

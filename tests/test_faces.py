@@ -3,7 +3,8 @@ import pytest
 from conftest import image_bytes, random_image
 from PIL import Image
 
-from core.detection.faces import FaceDetector, ImageError, center_crop, face_found_rate, list_images, open_image
+from core.detection.faces import FaceDetector, face_found_rate
+from core.io.images import ImageError, center_crop, list_images, open_image
 
 
 @pytest.mark.parametrize(

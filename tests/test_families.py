@@ -13,8 +13,9 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.detection import families
+from core.detection.explain import grad_cam
 from core.models import registry
-from core.models.detectors import CROP_SIZE, grad_cam, to_input
+from core.models.detectors import CROP_SIZE, to_input
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"

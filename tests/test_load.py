@@ -29,8 +29,9 @@ from pathlib import Path
 import pytest
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, proc_memory_kib, reset_peak_memory, streamlit_server
 
-from core.detection.faces import FaceDetector, open_upload
+from core.detection.faces import FaceDetector
 from core.detection.judge import Judge
+from core.io.images import open_upload
 from core.models import registry
 
 SESSIONS = int(os.environ.get("LOAD_SESSIONS", 20))

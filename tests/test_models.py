@@ -47,7 +47,7 @@ def test_80px_variant_for_the_lsgan_and_registry_build():
 
 
 def test_least_squares_loss_by_hand():
-    from core.gan.trainer import LeastSquaresGANLoss
+    from core.gan.losses import LeastSquaresGANLoss
 
     loss = LeastSquaresGANLoss()
     real, fake = torch.tensor([1.0, 0.0]), torch.tensor([0.5, -0.5])

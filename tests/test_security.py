@@ -74,15 +74,15 @@ def test_nothing_turns_xsrf_protection_off():
 
 
 def test_pil_pixel_limit_is_set_by_the_one_image_opener():
-    from core.detection import faces
+    from core.io import images
 
-    assert faces.MAX_PIXELS == 50_000_000
-    assert Image.MAX_IMAGE_PIXELS == faces.MAX_PIXELS  # set on import of core.detection.faces, which every image path uses
+    assert images.MAX_PIXELS == 50_000_000
+    assert Image.MAX_IMAGE_PIXELS == images.MAX_PIXELS  # set on import of core.io.images, which every image path uses
 
 
 def test_a_bomb_past_pils_hard_limit_is_refused_too():
     """Above twice the limit PIL raises (below, it warns; that case is test_faces.py's)."""
-    from core.detection.faces import ImageError, open_upload
+    from core.io.images import ImageError, open_upload
 
     bomb = image_bytes(Image.new("1", (12_000, 9_000)), "PNG")  # 108 MP, ~13 kB
     assert len(bomb) < 100_000

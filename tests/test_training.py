@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from core.data.caches import load_cache
-from core.gan.trainer import BCEGANLoss, GANRun, GANTrainer, TrainConfig, TrainingStopped
+from core.gan.losses import BCEGANLoss
+from core.gan.trainer import GANRun, GANTrainer, TrainConfig, TrainingStopped
 from core.io.store import read_history, read_json
 from core.models.dcgan import DCGANConfig, Discriminator, Generator, weights_init
 
@@ -206,7 +207,7 @@ def test_fine_tuning_starts_from_the_base_runs_weights(tiny_cache, tmp_path):
 
 
 def test_diff_augment_is_differentiable_and_does_what_each_policy_says():
-    from core.gan.trainer import diff_augment
+    from core.gan.augment import diff_augment
 
     torch.manual_seed(0)
     x = torch.rand(6, 3, 80, 80) * 2 - 1

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from core.data.caches import cache_path
-from core.gan.trainer import BCEGANLoss
+from core.gan.losses import BCEGANLoss
 from train.common import gan_script
 
 

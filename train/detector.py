@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     import torch
 
     from core.detection.trainer import DetectorTrainer, mean_spectra
-    from core.gan.trainer import hardware_description
+    from core.device import hardware_description
     from core.io.store import write_json
     from core.models.detectors import CROP_SIZE
 

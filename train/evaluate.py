@@ -47,7 +47,7 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: li
     from tqdm.auto import tqdm
 
     from core.data.sources import crops_from_files
-    from core.detection.faces import list_images
+    from core.io.images import list_images
     from core.models.detectors import CROP_SIZE
 
     paths = list_images(folder)[:limit]
@@ -62,7 +62,7 @@ def jpeg_crops(crops, quality: int = JPEG_QUALITY):
     import numpy as np
     from PIL import Image
 
-    from core.models.detectors import jpeg_roundtrip
+    from core.detection.augment import jpeg_roundtrip
 
     return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), quality)) for c in crops]) if len(crops) else crops
 

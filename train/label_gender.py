@@ -20,8 +20,8 @@ def contact_sheet(items: list[tuple[Path, dict]], out: Path, side: int = 96, per
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from core.detection.faces import center_crop, open_image
     from core.gan.sampling import encode_image
+    from core.io.images import center_crop, open_image
 
     rows = (len(items) + per_row - 1) // per_row
     sheet = Image.new("RGB", (per_row * side, rows * (side + 16)), "white")
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     from tqdm.auto import tqdm
 
     from core.data.attributes import predict_attributes
-    from core.detection.faces import ImageError, list_images, open_image
+    from core.io.images import ImageError, list_images, open_image
     from core.io.store import write_json
 
     src = args.src or celeba_root()

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from core.data.caches import cache_path
-from core.gan.trainer import LeastSquaresGANLoss
+from core.gan.losses import LeastSquaresGANLoss
 from train.common import gan_script
 
 

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from core.detection.faces import iter_center_crops, list_images
+from core.io.images import list_images
+
+from core.detection.faces import iter_center_crops
 from core.io.store import save_tensors
 
 from core import REPO_ROOT
@@ -68,7 +70,8 @@ def build_face_cache(
 
     Writes (N, 3, size, size) uint8 to `out`; returns (crops written, photos with no face).
     """
-    from core.detection.faces import ImageError, crop_faces, open_image
+    from core.io.images import ImageError, open_image
+    from core.detection.faces import crop_faces
 
     paths = list_images(src)[:limit]
     if not paths:

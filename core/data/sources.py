@@ -92,7 +92,7 @@ def split_of(relpath: str, val_share: float = VAL_SHARE) -> str:
 
 def source_files(source: Source, split: str, data: Path | None = None) -> list[Path]:
     """The image files of `source` in `split` (empty when its folder is not here)."""
-    from core.detection.faces import list_images
+    from core.io.images import list_images
 
     root = source.root(data)
     if root is None or not root.is_dir():
@@ -131,7 +131,7 @@ def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | N
                      progress: Callable | None = None, batch: int = 16) -> SourceCrops:
     """The best face of each readable file, as the app would see it (open, down-scale, crop)."""
     from core.detection.judge import fit_size
-    from core.detection.faces import ImageError, open_image
+    from core.io.images import ImageError, open_image
 
     crops, files, no_face, bad = [], [], 0, 0
     starts = range(0, len(paths), batch)

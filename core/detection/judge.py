@@ -329,7 +329,7 @@ class Judge:
         return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False) -> ImageVerdict:
-        """Verdicts for every face in an RGB image (as `core.detection.faces.open_image` returns it).
+        """Verdicts for every face in an RGB image (as `core.io.images.open_image` returns it).
 
         With no face found, `faces` is empty unless `whole_image_if_no_face`, in which case the
         centre square of the image is judged and marked `whole_image` (less reliable: the

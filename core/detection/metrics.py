@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from core.models.detectors import expected_calibration_error
+from core.detection.calibration import expected_calibration_error
 
 
 def equal_error_rate(labels: np.ndarray, probs: np.ndarray) -> float:

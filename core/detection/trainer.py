@@ -4,7 +4,7 @@ Crops come from many sources (`core.data.sources`: four real, seven generators),
 one cropper. Batches are balanced: half real, half fake, and within each half every family of
 sources (CelebA, FFHQ, ... ; "lab GANs" holds our five) is drawn equally often, then every source
 within its family, so no source's size, framing or people can stand in for real-or-made. Each crop
-is augmented afresh (`core.models.detectors.Augment`). Validation losses are averaged per source, alike.
+is augmented afresh (`core.detection.augment.Augment`). Validation losses are averaged per source, alike.
 
 Per epoch: history row (train/val loss and accuracy), atomic checkpoint (resume continues from
 it), early stopping on validation loss with the best weights kept. SupCon runs two phases in the
@@ -25,15 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.detection.augment import Augment
+from core.detection.calibration import expected_calibration_error, fit_temperature
+from core.detection.explain import radial_spectrum
 from core.io.store import atomic_torch_save, read_history, write_history
-from core.models.detectors import (
-    Augment,
-    expected_calibration_error,
-    fit_temperature,
-    radial_spectrum,
-    supcon_loss,
-    to_input,
-)
+from core.models.detectors import to_input
 
 
 @dataclass
@@ -95,6 +91,25 @@ class DetectorData:
              for n in names]
         w = np.concatenate(w) if w else np.zeros(0)
         return w * len(w) / max(w.sum(), 1e-12)
+
+
+def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020, "L_out"), for unit-length `features` (N, D).
+
+    For each anchor i, the positives are the other samples with its label; the loss is
+    -mean over positives p of log( exp(f_i.f_p/t) / sum over a != i of exp(f_i.f_a/t) ),
+    averaged over anchors that have at least one positive.
+    """
+    n = features.shape[0]
+    sim = features @ features.T / temperature
+    self_mask = torch.eye(n, dtype=torch.bool, device=features.device)
+    sim = sim.masked_fill(self_mask, float("-inf"))
+    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    pos = (labels[:, None] == labels[None, :]) & ~self_mask
+    n_pos = pos.sum(1)
+    has_pos = n_pos > 0
+    mean_log_prob_pos = log_prob.masked_fill(~pos, 0.0).sum(1)[has_pos] / n_pos[has_pos]
+    return -mean_log_prob_pos.mean()
 
 
 def mean_spectra(crops: np.ndarray, limit: int = 1000, seed: int = 0) -> list[float]:

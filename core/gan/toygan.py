@@ -46,7 +46,7 @@ EXTENT = 3.0  # every distribution fits in [-3, 3]^2, the plot range of all char
 N_SIGMA = 3.0
 COVERED_FAIR_SHARE = 0.25
 
-# The adversarial losses (`ToyGANConfig.loss`), as in core.gan.trainer's DCGANLoss and LeastSquaresGANLoss
+# The adversarial losses (`ToyGANConfig.loss`), as in core.gan.losses' BCEGANLoss and LeastSquaresGANLoss
 LOG_LOSS, LEAST_SQUARES = "log loss", "least squares"
 LOSSES = (LOG_LOSS, LEAST_SQUARES)
 TRAIN_BOTH, TRAIN_D, TRAIN_G = "both", "D", "G"  # what one `step` updates
@@ -168,7 +168,7 @@ def d_loss_terms(loss: str, out_real: torch.Tensor, out_fake: torch.Tensor) -> t
     """D's loss on its raw outputs (logits) for a real and a fake batch.
 
     Log loss: -mean log D(x) - mean log(1 - D(G(z))), D = sigmoid(output). Least squares (LSGAN,
-    Mao et al. 2017, a=0, b=c=1, with the ½ of core.gan.trainer.LeastSquaresGANLoss):
+    Mao et al. 2017, a=0, b=c=1, with the ½ of core.gan.losses.LeastSquaresGANLoss):
     ½ mean (D(x) - 1)² + ½ mean D(G(z))², on the raw output, no sigmoid.
     """
     if loss == LEAST_SQUARES:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import platform
 import time
 import warnings
 from collections.abc import Callable
@@ -21,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from core.device import pick_device
+from core.device import hardware_description, pick_device
+from core.gan.augment import diffaug_steps
+from core.gan.losses import GANLoss
 from core.gan.sampling import encode_image, generate, make_grid, sample_latents
 from core.io.store import atomic_torch_save, atomic_write_bytes, read_history, save_weights, write_history, write_json
 from core.models.history import HISTORY_FILE, SNAPSHOT_DIR, snapshot_paths
@@ -57,75 +57,7 @@ class TrainConfig:
         diffaug_steps(self.diffaug)  # an unknown policy fails here, before any data or model is loaded
 
 
-# ----------------------------------------------------------------------------- losses
-
-
-class GANLoss:
-    """How D and G are scored. `d_loss` gets D's raw outputs on real and fake batches."""
-
-    name = "base"
-
-    def d_loss(self, out_real: torch.Tensor, out_fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        raise NotImplementedError
-
-    def g_loss(self, out_fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        raise NotImplementedError
-
-
-class BCEGANLoss(GANLoss):
-    """The DCGAN objective: D maximises log D(x) + log(1 - D(G(z))), G maximises log D(G(z)).
-
-    Logged as in the PyTorch tutorial: Loss_D, Loss_G, D(x), and D(G(z)) before (z1) and after
-    (z2) the discriminator's update.
-    """
-
-    name = "dcgan"
-
-    def d_loss(self, out_real, out_fake):
-        real = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real))
-        fake = F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
-        return real + fake, {
-            "Loss_D": (real + fake).item(),
-            "D_x": torch.sigmoid(out_real).mean().item(),
-            "D_G_z1": torch.sigmoid(out_fake).mean().item(),
-        }
-
-    def g_loss(self, out_fake):
-        loss = F.binary_cross_entropy_with_logits(out_fake, torch.ones_like(out_fake))
-        return loss, {"Loss_G": loss.item(), "D_G_z2": torch.sigmoid(out_fake).mean().item()}
-
-
-class LeastSquaresGANLoss(GANLoss):
-    """LSGAN (Mao et al. 2017), a=0, b=c=1: d1 = ½(D(x)-1)², d2 = ½D(G(z))², g = ½(D(G(z))-1)²."""
-
-    name = "lsgan"
-
-    def d_loss(self, out_real, out_fake):
-        d1 = 0.5 * ((out_real - 1) ** 2).mean()
-        d2 = 0.5 * (out_fake**2).mean()
-        return d1 + d2, {"d1": d1.item(), "d2": d2.item()}
-
-    def g_loss(self, out_fake):
-        g = 0.5 * ((out_fake - 1) ** 2).mean()
-        return g, {"g": g.item()}
-
-
 # ----------------------------------------------------------------------------- helpers
-
-
-def hardware_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"1 x {torch.cuda.get_device_name(device)} (torch {torch.__version__})"
-    model = platform.processor() or "CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    n = torch.get_num_threads()
-    return f"{n} thread{'' if n == 1 else 's'} of {model} (torch {torch.__version__}, CPU)"
 
 
 @torch.no_grad()
@@ -156,60 +88,6 @@ def _to_float_batch(x: torch.Tensor, device: torch.device, hflip: bool) -> torch
     if hflip:
         flip = torch.rand(x.shape[0], device=device) < 0.5
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-    return x
-
-
-def _color(x: torch.Tensor) -> torch.Tensor:
-    b = x.shape[0]
-    r = lambda: torch.rand(b, 1, 1, 1, dtype=x.dtype, device=x.device)  # noqa: E731
-    x = x + (r() - 0.5)  # brightness
-    mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (r() * 2) + mean  # saturation
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (x - mean) * (r() + 0.5) + mean  # contrast
-
-
-def _translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
-    """Shift each image by up to `ratio` of its side, filling with zeros."""
-    b, _, h, w = x.shape
-    sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    ty = torch.randint(-sh, sh + 1, (b, 1, 1), device=x.device)
-    tx = torch.randint(-sw, sw + 1, (b, 1, 1), device=x.device)
-    gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
-    gy = (gy[None] + ty + 1).clamp(0, h + 1)
-    gx = (gx[None] + tx + 1).clamp(0, w + 1)
-    padded = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)
-    return padded[torch.arange(b, device=x.device)[:, None, None], gy, gx].permute(0, 3, 1, 2)
-
-
-def _cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
-    """Zero one square of `ratio` x the side at a random place in each image."""
-    b, _, h, w = x.shape
-    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    oy = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), device=x.device)
-    ox = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), device=x.device)
-    gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
-    dy, dx = gy[None] - (oy - ch // 2), gx[None] - (ox - cw // 2)  # the square centred on (oy, ox)
-    inside = (dy >= 0) & (dy < ch) & (dx >= 0) & (dx < cw)
-    return x * (~inside)[:, None].to(x.dtype)
-
-
-DIFFAUG = {"color": _color, "translation": _translation, "cutout": _cutout}
-
-
-def diffaug_steps(policy: str) -> list[Callable[[torch.Tensor], torch.Tensor]]:
-    """The functions a DiffAugment policy ("color,translation") names, in order."""
-    names = [p.strip() for p in policy.split(",") if p.strip()]
-    unknown = [n for n in names if n not in DIFFAUG]
-    if unknown:
-        raise ValueError(f"unknown DiffAugment {unknown[0]!r}; choose from {', '.join(DIFFAUG)}")
-    return [DIFFAUG[n] for n in names]
-
-
-def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
-    """DiffAugment: the changes named in `policy` ("color,translation"), each differentiable."""
-    for step in diffaug_steps(policy):
-        x = step(x)
     return x
 
 

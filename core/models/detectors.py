@@ -26,13 +26,9 @@ isolates up-sampling traces (high-pass, or NPR: `x - up(down(x))`, Tan et al. CV
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageFilter
 from torch import nn
 
 CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); README
@@ -372,177 +368,10 @@ def _build(config: dict) -> nn.Module:
     raise ValueError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
 
 
-# ----------------------------------------------------------------------------- losses
-
-
-def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
-    """Supervised contrastive loss (Khosla et al. 2020, "L_out"), for unit-length `features` (N, D).
-
-    For each anchor i, the positives are the other samples with its label; the loss is
-    -mean over positives p of log( exp(f_i.f_p/t) / sum over a != i of exp(f_i.f_a/t) ),
-    averaged over anchors that have at least one positive.
-    """
-    n = features.shape[0]
-    sim = features @ features.T / temperature
-    self_mask = torch.eye(n, dtype=torch.bool, device=features.device)
-    sim = sim.masked_fill(self_mask, float("-inf"))
-    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
-    pos = (labels[:, None] == labels[None, :]) & ~self_mask
-    n_pos = pos.sum(1)
-    has_pos = n_pos > 0
-    mean_log_prob_pos = log_prob.masked_fill(~pos, 0.0).sum(1)[has_pos] / n_pos[has_pos]
-    return -mean_log_prob_pos.mean()
-
-
-# ----------------------------------------------------------------------------- calibration
-
-
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 200,
-                    weights: torch.Tensor | None = None) -> float:
-    """Temperature scaling (Guo et al. 2017): the T > 0 minimising the NLL of sigmoid(logits / T).
-
-    `weights` (one per sample) let every source count alike, however many crops it has.
-    """
-    logits, labels = logits.detach().double(), labels.detach().double()
-    weights = None if weights is None else weights.detach().double() / weights.double().mean()
-    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(logits / log_t.exp(), labels, weight=weights)
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return float(log_t.detach().exp().clamp(0.05, 100.0))
-
-
-def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
-    """ECE of binary probabilities of the positive class, with equal-width confidence bins.
-
-    Confidence is max(p, 1 - p) and the prediction p >= 0.5, as for any two-class classifier.
-    """
-    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels, dtype=int)
-    if len(probs) == 0:
-        return float("nan")
-    conf = np.maximum(probs, 1 - probs)
-    correct = (probs >= 0.5).astype(int) == labels
-    edges = np.linspace(0.5, 1.0, bins + 1)
-    ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        in_bin = (conf > lo) & (conf <= hi) if lo > 0.5 else (conf >= lo) & (conf <= hi)
-        if in_bin.any():
-            ece += in_bin.mean() * abs(correct[in_bin].mean() - conf[in_bin].mean())
-    return float(ece)
-
-
-# ----------------------------------------------------------------------------- augmentation
-
-
-@dataclass
-class Augment:
-    """What a robust detector must ignore: crop position, mirror images, re-scaling, blur and JPEG.
-
-    The recipe of CNNDetection (Wang et al. 2020): uploads have been through phones, chat apps and
-    editors, and a detector that keys on pristine pixels fails on the first JPEG. Re-scaling down
-    to a quarter and back also hides *how sharp* a source is, which would otherwise tell sources
-    apart (our 64 px generators' crops are enlarged, FFHQ's reduced). Each step happens
-    independently with its probability, on real and fake crops alike.
-    """
-
-    hflip: float = 0.5
-    jitter: float = 0.5  # crop jitter: a square of `jitter_scale` of the side at a random place, resized back
-    jitter_scale: tuple[float, float] = (0.85, 1.0)
-    resize: float = 0.3  # down-scale to `resize_scale` of the side and back: low-resolution photos
-    resize_scale: tuple[float, float] = (0.25, 1.0)
-    blur: float = 0.2
-    blur_sigma: tuple[float, float] = (0.2, 2.0)
-    jpeg: float = 0.6  # last, as in the wild: a photo is edited, then compressed
-    jpeg_quality: tuple[int, int] = (30, 100)
-
-    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One (H, W, 3) uint8 image in, one out."""
-        h, w = img.shape[:2]
-        pil = Image.fromarray(img)
-        if rng.random() < self.jitter:
-            side = rng.uniform(*self.jitter_scale) * min(h, w)
-            x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
-            pil = pil.resize((w, h), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
-        if rng.random() < self.resize:
-            s = rng.uniform(*self.resize_scale)
-            small = (max(8, round(w * s)), max(8, round(h * s)))
-            pil = pil.resize(small, Image.BILINEAR).resize((w, h), Image.BILINEAR)
-        if rng.random() < self.blur:
-            pil = pil.filter(ImageFilter.GaussianBlur(rng.uniform(*self.blur_sigma)))
-        if rng.random() < self.jpeg:
-            pil = jpeg_roundtrip(pil, int(rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1)))
-        out = np.asarray(pil, dtype=np.uint8)
-        if rng.random() < self.hflip:
-            out = out[:, ::-1]
-        return np.ascontiguousarray(out)
-
-
-def jpeg_roundtrip(img: Image.Image, quality: int) -> Image.Image:
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=quality)
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
+# ----------------------------------------------------------------------------- input
 
 
 def to_input(crops_nhwc: np.ndarray, device=None) -> torch.Tensor:
     """(N, H, W, 3) uint8 crops -> the (N, 3, H, W) float [-1, 1] tensor every detector takes."""
     x = torch.from_numpy(np.array(crops_nhwc, dtype=np.uint8)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
     return x if device is None else x.to(device)
-
-
-# ----------------------------------------------------------------------------- explanations
-
-
-def radial_spectrum(img: np.ndarray, bins: int | None = None) -> np.ndarray:
-    """Azimuthally averaged log power spectrum of an (H, W, 3) uint8 image, low to high frequency.
-
-    GAN up-sampling (transposed convolutions) leaves periodic patterns that show up as bumps at
-    high frequencies (Durall et al. 2020, "Watch your up-convolution").
-    """
-    gray = np.asarray(img, dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
-    gray = gray - gray.mean()
-    power = np.abs(np.fft.fftshift(np.fft.fft2(gray))) ** 2
-    h, w = gray.shape
-    yy, xx = np.indices((h, w))
-    r = np.hypot(yy - h // 2, xx - w // 2)
-    bins = bins or min(h, w) // 2
-    idx = np.minimum((r / (min(h, w) / 2) * bins).astype(int), bins - 1)  # corners go into the last bin
-    sums = np.bincount(idx.ravel(), weights=power.ravel(), minlength=bins)
-    counts = np.bincount(idx.ravel(), minlength=bins)
-    return np.log10(sums / np.maximum(counts, 1) + 1e-8)
-
-
-def grad_cam(model: ResNetDetector | SupConDetector | DenseNetDetector | XceptionDetector,
-             x: torch.Tensor) -> np.ndarray:
-    """Grad-CAM (Selvaraju et al. 2017) for one crop (1, 3, S, S): where the "GAN-made" logit looks.
-
-    Uses the second stage (32x32 at 128 px), fine enough to point at eyes, hair or background.
-    Returns an (S, S) map in [0, 1].
-    """
-    body = model.body
-    was_training = model.training
-    model.eval()
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(False)
-        h = body.stem(body.prepare(x))
-        for stage in body.stages[:2]:
-            h = stage(h)
-        h.retain_grad()
-        out = h
-        for stage in body.stages[2:]:
-            out = stage(out)
-        out = out.mean((2, 3))
-        logit = model.head(out).sum()
-        logit.backward()
-    weights = h.grad.mean((2, 3), keepdim=True)  # (1, C, 1, 1)
-    cam = F.relu((weights * h).sum(1, keepdim=True))
-    cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
-    cam = cam.detach().numpy()
-    model.train(was_training)
-    return cam / cam.max() if cam.max() > 0 else cam

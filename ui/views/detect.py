@@ -18,12 +18,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from core.detection.faces import ImageError, open_upload
+from core.detection.explain import grad_cam, radial_spectrum
 from core.detection.judge import UNCERTAIN_BAND, FaceVerdict, ImageVerdict, Judge
 from core.gan.sampling import encode_image
+from core.io.images import ImageError, open_upload
 from core.io.store import read_json
 from core.models import registry
-from core.models.detectors import grad_cam, radial_spectrum, to_input
+from core.models.detectors import to_input
 from core.models.history import limits_sentences, source_evaluation, source_table
 from core.models.registry import LoadedModel
 from ui.charts.detect import spectrum_chart, verdict_chart

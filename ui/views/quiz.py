@@ -14,8 +14,9 @@ import numpy as np
 import streamlit as st
 
 from core.data.caches import celeba_root
-from core.detection.faces import ImageError, list_images, open_image, training_frame
+from core.detection.faces import training_frame
 from core.detection.judge import UNCERTAIN_BAND
+from core.io.images import ImageError, list_images, open_image
 from core.models import registry
 from core.models.detectors import CROP_SIZE
 from ui import models

@@ -1,0 +1,59 @@
+"""Training-time augmentation of face crops: what a robust detector must learn to ignore."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+
+@dataclass
+class Augment:
+    """What a robust detector must ignore: crop position, mirror images, re-scaling, blur and JPEG.
+
+    The recipe of CNNDetection (Wang et al. 2020): uploads have been through phones, chat apps and
+    editors, and a detector that keys on pristine pixels fails on the first JPEG. Re-scaling down
+    to a quarter and back also hides *how sharp* a source is, which would otherwise tell sources
+    apart (our 64 px generators' crops are enlarged, FFHQ's reduced). Each step happens
+    independently with its probability, on real and fake crops alike.
+    """
+
+    hflip: float = 0.5
+    jitter: float = 0.5  # crop jitter: a square of `jitter_scale` of the side at a random place, resized back
+    jitter_scale: tuple[float, float] = (0.85, 1.0)
+    resize: float = 0.3  # down-scale to `resize_scale` of the side and back: low-resolution photos
+    resize_scale: tuple[float, float] = (0.25, 1.0)
+    blur: float = 0.2
+    blur_sigma: tuple[float, float] = (0.2, 2.0)
+    jpeg: float = 0.6  # last, as in the wild: a photo is edited, then compressed
+    jpeg_quality: tuple[int, int] = (30, 100)
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One (H, W, 3) uint8 image in, one out."""
+        h, w = img.shape[:2]
+        pil = Image.fromarray(img)
+        if rng.random() < self.jitter:
+            side = rng.uniform(*self.jitter_scale) * min(h, w)
+            x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
+            pil = pil.resize((w, h), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
+        if rng.random() < self.resize:
+            s = rng.uniform(*self.resize_scale)
+            small = (max(8, round(w * s)), max(8, round(h * s)))
+            pil = pil.resize(small, Image.BILINEAR).resize((w, h), Image.BILINEAR)
+        if rng.random() < self.blur:
+            pil = pil.filter(ImageFilter.GaussianBlur(rng.uniform(*self.blur_sigma)))
+        if rng.random() < self.jpeg:
+            pil = jpeg_roundtrip(pil, int(rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1)))
+        out = np.asarray(pil, dtype=np.uint8)
+        if rng.random() < self.hflip:
+            out = out[:, ::-1]
+        return np.ascontiguousarray(out)
+
+
+def jpeg_roundtrip(img: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
