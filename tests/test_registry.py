@@ -5,6 +5,7 @@ import torch
 
 from core.gan.sampling import generate, sample_latents
 from core.models import registry
+from core.models.folder import write_model
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -43,7 +44,7 @@ def test_every_spec_loads_from_its_bundled_folder_offline(name):
 @pytest.mark.parametrize("name", registry.names())
 def test_save_then_load_round_trip_gives_identical_outputs(name, tmp_path):
     loaded = registry.load(name, use_hub=False)
-    registry.save_pretrained(loaded.model, tmp_path, loaded.config, loaded.training, half=False)
+    write_model(loaded.model, tmp_path, loaded.config, loaded.training, half=False)
     model, config, training = registry.load_folder(loaded.spec, tmp_path)
     drop = lambda t: {k: v for k, v in t.items() if k != "weights_sha256"}  # noqa: E731 - a new file, a new hash
     assert config == loaded.config and drop(training) == drop(loaded.training)
@@ -61,7 +62,7 @@ def test_half_precision_round_trip_is_close(tmp_path):
 
     cfg = {"arch": "dcgan", **DCGANConfig(ngf=8).to_dict()}
     g = registry.SPECS["dcgan-64"].build(cfg).eval()
-    registry.save_pretrained(g, tmp_path, cfg, half=True)
+    write_model(g, tmp_path, cfg, half=True)
     g2, _, _ = registry.load_folder(registry.SPECS["dcgan-64"], tmp_path)
     assert isinstance(g2, Generator)
     z = sample_latents(2, 100, 0)
@@ -114,3 +115,33 @@ def test_each_generator_says_how_its_faces_were_framed():
     framing = {n: registry.get_spec(n).framing for n in registry.names("generator")}
     assert framing == {"dcgan-64": "center", "dcgan-64-z60": "center", "lsgan-80": "mtcnn",
                        "lsgan-80-female": "mtcnn", "lsgan-80-male": "mtcnn"}
+
+
+def test_the_one_record_writer_always_stores_the_weights_hash_and_refreshes_the_card(tmp_path):
+    """core.models.folder: every write of training.json carries the SHA-256 of the weights beside it."""
+    from core.io.store import file_sha256
+    from core.models.dcgan import DCGANConfig
+    from core.models.folder import read_record, update_record
+
+    spec = registry.SPECS["dcgan-64"]
+    cfg = {"arch": "dcgan", **DCGANConfig(ngf=8).to_dict()}
+    g = spec.build(cfg).eval()
+    write_model(g, tmp_path, cfg, {"epochs_done": 1})
+    assert read_record(tmp_path) == {"epochs_done": 1, "weights_sha256": file_sha256(tmp_path / "model.safetensors")}
+    torch.nn.init.zeros_(next(g.parameters()))
+    write_model(g, tmp_path, cfg)  # new weights, the record kept: its hash follows the file
+    assert read_record(tmp_path)["weights_sha256"] == file_sha256(tmp_path / "model.safetensors")
+    assert read_record(tmp_path)["epochs_done"] == 1
+    record = update_record(tmp_path, lambda t: t.update(quality={"face_found_rate": 0.5, "n": 4}), spec=spec)
+    assert record == read_record(tmp_path) and record["quality"]["n"] == 4
+    assert "| faces found by MTCNN" in (tmp_path / "README.md").read_text()  # the card shows what the record says
+    registry.load_folder(spec, tmp_path)  # the hash matches, so it loads
+
+
+def test_a_trainers_run_folder_carries_the_weights_hash(tiny_cache, tmp_path):
+    from core.io.store import file_sha256
+    from core.models.folder import read_record
+    from train import dcgan
+
+    assert dcgan.main(["--dry-run", "--data", str(tiny_cache), "--out", str(tmp_path)]) == 0
+    assert read_record(tmp_path)["weights_sha256"] == file_sha256(tmp_path / "model.safetensors")

@@ -17,12 +17,12 @@ from pathlib import Path
 from core.data.caches import real_crops_for
 from core.detection.faces import FaceDetector
 from core.gan.quality import evaluate_generator
-from core.io.cards import write_card
-from core.io.store import copy_file, write_json
+from core.io.store import copy_file
 from core.models import registry
+from core.models.folder import MODEL_FILES, update_record
 from core.models.history import HISTORY_FILE, SNAPSHOT_DIR
 
-BUNDLE_FILES = [*registry.MODEL_FILES, HISTORY_FILE]
+BUNDLE_FILES = [*MODEL_FILES, HISTORY_FILE]
 DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]
 
 
@@ -30,9 +30,7 @@ def bundle_detector(spec, run: Path, dest: Path) -> int:
     """Detectors: copy the files and write the card (figures come from train.evaluate --record)."""
     for f in DETECTOR_FILES:
         copy_file(run / f, dest / f)
-    registry.record_weights_hash(dest)
-    _, config, training = registry.load_folder(spec, dest)
-    write_card(dest, spec, config, training)
+    training = update_record(dest, spec=spec)  # the hash of the copied weights; the card from the record
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {run} -> {dest} ({size / 1e6:.1f} MB); validation accuracy {training.get('val_accuracy', 0):.4f}")
     return 0
@@ -57,13 +55,10 @@ def main(argv=None) -> int:
     for snap in sorted((args.run / SNAPSHOT_DIR).iterdir()):
         copy_file(snap, dest / SNAPSHOT_DIR / snap.name)
 
-    registry.record_weights_hash(dest)  # the trainer's training.json does not carry it
-    model, config, training = registry.load_folder(spec, dest)
+    model, config, _ = registry.load_folder(spec, dest)
     crops = real_crops_for(spec.framing, config["image_size"])
     q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
-    training["quality"] = q
-    write_json(dest / "training.json", training)
-    write_card(dest, spec, config, training)
+    update_record(dest, lambda t: t.update(quality=q), spec=spec)
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {args.run} -> {dest} ({size / 1e6:.1f} MB); faces found: {q['face_found_rate']:.1%}"
           + (f" (real crops: {q['real_face_found_rate']:.1%})" if "real_face_found_rate" in q else ""))

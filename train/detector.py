@@ -146,7 +146,7 @@ def main(argv=None) -> int:
         print(f"error: {err}\nfree some space (or fix the folder), then continue with: {resume_cmd}", file=sys.stderr)
         return 5
 
-    from core.models.registry import save_pretrained
+    from core.models.folder import write_model
 
     config = {**model_config, "temperature": summary["temperature"]}
     counts = data.counts()
@@ -171,7 +171,7 @@ def main(argv=None) -> int:
         from core.models.probe import pretrained_record
 
         training["pretrained"] = pretrained_record()
-    save_pretrained(model, out, config, training)
+    write_model(model, out, config, training)
     real = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 0])
     fake = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 1])
     write_json(out / "spectra.json", {"real": mean_spectra(real), "fake": mean_spectra(fake),

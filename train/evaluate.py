@@ -322,9 +322,9 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
     import torch
 
     from core.detection.judge import FAMILIARITY_DETECTOR, Familiarity, familiarity_path, pooled_features
-    from core.io.store import read_json
     from core.models import registry
     from core.models.detectors import to_input
+    from core.models.folder import read_record
 
     if FAMILIARITY_DETECTOR not in judge.detectors:
         print(f"no familiarity check: no {FAMILIARITY_DETECTOR} detector")
@@ -334,8 +334,7 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
         feats = np.concatenate([pooled_features(model, to_input(crops[i:i + 256], judge.device))[1].float().cpu().numpy()
                                 for i in range(0, len(crops), 256)])
     order = np.random.default_rng(0).permutation(len(feats))  # the halves mix every source
-    sha = (read_json(registry.get_spec(FAMILIARITY_DETECTOR).bundled_dir / "training.json", {}) or {}).get(
-        "weights_sha256", "")  # the bundled CNN's, which from_loaded compares against
+    sha = read_record(registry.get_spec(FAMILIARITY_DETECTOR).bundled_dir).get("weights_sha256", "")  # the bundled CNN's, which from_loaded compares against
     fam = Familiarity.fit(feats[order], FAMILIARITY_DETECTOR, weights_sha256=sha)
     fam.save(familiarity_path(), fitted_on="validation crops of " + ", ".join(names))
     judge.familiarity = fam
@@ -458,24 +457,16 @@ def main(argv=None) -> int:
 
 def record(label: str, summary: dict, detectors: list[str]) -> None:
     """Keep the figures with each bundled detector (training.json) and refresh its model card."""
-    from core.io.cards import write_card
-    from core.io.store import read_json, write_json
     from core.models import registry
+    from core.models.folder import update_record
 
+    ensemble = {k: summary["results"]["ensemble"][k]
+                for k in ("accuracy", "auc", "jpeg75_accuracy", "jpeg75_auc", "half_scale_auc", "ece")}
     for name in detectors:
-        spec = registry.get_spec(name)
-        folder = spec.bundled_dir
-        training = read_json(folder / "training.json", {}) or {}
-        r = {k: v for k, v in summary["results"][name].items()}
-        r["ensemble"] = {k: summary["results"]["ensemble"][k]
-                         for k in ("accuracy", "auc", "jpeg75_accuracy", "jpeg75_auc", "half_scale_auc", "ece")}
-        r["sources"] = {"real": summary["real"], "fake": summary["fake"]}
-        r["per_source"] = summary["per_source"]
-        r["band"] = summary["band"]
-        training.setdefault("evaluation", {})[label] = r
-        write_json(folder / "training.json", training)
-        config = read_json(folder / "config.json", {})
-        write_card(folder, spec, config, training)
+        r = {**summary["results"][name], "ensemble": ensemble, "sources": {"real": summary["real"], "fake": summary["fake"]},
+             "per_source": summary["per_source"], "band": summary["band"]}
+        update_record(registry.get_spec(name).bundled_dir, lambda t, r=r: t.setdefault("evaluation", {}).update({label: r}),
+                      spec=registry.get_spec(name))
     print(f"recorded as {label!r} in {', '.join(f'weights/{d}/training.json' for d in detectors)}")
 
 

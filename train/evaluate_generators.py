@@ -25,17 +25,11 @@ from core.models import registry
 
 def record_quality(name: str, quality: dict) -> None:
     """Put the figures into weights/<name>/training.json and rewrite the model card from it."""
-    from core.io.cards import write_card
-    from core.io.store import read_json, write_json
+    from core.models.folder import update_record
 
     spec = registry.get_spec(name)
-    folder = spec.bundled_dir
-    training = read_json(folder / "training.json", {}) or {}
-    training["quality"] = quality
-    write_json(folder / "training.json", training)
-    config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
-    write_card(folder, spec, config, training)
-    print(f"recorded in {folder / 'training.json'} and {folder / 'README.md'}")
+    update_record(spec.bundled_dir, lambda t: t.update(quality=quality), spec=spec)
+    print(f"recorded in {spec.bundled_dir / 'training.json'} and {spec.bundled_dir / 'README.md'}")
 
 
 def main(argv=None) -> int:

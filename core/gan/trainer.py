@@ -26,7 +26,8 @@ from core.device import hardware_description, pick_device
 from core.gan.augment import diffaug_steps
 from core.gan.losses import GANLoss
 from core.gan.sampling import encode_image, generate, make_grid, sample_latents
-from core.io.store import atomic_torch_save, atomic_write_bytes, read_history, save_weights, write_history, write_json
+from core.io.store import atomic_torch_save, atomic_write_bytes, read_history, write_history
+from core.models.folder import write_model
 from core.models.history import HISTORY_FILE, SNAPSHOT_DIR, snapshot_paths
 
 
@@ -407,9 +408,7 @@ class GANTrainer:
                 f"identical (pixel spread {spread:.2f} of 255). Resume from {self.ckpt_path} with a lower "
                 "--lr, or restart with another --seed."
             )
-        save_weights(g, self.out / "model.safetensors", half=True)
-        write_json(self.out / "config.json", self.run.model_config)
-        write_json(self.out / "training.json", self.summary())
+        write_model(g, self.out, self.run.model_config, self.summary(), half=True)
         atomic_torch_save(self.ckpt_path, self._checkpoint_state())
 
     def summary(self) -> dict:

@@ -17,9 +17,9 @@ from torch import nn
 from core import REPO_ROOT
 from core.device import pick_device
 from core.io.store import file_sha256, load_weights, read_json
+from core.models.folder import MODEL_FILES, read_record
 
 WEIGHTS_DIR = REPO_ROOT / "weights"
-MODEL_FILES = ["model.safetensors", "config.json", "training.json"]
 
 
 class UnknownModelError(KeyError):
@@ -249,7 +249,7 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
         raise WeightsError(f"{weights} is missing; train it with train/ or fetch it from the Hub")
     try:
         config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
-        training = read_json(folder / "training.json", {}) or {}
+        training = read_record(folder)
     except ValueError as err:
         raise WeightsError(f"cannot read the JSON files in {folder}: {err}") from err
     expected = training.get("weights_sha256")
@@ -264,17 +264,6 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
     except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
         raise WeightsError(f"cannot read {weights}: {err}") from err
     return model.to(pick_device(device)).eval(), config, training
-
-
-def record_weights_hash(folder: Path) -> str:
-    """Store model.safetensors' SHA-256 in training.json, so `load_folder` can tell a damaged file."""
-    from core.io.store import write_json
-
-    folder = Path(folder)
-    training = read_json(folder / "training.json", {}) or {}
-    training["weights_sha256"] = file_sha256(folder / "model.safetensors")
-    write_json(folder / "training.json", training)
-    return training["weights_sha256"]
 
 
 def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
@@ -303,15 +292,3 @@ def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
     model, config, training = load_folder(spec, spec.bundled_dir, device)
     return LoadedModel(spec, model, config, training, spec.bundled_dir, "bundled",
                        f"bundled weights in weights/{spec.name}; {note}", time.perf_counter() - started)
-
-
-def save_pretrained(model: nn.Module, folder: Path, config: dict, training: dict | None = None,
-                    half: bool = True) -> None:
-    """Write a folder that `load_folder` reads: weights (float16 by default), config, training facts."""
-    from core.io.store import save_weights, write_json
-
-    save_weights(model, Path(folder) / "model.safetensors", half=half)
-    write_json(Path(folder) / "config.json", config)
-    if training is not None:
-        training = {**training, "weights_sha256": file_sha256(Path(folder) / "model.safetensors")}
-        write_json(Path(folder) / "training.json", training)
