@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from huggingface_hub import ModelCard
 from PIL import Image
 
 from core.data.caches import load_cache
@@ -70,7 +71,7 @@ def test_bundle_copies_measures_and_writes_a_model_card(tiny_cache, tmp_path):
     quality = read_json(dest / "training.json")["quality"]
     assert quality["n"] == 8 and 0.0 <= quality["face_found_rate"] <= 1.0
     card = (dest / "README.md").read_text()
-    assert card.startswith("---\nlicense: other") and "non-commercial research purposes only" in card
+    assert ModelCard(card).data.license == "other" and "non-commercial research purposes only" in card
     assert "faces found by MTCNN" in card
 
 

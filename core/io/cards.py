@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from huggingface_hub import ModelCard, ModelCardData
+
 CELEBA_LICENCE = (
     "Trained on a 5,400-photo subset of CelebA (Liu et al., \"Deep Learning Face Attributes in the "
     "Wild\", ICCV 2015). CelebA is available for **non-commercial research purposes only**; these "
@@ -25,6 +27,11 @@ SUBSET_LIMITS = (
     "person by the majority of their photos. It says nothing about anyone's gender identity, and the "
     "labeller is less sure of some faces than others; the subsets are only as right as it is."
 )
+
+
+def _card(data: ModelCardData, body: str) -> str:
+    """A Hub model card: the front matter from `data` (as huggingface_hub writes it), then `body`."""
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body.lstrip()}"))
 
 
 def _augmentation(tc: dict) -> str:
@@ -76,14 +83,9 @@ def generator_card(name: str, title: str, description: str, config: dict, traini
                 f"training photo than 99% of training photos are to each other "
                 f"(threshold {m['near_copy_threshold']:.3f}).\n"
             )
-    return f"""---
-license: other
-license_name: celeba-research-only
-library_name: pytorch
-tags: [gan, {training.get('loss', 'gan')}, faces, celeba, face-gan-lab]
-datasets: [celeba]
----
-
+    data = ModelCardData(license="other", license_name="celeba-research-only", library_name="pytorch",
+                         tags=["gan", training.get("loss", "gan"), "faces", "celeba", "face-gan-lab"], datasets=["celeba"])
+    return _card(data, f"""
 # {name}: {title}
 
 {description}
@@ -124,7 +126,7 @@ after each epoch.
 ## Limits and bias
 
 {GENERATOR_LIMITS.format(size=config.get("image_size", 64))}{SUBSET_LIMITS if sub else ""}
-"""
+""")
 
 
 DETECTOR_LIMITS = (
@@ -177,14 +179,10 @@ def detector_card(name: str, title: str, description: str, config: dict, trainin
         eval_rows = ("| test set | crops | accuracy | ROC AUC | AP | EER | ECE |\n|---|---|---|---|---|---|---|\n"
                      + eval_rows)
     epochs = ", ".join(f"{k}: {v}" for k, v in training.get("epochs_run", {}).items())
-    return f"""---
-license: other
-license_name: non-commercial-research-only
-library_name: pytorch
-tags: [gan-detection, deepfake-detection, faces, face-gan-lab]
-datasets: [celeba, ffhq, lfw, utkface]
----
-
+    data = ModelCardData(license="other", license_name="non-commercial-research-only", library_name="pytorch",
+                         tags=["gan-detection", "deepfake-detection", "faces", "face-gan-lab"],
+                         datasets=["celeba", "ffhq", "lfw", "utkface"])
+    return _card(data, f"""
 # {name}: {title}
 
 {description} It returns a logit per {size}x{size} face crop; positive means GAN-made.
@@ -225,7 +223,7 @@ part of the repository or of the Space.
 ## Limits
 
 {DETECTOR_LIMITS.format(size=size)}
-"""
+""")
 
 
 def _pretrained_row(training: dict) -> str:

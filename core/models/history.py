@@ -121,11 +121,11 @@ def snapshot_paths(folder: str | Path) -> list[tuple[int, Path]]:
 
 def strip_front_matter(markdown: str) -> str:
     """A model card without its YAML header (the '---' block Hub cards start with)."""
-    if markdown.startswith("---"):
-        end = markdown.find("\n---", 3)
-        if end != -1:
-            return markdown[end + 4:].lstrip("\n")
-    return markdown
+    if not markdown.startswith("---"):
+        return markdown
+    from huggingface_hub import ModelCard
+
+    return ModelCard(markdown, ignore_metadata_errors=True).text.lstrip("\n")
 
 
 def training_facts(training: dict) -> dict[str, str]:
