@@ -103,3 +103,28 @@ def test_evaluate_generators_record_writes_the_figures_and_the_card(tmp_path, mo
     assert read_json(tmp_path / "dcgan-64" / "training.json")["weights_sha256"] == before  # still loads
     registry.load("dcgan-64", use_hub=False)
     assert "recorded in" in capsys.readouterr().out
+
+
+def test_training_flags_are_the_config_fields_with_their_defaults():
+    """train.common.add_config_flags: no flag re-listed by hand, so none drifts from the dataclass."""
+    import argparse
+
+    from core.detection.trainer import DetectorTrainConfig
+    from core.gan.trainer import TrainConfig
+    from train.common import GAN_HELP, add_config_flags, add_train_flags, config_from_args, train_config_from
+    from train.detector import DETECTOR_HELP
+
+    ap = argparse.ArgumentParser()
+    add_train_flags(ap)
+    assert train_config_from(ap.parse_args([])) == TrainConfig()
+    cfg = train_config_from(ap.parse_args(["--batch-size", "32", "--no-hflip", "--diffaug", "color", "--lr", "1e-4"]))
+    assert (cfg.batch_size, cfg.hflip, cfg.diffaug, cfg.lr) == (32, False, "color", 1e-4)
+    assert set(GAN_HELP) <= {f.name for f in dataclasses.fields(TrainConfig)}
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch")
+    add_config_flags(ap, DetectorTrainConfig, DETECTOR_HELP)
+    assert config_from_args(DetectorTrainConfig, ap.parse_args(["--arch", "cnn"])) == DetectorTrainConfig(arch="cnn")
+    d = config_from_args(DetectorTrainConfig, ap.parse_args(["--arch", "lstm", "--per-epoch", "100", "--patience", "2"]))
+    assert (d.arch, d.per_epoch, d.patience) == ("lstm", 100, 2)
+    assert set(DETECTOR_HELP) <= {f.name for f in dataclasses.fields(DetectorTrainConfig)}

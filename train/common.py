@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from core.gan.trainer import GANRun, GANTrainer, TrainConfig, TrainingStopped
 
+# Flags come from the config dataclasses' fields (name, type, default); only their help lives here.
+GAN_HELP = {
+    "epochs": "passes over the training photos",
+    "lr": "Adam learning rate (G and D)",
+    "seed": "same seed, same run",
+    "hflip": "horizontal-flip augmentation",
+    "ema_decay": "exported weights are this EMA of G",
+    "diffaug": "DiffAugment for D, e.g. color,translation (also: cutout); helps small data sets",
+    "freeze_d": "fine-tuning: keep D's first N conv layers as loaded (FreezeD)",
+    "n_snapshot": "fixed-noise faces drawn after each epoch",
+    "max_steps": "stop after this many iterations",
+    "log_every": "a history row every N iterations",
+}
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
-def add_train_flags(ap: argparse.ArgumentParser, defaults: TrainConfig) -> None:
-    ap.add_argument("--epochs", type=int, default=defaults.epochs)
-    ap.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    ap.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate (G and D)")
-    ap.add_argument("--beta1", type=float, default=defaults.beta1)
-    ap.add_argument("--seed", type=int, default=defaults.seed, help="same seed, same run")
-    ap.add_argument("--ema-decay", type=float, default=defaults.ema_decay)
-    ap.add_argument("--no-hflip", action="store_true", help="turn off horizontal-flip augmentation")
-    ap.add_argument("--diffaug", default=defaults.diffaug, metavar="POLICY",
-                    help="DiffAugment for D, e.g. color,translation (also: cutout); helps small data sets")
-    ap.add_argument("--freeze-d", type=int, default=defaults.freeze_d, metavar="N",
-                    help="fine-tuning: keep D's first N conv layers as loaded (FreezeD)")
+
+def add_config_flags(ap: argparse.ArgumentParser, cls, helps: dict[str, str], skip: tuple[str, ...] = ()) -> None:
+    """One flag per field of dataclass `cls` that has a plain default: --batch-size for batch_size,
+    --x / --no-x for a bool. Type and default come from the field, so they never drift apart."""
+    for f in dataclasses.fields(cls):
+        if f.name in skip or f.default is dataclasses.MISSING:
+            continue
+        kind = _TYPES[str(f.type).split("|")[0].strip()]  # "int | None" -> int
+        flag = "--" + f.name.replace("_", "-")
+        if kind is bool:
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps.get(f.name))
+        else:
+            ap.add_argument(flag, type=kind, default=f.default, help=helps.get(f.name))
+
+
+def config_from_args(cls, args, **fixed):
+    """`cls` built from the parsed flags that `add_config_flags` made (and `fixed` values)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in vars(args).items() if k in names and k not in fixed}, **fixed)
+
+
+def add_train_flags(ap: argparse.ArgumentParser) -> None:
+    add_config_flags(ap, TrainConfig, GAN_HELP)
     ap.add_argument("--out", type=Path, required=False, help="run folder (weights, history, checkpoint)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ap.add_argument("--dry-run", action="store_true", help="one iteration on a few images, for CI")
@@ -34,11 +60,7 @@ def add_train_flags(ap: argparse.ArgumentParser, defaults: TrainConfig) -> None:
 
 def train_config_from(args) -> TrainConfig:
     try:
-        cfg = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta1=args.beta1,
-            seed=args.seed, ema_decay=args.ema_decay, hflip=not args.no_hflip,
-            diffaug=args.diffaug, freeze_d=args.freeze_d,
-        )
+        cfg = config_from_args(TrainConfig, args)
     except ValueError as err:  # --diffaug naming a change we do not have: a message, not a traceback
         sys.exit(f"error: {err}")
     if args.dry_run:
@@ -151,7 +173,7 @@ def gan_script(argv, doc: str, *, script: str, arch: str, loss, nz: int, nz_help
         ap.add_argument("--subset", choices=["both", "female", "male"], default="both",
                         help="train on one gender's photos (labels from train.label_gender)")
         ap.add_argument("--labels", type=Path, default=None, help="gender labels (default: data/celeba-gender.json)")
-    add_train_flags(ap, TrainConfig())
+    add_train_flags(ap)
     args = ap.parse_args(argv)
     apply_threads(args)
     cfg = train_config_from(args)

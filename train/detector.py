@@ -30,6 +30,21 @@ import platform
 import sys
 from pathlib import Path
 
+from train.common import add_config_flags, config_from_args
+
+DETECTOR_HELP = {
+    "epochs": "most epochs (per phase for supcon)",
+    "batch_size": "crops per batch, half real and half fake",
+    "lr": "AdamW learning rate, decayed along a cosine",
+    "weight_decay": "AdamW weight decay",
+    "patience": "early stopping: epochs without improvement",
+    "seed": "same seed, same run",
+    "supcon_temperature": "supcon: temperature of the contrastive loss",
+    "head_epochs": "supcon: epochs of the linear head",
+    "max_steps": "most steps per phase",
+    "per_epoch": "crops of each class per epoch (default: as many as the train sources hold)",
+}
+
 
 def load_data(names: list[str], args, dry_run: bool):
     """DetectorData of the sources `names` (cached crops; made now where missing)."""
@@ -61,7 +76,6 @@ def main(argv=None) -> int:
     from core.detection.trainer import DetectorTrainConfig
     from core.models import registry
 
-    d = DetectorTrainConfig(arch="cnn")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     from core.models.detectors import ARCHS
 
@@ -75,14 +89,7 @@ def main(argv=None) -> int:
     ap.add_argument("--residual", default=None, help="input: none, highpass, npr, rgb+npr (default: the registry's)")
     ap.add_argument("--image-size", type=int, default=None,
                     help="side the detector looks at (crops are 128 px and are scaled down to it; default the registry's)")
-    ap.add_argument("--epochs", type=int, default=d.epochs, help="most epochs (per phase for supcon)")
-    ap.add_argument("--head-epochs", type=int, default=d.head_epochs, help="supcon: epochs of the linear head")
-    ap.add_argument("--batch-size", type=int, default=d.batch_size)
-    ap.add_argument("--lr", type=float, default=d.lr)
-    ap.add_argument("--patience", type=int, default=d.patience, help="early stopping: epochs without improvement")
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--per-epoch", type=int, default=None,
-                    help="crops of each class per epoch (default: as many as the train sources hold)")
+    add_config_flags(ap, DetectorTrainConfig, DETECTOR_HELP)
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector-ARCH)")
     ap.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--cache-dir", type=Path, default=None, help="where crops are cached (default data/detector/)")
@@ -130,9 +137,7 @@ def main(argv=None) -> int:
     if args.residual:
         model_config["residual"] = args.residual
     model = spec.build(model_config)
-    cfg = DetectorTrainConfig(arch=args.arch, epochs=args.epochs, head_epochs=args.head_epochs,
-                              batch_size=args.batch_size, lr=args.lr, patience=args.patience, seed=args.seed,
-                              per_epoch=args.per_epoch)
+    cfg = config_from_args(DetectorTrainConfig, args)
     if args.dry_run:
         cfg.epochs, cfg.head_epochs, cfg.max_steps, cfg.batch_size = 1, 1, 2, 8
     trainer = DetectorTrainer(model, cfg, data, out, device=args.device)
