@@ -71,14 +71,12 @@ def load_data(names: list[str], args, dry_run: bool):
     return DetectorData(train, val, labels, families)
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     from core.data import sources
     from core.detection.trainer import DetectorTrainConfig
-    from core.models import registry
-
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     from core.models.detectors import ARCHS
 
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", choices=list(ARCHS), required=True,
                     help="lstm, cnn, supcon, probe (the app's detectors); densenet, xception (CNN families, "
                          "bundled as cnn-densenet and cnn-xception; never in the app's verdict)")
@@ -99,36 +97,85 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--push-to-hub", metavar="REPO_ID", default=None)
     ap.add_argument("--private", action="store_true")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def chosen_sources(args) -> list[str] | str:
+    """The sources to train on, or the error message that stops the run."""
+    from core.data import sources
+    from core.models.detectors import RESIDUALS
 
     names = [n for n in (args.sources or sources.available(sources.names(), args.data)) if n not in args.exclude]
     missing = [n for n in names if n not in sources.available(names, args.data)]
     if missing:
-        print(f"error: no data for {', '.join(missing)} under {sources.shared_data() if not args.data else args.data}",
-              file=sys.stderr)
-        return 2
-    if not any(sources.get(n).truth == "real" for n in names) or not any(sources.get(n).truth == "fake" for n in names):
-        print("error: training needs at least one real and one fake source", file=sys.stderr)
-        return 2
-    from core.models.detectors import RESIDUALS
-
+        return f"no data for {', '.join(missing)} under {sources.shared_data() if not args.data else args.data}"
+    truths = {sources.get(n).truth for n in names}
+    if truths != {"real", "fake"}:
+        return "training needs at least one real and one fake source"
     if args.residual is not None and args.residual not in RESIDUALS:
-        print(f"error: --residual {args.residual!r}; choose from {', '.join(RESIDUALS)}", file=sys.stderr)
+        return f"--residual {args.residual!r}; choose from {', '.join(RESIDUALS)}"
+    return names
+
+
+def training_record(args, names: list[str], data, cfg, summary: dict, device, image_size: int) -> dict:
+    """training.json of the run: the trainer's figures, the data per source, recipe and machine."""
+    import torch
+
+    from core.data import sources
+    from core.device import hardware_description
+    from core.models.detectors import CROP_SIZE
+
+    counts = data.counts()
+    src = {n: sources.get(n) for n in names}
+    record = {
+        **summary,
+        "arch": args.arch,
+        "sources": {n: {"truth": s.truth, "title": s.title, "terms": s.terms,
+                        "train": counts["train"][n], "val": counts["val"][n]} for n, s in src.items()},
+        "generators": [n for n, s in src.items() if s.truth == "fake"],
+        "held_out": list(args.exclude),
+        "sampling": {n: round(w, 4) for n, w in data.sampling_weights().items()},
+        "crop": {"size": CROP_SIZE, "seen_at": image_size, "cropper": "MTCNN (facenet-pytorch), best face, margin 0.25"},
+        "augment": dict(vars(cfg.augment)),
+        "train_config": {k: v for k, v in vars(cfg).items() if k != "augment"},
+        "hardware": hardware_description(device),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "dataset": "real: " + ", ".join(s.title for s in src.values() if s.truth == "real")
+                   + "; fake: " + ", ".join(s.title for s in src.values() if s.truth == "fake"),
+    }
+    if args.arch == "probe":
+        from core.models.probe import pretrained_record
+
+        record["pretrained"] = pretrained_record()
+    return record
+
+
+def report(args, summary: dict, out: Path) -> None:
+    print(f"done: {args.arch}, val accuracy {summary['val_accuracy']:.4f}, temperature {summary['temperature']:.3f}, "
+          f"ECE {summary['val_ece_before']:.4f} -> {summary['val_ece_after']:.4f}, {summary['wall_time_s']:.0f} s -> {out}")
+    for n, r in summary["val_by_source"].items():
+        auc = f", AUC vs all reals {r['auc']:.4f}" if "auc" in r else ""
+        print(f"  val {n:<16}{r['count']:>5} crops, called GAN-made {r['called_fake']:.3f}{auc}")
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    names = chosen_sources(args)
+    if isinstance(names, str):
+        print(f"error: {names}", file=sys.stderr)
         return 2
     import numpy as np
     import torch
 
-    from core.detection.trainer import DetectorTrainer, mean_spectra
-    from core.device import hardware_description
+    from core.detection.trainer import DetectorTrainConfig, DetectorTrainer, mean_spectra
     from core.io.store import write_json
+    from core.models import registry
     from core.models.detectors import CROP_SIZE
+    from core.models.folder import write_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    out = args.out or Path("runs") / f"detector-{args.arch}"
-    data = load_data(names, args, args.dry_run)
-    print("data:", data.counts())
-
     spec = registry.spec_for_arch(args.arch)
     model_config = {**spec.config, "image_size": args.image_size or spec.config.get("image_size", CROP_SIZE)}
     if not 16 <= model_config["image_size"] <= CROP_SIZE:
@@ -136,6 +183,9 @@ def main(argv=None) -> int:
         return 2
     if args.residual:
         model_config["residual"] = args.residual
+    out = args.out or Path("runs") / f"detector-{args.arch}"
+    data = load_data(names, args, args.dry_run)
+    print("data:", data.counts())
     model = spec.build(model_config)
     cfg = config_from_args(DetectorTrainConfig, args)
     if args.dry_run:
@@ -151,41 +201,14 @@ def main(argv=None) -> int:
         print(f"error: {err}\nfree some space (or fix the folder), then continue with: {resume_cmd}", file=sys.stderr)
         return 5
 
-    from core.models.folder import write_model
-
     config = {**model_config, "temperature": summary["temperature"]}
-    counts = data.counts()
-    training = {
-        **summary,
-        "arch": args.arch,
-        "sources": {n: {"truth": sources.get(n).truth, "title": sources.get(n).title, "terms": sources.get(n).terms,
-                        "train": counts["train"][n], "val": counts["val"][n]} for n in names},
-        "generators": [n for n in names if sources.get(n).truth == "fake"],
-        "held_out": list(args.exclude),
-        "sampling": {n: round(w, 4) for n, w in data.sampling_weights().items()},
-        "crop": {"size": CROP_SIZE, "seen_at": model_config["image_size"], "cropper": "MTCNN (facenet-pytorch), best face, margin 0.25"},
-        "augment": {k: v for k, v in vars(cfg.augment).items()},
-        "train_config": {k: v for k, v in vars(cfg).items() if k != "augment"},
-        "hardware": hardware_description(trainer.device),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "dataset": "real: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "real")
-                   + "; fake: " + ", ".join(sources.get(n).title for n in names if sources.get(n).truth == "fake"),
-    }
-    if args.arch == "probe":
-        from core.models.probe import pretrained_record
-
-        training["pretrained"] = pretrained_record()
+    training = training_record(args, names, data, cfg, summary, trainer.device, model_config["image_size"])
     write_model(model, out, config, training)
     real = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 0])
     fake = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 1])
     write_json(out / "spectra.json", {"real": mean_spectra(real), "fake": mean_spectra(fake),
                                       "n": int(min(1000, len(real)))})
-    print(f"done: {args.arch}, val accuracy {summary['val_accuracy']:.4f}, temperature {summary['temperature']:.3f}, "
-          f"ECE {summary['val_ece_before']:.4f} -> {summary['val_ece_after']:.4f}, {summary['wall_time_s']:.0f} s -> {out}")
-    for n, r in summary["val_by_source"].items():
-        auc = f", AUC vs all reals {r['auc']:.4f}" if "auc" in r else ""
-        print(f"  val {n:<16}{r['count']:>5} crops, called GAN-made {r['called_fake']:.3f}{auc}")
+    report(args, summary, out)
     if args.push_to_hub:
         from core.io.cards import detector_card
         from core.io.hub import HubError
