@@ -360,9 +360,7 @@ def load_judge(args):
     return Judge({spec.name: (model, config.get("temperature", 1.0))})
 
 
-def main(argv=None) -> int:
-    import numpy as np
-
+def parser() -> argparse.ArgumentParser:
     from core.models import registry
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -386,19 +384,42 @@ def main(argv=None) -> int:
     ap.add_argument("--fit-ensemble", action="store_true",
                     help="with --split val: fit the ensemble weights on these crops and write weights/ensemble.json")
     ap.add_argument("--threads", type=int, default=None)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def check_args(args) -> str | None:
+    """What is wrong with this combination of flags, in words; None when it can run."""
     if args.fit_ensemble and (args.split != "val" or args.run):
-        print("error: --fit-ensemble needs --split val and the bundled detectors", file=sys.stderr)
-        return 2
+        return "--fit-ensemble needs --split val and the bundled detectors"
     if args.split is None and not (args.real and args.fake):
-        print("error: give --real and --fake folders, or --split val", file=sys.stderr)
-        return 2
+        return "give --real and --fake folders, or --split val"
     for folder in (args.real or []) + (args.fake or []):
         if not folder.is_dir():
-            print(f"error: {folder} is not a folder", file=sys.stderr)
-            return 2
+            return f"{folder} is not a folder"
     if args.record and args.run:
-        print("error: --record stores figures with the bundled detectors; drop --run", file=sys.stderr)
+        return "--record stores figures with the bundled detectors; drop --run"
+    return None
+
+
+def print_results(results: dict) -> None:
+    print(f"\n{'detector':<14}{'count':>7}{'accuracy':>10}{'ROC AUC':>9}{'AP':>8}{'EER':>8}{'ECE':>8}"
+          f"{'AUC jpeg75':>12}{'AUC half':>10}")
+    for name, r in results.items():
+        print(f"{name:<14}{r['count']:>7}{fmt(r['accuracy']):>10}{fmt(r['auc']):>9}{fmt(r['average_precision']):>8}"
+              f"{fmt(r['eer']):>8}{fmt(r['ece']):>8}{fmt(r['jpeg75_auc']):>12}{fmt(r['half_scale_auc']):>10}")
+    print("  ".join(f"{n}: {r['parameters']:,} parameters, {r['ms_per_face']:.1f} ms per face ({r['threads']} thread{'' if r['threads'] == 1 else 's'})"
+                    for n, r in results.items() if r.get("ms_per_face") is not None))
+
+
+def main(argv=None) -> int:
+    import numpy as np
+
+    from core.models import registry
+
+    args = parser().parse_args(argv)
+    problem = check_args(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     if args.only and args.split:
         from core.data import sources
@@ -414,23 +435,16 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     srcs, paths, counts = split_sources(args) if args.split else folder_sources(args, judge)
-    real = [s["crops"] for s in srcs if s["truth"] == "real"]
-    fake = [s["crops"] for s in srcs if s["truth"] == "fake"]
+    ordered = [s for s in srcs if s["truth"] == "real"] + [s for s in srcs if s["truth"] == "fake"]
+    real, fake = ([s["crops"] for s in ordered if s["truth"] == t] for t in ("real", "fake"))
     real = np.concatenate(real) if real else np.zeros((0, 1, 1, 3), np.uint8)
     fake = np.concatenate(fake) if fake else np.zeros((0, 1, 1, 3), np.uint8)
     if not len(real) and not len(fake):
         print("error: no faces to judge", file=sys.stderr)
         return 2
-    ordered = [s for s in srcs if s["truth"] == "real"] + [s for s in srcs if s["truth"] == "fake"]
     clean = fit_ensemble(judge, ordered, real, fake) if args.fit_ensemble else None
     ev = evaluate(judge, real, fake, clean)
-    print(f"\n{'detector':<14}{'count':>7}{'accuracy':>10}{'ROC AUC':>9}{'AP':>8}{'EER':>8}{'ECE':>8}"
-          f"{'AUC jpeg75':>12}{'AUC half':>10}")
-    for name, r in ev["results"].items():
-        print(f"{name:<14}{r['count']:>7}{fmt(r['accuracy']):>10}{fmt(r['auc']):>9}{fmt(r['average_precision']):>8}"
-              f"{fmt(r['eer']):>8}{fmt(r['ece']):>8}{fmt(r['jpeg75_auc']):>12}{fmt(r['half_scale_auc']):>10}")
-    print("  ".join(f"{n}: {r['parameters']:,} parameters, {r['ms_per_face']:.1f} ms per face ({r['threads']} thread{'' if r['threads'] == 1 else 's'})"
-                    for n, r in ev["results"].items() if r.get("ms_per_face") is not None))
+    print_results(ev["results"])
     table = per_source(ordered, ev["probs"], judge.band)
     print_sources(table)
     if args.scores:
