@@ -48,6 +48,37 @@ def _fmt_minutes(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min" if seconds else "unknown"
 
 
+def _quality_rows(q: dict) -> str:
+    """The card's quality table and memorisation check, from training.json's "quality" (empty if absent)."""
+    if not q:
+        return ""
+    quality_rows = (
+        "| measure | this model | real validation crops |\n|---|---|---|\n"
+        f"| faces found by MTCNN (p >= {q.get('threshold', 0.9)}, {q.get('n', '?')} samples, 160 px) "
+        f"| {q['face_found_rate']:.1%} | {q.get('real_face_found_rate', float('nan')):.1%} |\n"
+        f"| median MTCNN face probability | {q.get('median_face_prob', float('nan')):.4f} "
+        f"| {q.get('real_median_face_prob', float('nan')):.4f} |\n"
+    )
+    if "kid" in q:
+        quality_rows += (f"| KID x1000 to real validation crops, MTCNN-ONet features (0 = alike) "
+                         f"| {1000 * q['kid']:.2f} +- {1000 * q['kid_std']:.2f} "
+                         f"| {1000 * q.get('kid_real_vs_real', float('nan')):.2f} (training crops) |\n")
+    if "diversity_vs_real" in q:
+        quality_rows += (f"| pixel diversity (mean pairwise distance, relative to real) "
+                         f"| {q['diversity_vs_real']:.2f} | 1.00 |\n")
+    m = q.get("memorisation")
+    if m:
+        quality_rows += (
+            f"\nMemorisation check: each sample's nearest training photo (or its mirror image) is at a "
+            f"median RMS pixel distance of {m['sample_to_train_median']:.3f} (closest: "
+            f"{m['sample_to_train_min']:.3f}); training photos are {m['train_to_train_median']:.3f} from "
+            f"their nearest other training photo. {m['near_copies']} of {m['n']} samples are nearer to a "
+            f"training photo than 99% of training photos are to each other "
+            f"(threshold {m['near_copy_threshold']:.3f}).\n"
+        )
+    return quality_rows
+
+
 def generator_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
     """Markdown model card with Hub front matter for a GAN generator."""
     tc = training.get("train_config", {})
@@ -57,32 +88,7 @@ def generator_card(name: str, title: str, description: str, config: dict, traini
                    f"{sub.get('people_left_out_unclear', 0)} people left out as unclear)." if sub else "")
     tuned_row = (f"\n| started from | the weights of `{Path(training['fine_tuned_from']).name}` (fine-tuned) |"
                  if training.get("fine_tuned_from") else "")
-    quality_rows = ""
-    if q:
-        quality_rows = (
-            "| measure | this model | real validation crops |\n|---|---|---|\n"
-            f"| faces found by MTCNN (p >= {q.get('threshold', 0.9)}, {q.get('n', '?')} samples, 160 px) "
-            f"| {q['face_found_rate']:.1%} | {q.get('real_face_found_rate', float('nan')):.1%} |\n"
-            f"| median MTCNN face probability | {q.get('median_face_prob', float('nan')):.4f} "
-            f"| {q.get('real_median_face_prob', float('nan')):.4f} |\n"
-        )
-        if "kid" in q:
-            quality_rows += (f"| KID x1000 to real validation crops, MTCNN-ONet features (0 = alike) "
-                             f"| {1000 * q['kid']:.2f} +- {1000 * q['kid_std']:.2f} "
-                             f"| {1000 * q.get('kid_real_vs_real', float('nan')):.2f} (training crops) |\n")
-        if "diversity_vs_real" in q:
-            quality_rows += (f"| pixel diversity (mean pairwise distance, relative to real) "
-                             f"| {q['diversity_vs_real']:.2f} | 1.00 |\n")
-        m = q.get("memorisation")
-        if m:
-            quality_rows += (
-                f"\nMemorisation check: each sample's nearest training photo (or its mirror image) is at a "
-                f"median RMS pixel distance of {m['sample_to_train_median']:.3f} (closest: "
-                f"{m['sample_to_train_min']:.3f}); training photos are {m['train_to_train_median']:.3f} from "
-                f"their nearest other training photo. {m['near_copies']} of {m['n']} samples are nearer to a "
-                f"training photo than 99% of training photos are to each other "
-                f"(threshold {m['near_copy_threshold']:.3f}).\n"
-            )
+    quality_rows = _quality_rows(q)
     data = ModelCardData(license="other", license_name="celeba-research-only", library_name="pytorch",
                          tags=["gan", training.get("loss", "gan"), "faces", "celeba", "face-gan-lab"], datasets=["celeba"])
     return _card(data, f"""
