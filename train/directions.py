@@ -117,7 +117,7 @@ def measure_effect(model: torch.nn.Module, directions: dict[str, torch.Tensor], 
     return effect
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="dcgan-64", help=f"one of: {', '.join(registry.names('generator'))}")
     ap.add_argument("--n", type=int, default=3000, help="latents to label and fit on")
@@ -128,10 +128,25 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for torch (the labeller uses one)")
     ap.add_argument("--dry-run", action="store_true",
                     help=f"{DRY_RUN_N} latents, {DRY_RUN_EVAL} to measure; writes to --out or a temporary folder")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def report(counts: dict, effect: dict, step: float, n: int) -> None:
+    older, male = effect[f"older +{step:g}"], effect[f"male +{step:g}"]
+    print(f"labelled {counts['faces_found']} of {n} faces ({counts['no_face']} without a face found); "
+          f"mean age {counts['mean_age']:.1f}, {100 * counts['share_male']:.1f}% male")
+    if older.get("faces_found_both"):
+        print(f"older +{step:g} on {older['faces_found_both']} fresh faces: mean age "
+              f"{older['mean_age_before']:.1f} -> {older['mean_age_after']:.1f} ({older['age_change']:+.1f} years)")
+    if male.get("faces_found_both"):
+        print(f"male +{step:g} on {male['faces_found_both']} fresh faces: share male "
+              f"{100 * male['share_male_before']:.0f}% -> {100 * male['share_male_after']:.0f}%")
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-
     try:
         spec = registry.get_spec(args.model)
         if spec.kind != "generator":
@@ -178,16 +193,7 @@ def main(argv=None) -> int:
         "dry_run": args.dry_run,
     }
     save_directions(out, directions, facts)
-
-    older, male = effect[f"older +{args.step:g}"], effect[f"male +{args.step:g}"]
-    print(f"labelled {counts['faces_found']} of {n} faces ({counts['no_face']} without a face found); "
-          f"mean age {counts['mean_age']:.1f}, {100 * counts['share_male']:.1f}% male")
-    if older.get("faces_found_both"):
-        print(f"older +{args.step:g} on {older['faces_found_both']} fresh faces: mean age "
-              f"{older['mean_age_before']:.1f} -> {older['mean_age_after']:.1f} ({older['age_change']:+.1f} years)")
-    if male.get("faces_found_both"):
-        print(f"male +{args.step:g} on {male['faces_found_both']} fresh faces: share male "
-              f"{100 * male['share_male_before']:.0f}% -> {100 * male['share_male_after']:.0f}%")
+    report(counts, effect, args.step, n)
     print(f"wrote {out / DIRECTIONS_FILE} and {out / DIRECTIONS_FACTS} in {facts['seconds']:.0f} s")
     return 0
 
