@@ -2,15 +2,15 @@
 
 For a detector: its loss and accuracy per epoch, learning rate, and the evaluation in training.json
 (ROC curves, confusion matrices and the headline figures), then the CNN families side by side
-(ui.families). The sections are in ui/views/history.py, the charts in ui/charts/.
+(ui/views/families.py). The sections are in ui/views/history.py, the charts in ui/charts/.
 """
 
 import streamlit as st
 
 from core.models.history import HISTORY_FILE
-from ui.families import families_section
 from ui.nav import ensure_app_navigation
 from ui.views import history as view
+from ui.views.families import families_section
 
 ensure_app_navigation()
 

@@ -28,6 +28,22 @@ def families_section(record_dir=None) -> None:
                "crop), then judged alone on every source's validation crops by one `train.evaluate` command. "
                "Of the three, only `cnn` counts in the Detect page's verdict; the other two are for this "
                "comparison.")
+    _not_ready(records)
+    summary = families.summary_rows(records)
+    if not summary:
+        st.caption(families.published_sentence())
+        return
+    _summary_table(records, summary)
+    _per_source_table(records)
+    fig = roc_chart(records)
+    if fig is None:
+        st.caption("No record holds a ROC curve: re-run the evaluate commands above to draw them.")
+    else:
+        st.plotly_chart(fig, width="stretch")
+    _galleries(records)
+
+
+def _not_ready(records: list[families.FamilyRecord]) -> None:
     for r in records:
         if r.status == "not trained":
             st.warning(f"**{r.family}** (`{r.name}`) is not trained yet: no weights in `weights/{r.name}/`. "
@@ -36,10 +52,9 @@ def families_section(record_dir=None) -> None:
         elif r.status == "not evaluated":
             st.warning(f"**{r.family}** (`{r.name}`) is trained but not evaluated yet: "
                     f"`{families.evaluate_command(r.name)}`.", icon=":material/hourglass_empty:")
-    summary = families.summary_rows(records)
-    if not summary:
-        st.caption(families.published_sentence())
-        return
+
+
+def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) -> None:
     st.dataframe(summary, hide_index=True, width="stretch", column_config={
         "Accuracy": st.column_config.NumberColumn(format="%.4f"),
         "ROC AUC": st.column_config.NumberColumn(format="%.4f"),
@@ -58,6 +73,9 @@ def families_section(record_dir=None) -> None:
     if best:
         st.markdown(best)
     st.markdown(families.published_sentence())
+
+
+def _per_source_table(records: list[families.FamilyRecord]) -> None:
     per_source = families.source_rows(records)
     if per_source:
         names = [r.family for r in records if r.status == "evaluated"]
@@ -67,11 +85,9 @@ def families_section(record_dir=None) -> None:
         st.caption("Per source, each family's own verdicts with the app's uncertain band (35%-65%): for a "
                    "GAN-made source the share caught (called GAN-made), for a real source the share of false "
                    "alarms (wrongly called GAN-made).")
-    fig = roc_chart(records)
-    if fig is None:
-        st.caption("No record holds a ROC curve: re-run the evaluate commands above to draw them.")
-    else:
-        st.plotly_chart(fig, width="stretch")
+
+
+def _galleries(records: list[families.FamilyRecord]) -> None:
     galleries = [(r, families.gallery_path(r.name)) for r in records if r.status == "evaluated"]
     shown = [(r, p) for r, p in galleries if p.exists()]
     # behind a switch: each gallery is a large picture, and this page shows no faces of a detector otherwise
