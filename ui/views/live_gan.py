@@ -124,6 +124,23 @@ def live_gan(timer_on: bool) -> None:
     """
     if st.session_state.get("toy_playing", False) != timer_on:  # Play or Pause was just pressed
         st.rerun(scope="app")
+    distribution, lr_g, lr_d, steps, seed = _controls()
+    lab = lab_options()
+    trainer = _buttons(toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps),
+                       (distribution, lr_g, lr_d, seed), steps, lab)
+    chart_col, side_col = st.columns([3, 2], gap="large")
+    with chart_col:
+        _points(trainer, lab)
+    with side_col:
+        _coverage(trainer)
+        if trainer.steps_done:
+            _losses(trainer)
+        else:
+            st.info("Press **Step** (or **Play**) to train; the losses appear here.")
+
+
+def _controls() -> tuple:
+    """Distribution, learning rates, steps per click and seed, in one row."""
     cols = st.columns([2, 1, 1, 1, 1])
     distribution = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key="toy_distribution",
                                      format_func=lambda n: DISTRIBUTIONS[n].title)
@@ -134,9 +151,13 @@ def live_gan(timer_on: bool) -> None:
     steps = cols[3].select_slider("Steps per click", STEPS_PER_CLICK, value=50, key="toy_steps")
     seed = cols[4].number_input("Seed", 0, 9_999, 0, key="toy_seed",
                                 help="The same seed and settings give the same run; a new seed starts again.")
-    lab = lab_options()
-    trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
+    return distribution, lr_g, lr_d, steps, seed
 
+
+def _buttons(trainer, settings: tuple, steps: int, lab):
+    """Step, Play/Pause, Reset and the step counter; while playing, one frame's training. Returns the
+    trainer to draw (a fresh one after Reset)."""
+    distribution, lr_g, lr_d, seed = settings
     playing = st.session_state.get("toy_playing", False)
     row = st.container(horizontal=True, vertical_alignment="center")  # wraps, labels whole at any width
     buttons = [row] * 4
@@ -159,65 +180,68 @@ def live_gan(timer_on: bool) -> None:
     buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
     if (trainer.d_updates, trainer.g_updates) != (trainer.steps_done, trainer.steps_done):
         buttons[3].caption(f"{trainer.d_updates:,} D updates and {trainer.g_updates:,} G updates so far.")
+    return trainer
 
-    chart_col, side_col = st.columns([3, 2], gap="large")
-    with chart_col:
-        st.plotly_chart(points_chart(trainer, lab.arrows, lab.grid), width="stretch", key="toy_points")
-        st.caption(
-            "Black: real points. Gold: what the generator makes of the same 1,000 noise vectors after each "
-            "step, so any movement is learning. Background: the discriminator's probability that a point is real, "
-            "blue where it says *real*, red where it says *generated*. **Equilibrium** looks like gold on top of "
-            "black and a pale background everywhere (D near 0.5): D can no longer tell them apart. **Mode "
-            "collapse** on the ring looks like every gold point piled on one or two of the eight clusters, often "
-            "hopping to another cluster as D catches up: try lr G 1e-4 against lr D 1e-2 for a few hundred steps."
-        )
-        if lab.arrows:
-            st.caption(f"Brown arrows, on {ARROW_POINTS} gold points: where G's loss pulls each point right now "
-                       "(-d loss_G / dx, the longest scaled to a fixed length); G follows them only as far as its "
-                       "weights let it move all points together.")
-        if lab.grid:
-            st.caption(f"Grey mesh: G applied to a square grid over its first two noise numbers (from "
-                       f"-{NOISE_GRID_SPAN:g} to {NOISE_GRID_SPAN:g}"
-                       + (")" if trainer.config.nz == 2 else f", the other {trainer.config.nz - 2} set to 0)")
-                       + ": where the mesh is stretched thin, G spreads few noise vectors over a wide area.")
-    with side_col:
-        coverage = trainer.coverage()
-        if coverage is not None:
-            a, b = st.columns(2)
-            a.metric("Modes covered", f"{coverage.modes_covered} of {coverage.n_modes}",
-                     help=f"Spread: a mode counts when at least {coverage.min_points} of the "
-                          f"{len(trainer.fixed_noise):,} gold points (a quarter of its fair share) are on it.")
-            b.metric("Close to some centre", f"{coverage.high_quality_share:.0%}",
-                     help=f"Closeness only: the share of gold points within {N_SIGMA:g} standard deviations of "
-                          "any cluster's centre, however few clusters they sit on.")
-            st.caption(f"Read the left number first: it counts spread, and a good generator covers {RING_MODES} of "
-                       f"{RING_MODES}. The share on the right counts closeness, not spread: 96% with only 2 of the "
-                       f"{RING_MODES} clusters reached is mode collapse, sharp points piled on two of them. A gold point "
-                       f"is on its nearest centre's mode when within {N_SIGMA:g} standard deviations of it; a "
-                       f"perfect generator puts 1/{RING_MODES} of its points on every mode.")
-        else:
-            st.caption("Mode coverage is counted on the ring, the distribution with separate modes to count.")
-        if trainer.steps_done:
-            eq_d, eq_g = equilibrium_losses(trainer.config.loss)
-            st.plotly_chart(history_chart(trainer, {"loss_d": "Loss_D", "loss_g": "Loss_G"}, "Losses", "loss",
-                                          ideals=(eq_d, eq_g)), width="stretch", key="toy_losses")
-            if trainer.config.loss == LOG_LOSS:
-                words = f"Loss_D is 2 ln 2 = {eq_d:.2f} and Loss_G is ln 2 = {eq_g:.2f}"
-            else:
-                words = f"the least-squares Loss_D is ½·0.5² + ½·0.5² = {eq_d:.2f} and Loss_G is ½·0.5² = {eq_g:.3f}"
-            st.caption(f"Dashed: equilibrium (D = 0.5 everywhere), where {words}. Loss_D near 0 with Loss_G climbing "
-                       "means D is winning. A *D only* or *G only* step evaluates the other network's loss "
-                       "without training it.")
-            clipped = trainer.config.loss == LEAST_SQUARES
-            fig = history_chart(trainer, {"d_real": "D(x) on real", "d_fake": "D(G(z)) on generated"},
-                                "Discriminator's mean output", "D output, clipped" if clipped else "P(real)",
-                                ideals=(0.5,))
-            fig.update_yaxes(range=[0, 1])
-            st.plotly_chart(fig, width="stretch", key="toy_d_outputs")
-            st.caption("D(x) near 1 and D(G(z)) near 0: D tells them apart. Both at the dashed 0.5: it cannot."
-                       + (" With least squares: the mean of D's raw output clipped to [0, 1]." if clipped else ""))
-        else:
-            st.info("Press **Step** (or **Play**) to train; the losses appear here.")
+
+def _points(trainer, lab) -> None:
+    st.plotly_chart(points_chart(trainer, lab.arrows, lab.grid), width="stretch", key="toy_points")
+    st.caption(
+        "Black: real points. Gold: what the generator makes of the same 1,000 noise vectors after each "
+        "step, so any movement is learning. Background: the discriminator's probability that a point is real, "
+        "blue where it says *real*, red where it says *generated*. **Equilibrium** looks like gold on top of "
+        "black and a pale background everywhere (D near 0.5): D can no longer tell them apart. **Mode "
+        "collapse** on the ring looks like every gold point piled on one or two of the eight clusters, often "
+        "hopping to another cluster as D catches up: try lr G 1e-4 against lr D 1e-2 for a few hundred steps."
+    )
+    if lab.arrows:
+        st.caption(f"Brown arrows, on {ARROW_POINTS} gold points: where G's loss pulls each point right now "
+                   "(-d loss_G / dx, the longest scaled to a fixed length); G follows them only as far as its "
+                   "weights let it move all points together.")
+    if lab.grid:
+        st.caption(f"Grey mesh: G applied to a square grid over its first two noise numbers (from "
+                   f"-{NOISE_GRID_SPAN:g} to {NOISE_GRID_SPAN:g}"
+                   + (")" if trainer.config.nz == 2 else f", the other {trainer.config.nz - 2} set to 0)")
+                   + ": where the mesh is stretched thin, G spreads few noise vectors over a wide area.")
+
+
+def _coverage(trainer) -> None:
+    coverage = trainer.coverage()
+    if coverage is not None:
+        a, b = st.columns(2)
+        a.metric("Modes covered", f"{coverage.modes_covered} of {coverage.n_modes}",
+                 help=f"Spread: a mode counts when at least {coverage.min_points} of the "
+                      f"{len(trainer.fixed_noise):,} gold points (a quarter of its fair share) are on it.")
+        b.metric("Close to some centre", f"{coverage.high_quality_share:.0%}",
+                 help=f"Closeness only: the share of gold points within {N_SIGMA:g} standard deviations of "
+                      "any cluster's centre, however few clusters they sit on.")
+        st.caption(f"Read the left number first: it counts spread, and a good generator covers {RING_MODES} of "
+                   f"{RING_MODES}. The share on the right counts closeness, not spread: 96% with only 2 of the "
+                   f"{RING_MODES} clusters reached is mode collapse, sharp points piled on two of them. A gold point "
+                   f"is on its nearest centre's mode when within {N_SIGMA:g} standard deviations of it; a "
+                   f"perfect generator puts 1/{RING_MODES} of its points on every mode.")
+    else:
+        st.caption("Mode coverage is counted on the ring, the distribution with separate modes to count.")
+
+
+def _losses(trainer) -> None:
+    eq_d, eq_g = equilibrium_losses(trainer.config.loss)
+    st.plotly_chart(history_chart(trainer, {"loss_d": "Loss_D", "loss_g": "Loss_G"}, "Losses", "loss",
+                                  ideals=(eq_d, eq_g)), width="stretch", key="toy_losses")
+    if trainer.config.loss == LOG_LOSS:
+        words = f"Loss_D is 2 ln 2 = {eq_d:.2f} and Loss_G is ln 2 = {eq_g:.2f}"
+    else:
+        words = f"the least-squares Loss_D is ½·0.5² + ½·0.5² = {eq_d:.2f} and Loss_G is ½·0.5² = {eq_g:.3f}"
+    st.caption(f"Dashed: equilibrium (D = 0.5 everywhere), where {words}. Loss_D near 0 with Loss_G climbing "
+               "means D is winning. A *D only* or *G only* step evaluates the other network's loss "
+               "without training it.")
+    clipped = trainer.config.loss == LEAST_SQUARES
+    fig = history_chart(trainer, {"d_real": "D(x) on real", "d_fake": "D(G(z)) on generated"},
+                        "Discriminator's mean output", "D output, clipped" if clipped else "P(real)",
+                        ideals=(0.5,))
+    fig.update_yaxes(range=[0, 1])
+    st.plotly_chart(fig, width="stretch", key="toy_d_outputs")
+    st.caption("D(x) near 1 and D(G(z)) near 0: D tells them apart. Both at the dashed 0.5: it cannot."
+               + (" With least squares: the mean of D's raw output clipped to [0, 1]." if clipped else ""))
 
 
 def stop_playing() -> None:
