@@ -152,7 +152,7 @@ def test_detectors_give_their_opinions_only_after_an_answer(monkeypatch, two_rea
     lines = opinion_lines(at)
     assert 1 <= len(lines) <= 2
     for line in lines:
-        assert re.fullmatch(rf"\*\*Detectors: ({'|'.join(VERDICTS)})\*\* \(mean P\(GAN-made\) (<1|>99|\d+)%\)", line)
+        assert re.fullmatch(rf"\*\*Detectors: ({'|'.join(VERDICTS)})\*\* \(ensemble P\(GAN-made\) (<1|>99|\d+)%\)", line)
     tiles = [m.label for m in at.metric]
     assert tiles == detectors * len(lines)
     assert all(re.fullmatch(r"<1%|>99%|\d+%", m.value) for m in at.metric)

@@ -237,14 +237,13 @@ def write_scores(path: Path, rows: list[tuple[str, str, str]], probs: dict, band
     from core.detection.judge import label_for
     from core.io.store import atomic_write_bytes
 
-    words = {"real": "real", "GAN-made": "GAN-made", "uncertain": "uncertain"}
     buf = io.StringIO()
     w = csv.writer(buf)
     dets = list(probs)
     w.writerow(["path", "truth", "source", *dets, "verdict"])
     for i, (p, truth, source) in enumerate(rows):
         w.writerow([p, truth, source, *(f"{float(probs[d][i]):.6f}" for d in dets),
-                    words[label_for(float(probs["ensemble"][i]), band)]])
+                    label_for(float(probs["ensemble"][i]), band)])
     atomic_write_bytes(path, buf.getvalue().encode())
 
 

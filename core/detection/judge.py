@@ -38,7 +38,9 @@ FACE_MARGIN = 0.25  # as for the training crops (core.data.caches.build_face_cac
 MIN_FACE_PROB = 0.90
 MAX_SIDE = 2048  # larger photos are down-scaled first: faces stay far above the crop size
 MIN_SIDE = 32  # smaller images carry too little to judge
-LABELS = ("real", "GAN-made", "uncertain")
+LABELS = ("real", "GAN-made", "uncertain")  # the verdicts, as train.evaluate --scores writes them
+# ... and as the app says them (Detect page, quiz)
+VERDICT_WORDS = {"real": "Looks real", "GAN-made": "Looks GAN-made", "uncertain": "Uncertain"}
 FALSE_ALARM_TARGET = 0.02  # at most this share of any real source's validation faces called GAN-made
 
 

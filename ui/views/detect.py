@@ -19,7 +19,7 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 from core.detection.explain import grad_cam, radial_spectrum
-from core.detection.judge import UNCERTAIN_BAND, FaceVerdict, ImageVerdict, Judge
+from core.detection.judge import LABELS, UNCERTAIN_BAND, VERDICT_WORDS, FaceVerdict, ImageVerdict, Judge
 from core.gan.sampling import encode_image
 from core.io.images import ImageError, open_upload
 from core.io.store import read_json
@@ -38,11 +38,9 @@ REAL_EXAMPLES = {  # file -> credit; only photos whose licence allows showing th
 INPUTS_KEY = "detect_inputs"  # examples the visitor added: list of (name, bytes), in memory only
 VERDICTS_KEY = "detect_verdicts"  # (file digest, whole image?) -> judge_bytes' answer, this session only
 MAX_KEPT_VERDICTS = 32
-WORDS = {
-    "real": ("Looks real", "green", ":material/verified_user:"),
-    "GAN-made": ("Looks GAN-made", "red", ":material/smart_toy:"),
-    "uncertain": ("Uncertain", "orange", ":material/help:"),
-}
+STYLE = {"real": ("green", ":material/verified_user:"), "GAN-made": ("red", ":material/smart_toy:"),
+         "uncertain": ("orange", ":material/help:")}
+WORDS = {label: (VERDICT_WORDS[label], *STYLE[label]) for label in LABELS}  # words, badge colour, icon
 SPLIT_WORDS = ("Detectors disagree", "gray", ":material/call_split:")
 ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from core.data.caches import celeba_root
 from core.detection.faces import training_frame
-from core.detection.judge import UNCERTAIN_BAND
+from core.detection.judge import FALSE_ALARM_TARGET, UNCERTAIN_BAND, VERDICT_WORDS
 from core.io.images import ImageError, list_images, open_image
 from core.models import registry
 from core.models.detectors import CROP_SIZE
@@ -34,9 +34,6 @@ class QuizRound:
     real_side: int  # 0: the real photo is on the left, 1: on the right
     guess: int | None = None  # the side the student picked
 
-
-# core.detection.judge's labels, in the words the quiz shows under a face
-VERDICT_WORDS = {"real": "Looks real", "GAN-made": "Looks GAN-made", "uncertain": "Uncertain"}
 
 
 @dataclass
@@ -92,7 +89,10 @@ def show_opinions(opinions: DetectorOpinions) -> None:
         st.caption(opinions.note)
         return
     words = VERDICT_WORDS.get(opinions.label, opinions.label)
-    st.markdown(f"**Detectors: {words}** (mean P(GAN-made) {share(opinions.ensemble)})")
+    st.markdown(f"**Detectors: {words}** (ensemble P(GAN-made) {share(opinions.ensemble)})",
+                help="The weighted mean of the detectors' calibrated probabilities, moved by the false-alarm "
+                     f"guard (fitted so that at most {FALSE_ALARM_TARGET:.0%} of real validation faces are called GAN-made), as on "
+                     "the Detect page.")
     for col, (name, p) in zip(st.columns(len(opinions.probabilities)), opinions.probabilities.items(), strict=True):
         col.metric(name, share(p), help=f"{name}'s calibrated probability that this face is GAN-made.")
 
