@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.gan.sampling import encode_png_fast, generate, inference_module, make_grid, sample_latents
+from core.gan.sampling import encode_png_fast, generate, inference_module, make_grid, sample_latents, to_uint8
 from core.models.dcgan import DCGANConfig, FrozenGenerator, Generator, weights_init
 
 
@@ -88,3 +88,71 @@ def test_fast_png_of_a_grid_of_faces():
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png_fast(grid)))), grid)
     with pytest.raises(ValueError):
         encode_png_fast(grid[:, :, 0])
+
+
+@pytest.mark.parametrize("image_size", [64, 80])
+def test_faces_are_the_frozen_output_rounded(image_size):
+    g = trained_like(image_size)
+    frozen = FrozenGenerator(g)
+    z = sample_latents(16, 100, 2)
+    with torch.inference_mode():
+        faces, floats = frozen.faces(z), frozen(z)
+    assert faces.dtype == np.uint8 and faces.shape == (16, image_size, image_size, 3) and faces.flags.c_contiguous
+    diff = np.abs(faces.astype(int) - to_uint8(floats).astype(int))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.999  # the same floats but for the last bit or so
+
+
+def test_fused_and_unfused_convolutions_agree():
+    g = trained_like(64)
+    fused, plain = FrozenGenerator(g), FrozenGenerator(g)
+    plain.fused = None
+    z = sample_latents(8, 100, 4)
+    with torch.inference_mode():
+        assert torch.allclose(fused(z), plain(z), atol=1e-6)
+
+
+def test_reused_work_memory_never_leaks_between_calls():
+    g = trained_like(64)
+    frozen = FrozenGenerator(g)
+    z = sample_latents(64, 100, 5)
+    with torch.inference_mode():
+        big = frozen.faces(z)
+        kept = big.copy()
+        small = frozen.faces(z[:3])  # the same work arrays, partly
+        again = frozen.faces(z)
+    assert np.array_equal(big, kept)  # a result is its own memory, not the work arrays'
+    assert np.array_equal(small, big[:3]) and np.array_equal(again, big)
+
+
+def test_two_threads_at_once_get_their_own_faces():
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = trained_like(64)
+    frozen = FrozenGenerator(g)
+    zs = [sample_latents(32, 100, s) for s in range(6)]
+    with torch.inference_mode():
+        alone = [frozen.faces(z) for z in zs]
+
+    def run(z):
+        with torch.inference_mode():
+            return frozen.faces(z)
+
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(run, zs))
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
+
+
+def test_fast_png_in_many_pieces_is_one_valid_stream(monkeypatch):
+    import struct
+    import zlib
+
+    from core.gan import sampling
+
+    monkeypatch.setattr(sampling, "_PNG_PIECE_BYTES", 1000)
+    monkeypatch.setattr(sampling, "_cores", lambda: 5)
+    arr = np.random.default_rng(1).integers(0, 256, (61, 47, 3), dtype=np.uint8)
+    png = encode_png_fast(arr)
+    (n,) = struct.unpack(">I", png[33:37])
+    assert png[37:41] == b"IDAT"
+    zlib.decompress(png[41 : 41 + n])  # checks the zlib header and the Adler-32 of the whole image
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), arr)

@@ -6,8 +6,11 @@ give 80x80, which the LSGAN uses (arch "lsgan": these networks, the least-square
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -135,15 +138,87 @@ class Discriminator(nn.Module):
         return self.main(x).flatten()
 
 
+def _phase_major(w: torch.Tensor) -> torch.Tensor:
+    """A stride-2, 4x4 transposed-convolution weight (Cin, Cout, 4, 4) as a (Cin, 16 * Cout) matrix whose
+    columns run over (qy, qx, ry, rx, Cout), kernel row ky = 2 qy + ry and column kx = 2 qx + rx."""
+    cin, cout = w.shape[:2]
+    return w.reshape(cin, cout, 2, 2, 2, 2).permute(0, 2, 4, 3, 5, 1).reshape(cin, 16 * cout).contiguous()
+
+
+def _overlaps(h: int, w: int):
+    """How the 4x4 patches of a stride-2, padding-1 transposed convolution tile its output.
+
+    Input pixel (iy, ix) paints output rows 2 iy - 1 + ky, ky = 2 qy + ry. Output row 2 Y + r is
+    painted by patch row ry = 1 - r of the pixels iy = Y - dy, where dy = qy for r = 0 and qy - 1
+    for r = 1 (the same for columns). Yields (r, s, qy, qx, source rows, source columns, output rows,
+    output columns), for each output phase (r, s) first the (qy, qx) that covers all of it.
+    """
+    for r in (0, 1):
+        for s in (0, 1):
+            for qy in (r, 1 - r):
+                for qx in (s, 1 - s):
+                    dy, dx = qy - r, qx - s
+                    yield (r, s, qy, qx, slice(max(0, -dy), h - max(0, dy)), slice(max(0, -dx), w - max(0, dx)),
+                           slice(max(0, dy), h - max(0, -dy)), slice(max(0, dx), w - max(0, -dx)))
+
+
+class _Scratch:
+    """Work arrays reused from one call to the next, shared by every FrozenGenerator in the process.
+
+    A fresh array of many MB costs a page fault per 4 KiB each time it is first written when malloc
+    hands big blocks back to the system after use (as `make run` tells it to, which keeps the
+    server's memory flat); these are faulted in once. The lock keeps two sessions from writing into
+    the same arrays (they would share the same cores anyway).
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self._bufs: dict[tuple, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple, dtype=np.float32) -> np.ndarray:
+        n = math.prod(shape)
+        buf = self._bufs.get((name, dtype))
+        if buf is None or buf.size < n:
+            self._bufs[(name, dtype)] = buf = np.empty(n, dtype)
+        return buf[:n].reshape(shape)
+
+
+_SCRATCH = _Scratch()
+
+
+def _fused_deconv_relu():
+    """oneDNN's transposed convolution with the ReLU applied as it writes (one pass over the output
+    fewer), or None where this PyTorch build lacks it; checked against the unfused pair once."""
+    try:
+        op = torch.ops.mkldnn._convolution_transpose_pointwise
+        x = torch.randn(2, 8, 3, 3).contiguous(memory_format=torch.channels_last)
+        w, b = torch.randn(8, 4, 4, 4).contiguous(memory_format=torch.channels_last), torch.randn(4)
+        with torch.no_grad():
+            ok = torch.allclose(op(x, w, b, [1, 1], [0, 0], [2, 2], [1, 1], 1, "relu", [], ""),
+                                nn.functional.conv_transpose2d(x, w, b, 2, 1).relu_(), atol=1e-5)
+    except (AttributeError, RuntimeError):
+        return None
+    return op if ok else None
+
+
 class FrozenGenerator(nn.Module):
-    """The same function as an eval-mode `Generator`, arranged for inference on the CPU.
+    """The same function as an eval-mode `Generator` on the CPU, arranged for inference.
 
     Each BatchNorm's running statistics are folded into the transposed convolution before it (its
-    scale into the weights, its shift into a bias), the first layer, which only ever sees a 1x1
-    input, becomes one matrix product, and the rest runs in channels_last, where oneDNN's
-    transposed convolutions are fastest. Outputs match the Generator's to float rounding
-    (about 1e-5); `core.gan.sampling.generate` uses this and `tests/test_frozen_generator.py`
-    checks that both give the same faces.
+    scale into the weights, its shift into a bias). The first layer, which only ever sees a 1x1
+    input, becomes one matrix product whose columns are ordered so that its output already is the
+    next layer's channels_last input. Where oneDNN's transposed convolution is slow, on few input
+    pixels (the second layer) or few output channels (the last), the layer runs as one matrix
+    product giving every input pixel's 4x4 patch, then the overlap-add of the patches; the other
+    layers are oneDNN transposed convolutions in channels_last, ReLU fused where the build allows.
+    `faces` turns the last layer straight into (N, S, S, 3) uint8 pixels, the layout pages need.
+
+    Only the matrix products and convolutions run on PyTorch's thread pool; the memory-bound steps
+    between them (overlap-adds, ReLU, Tanh, rounding) are single numpy passes. Each multi-threaded
+    step waits for its slowest thread, and on a busy machine that thread is often not running.
+
+    Outputs match the Generator's to float rounding (about 1e-5), so faces match to one level
+    where a value sits on a rounding boundary; `tests/test_frozen_generator.py` checks both.
     """
 
     def __init__(self, generator: Generator):
@@ -151,32 +226,138 @@ class FrozenGenerator(nn.Module):
         mods, layers, i = list(generator.main), [], 0
         while i < len(mods):
             conv = mods[i]
-            w = conv.weight.detach().clone()
-            bias = torch.zeros(w.shape[1], dtype=w.dtype, device=w.device)
+            w = conv.weight.detach().float().cpu().clone()
+            bias = torch.zeros(w.shape[1])
             if i + 1 < len(mods) and isinstance(mods[i + 1], nn.BatchNorm2d):
                 bn = mods[i + 1]
-                scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+                scale = bn.weight.detach().float().cpu() / torch.sqrt(bn.running_var.float().cpu() + bn.eps)
                 w = w * scale[None, :, None, None]
-                bias = bn.bias.detach() - bn.running_mean * scale
+                bias = bn.bias.detach().float().cpu() - bn.running_mean.float().cpu() * scale
                 i += 3  # conv, BatchNorm, ReLU
             else:
                 i += 2  # conv, Tanh
             layers.append((w, bias, conv.stride[0], conv.padding[0]))
         w0, b0, _, _ = layers[0]
-        self.base = w0.shape[2]
-        self.register_buffer("w0", w0.reshape(w0.shape[0], -1).contiguous())  # (nz, C * base * base)
-        self.register_buffer("b0", b0.repeat_interleave(self.base * self.base))
-        self.strides = [(s, p) for _, _, s, p in layers[1:]]
-        for j, (w, b, _, _) in enumerate(layers[1:]):
-            self.register_buffer(f"w{j + 1}", w.contiguous(memory_format=torch.channels_last))
-            self.register_buffer(f"b{j + 1}", b)
+        self.base = base = w0.shape[2]
+        # columns in (y, x, channel) order: the product is the next layer's input in channels_last
+        self.register_buffer("w0", w0.permute(0, 2, 3, 1).reshape(w0.shape[0], -1).contiguous())
+        self.b0 = b0.repeat(base * base).numpy()
+        self.plan = []  # per later layer: (how, stride, padding, output channels)
+        self.biases = []  # numpy, for the numpy steps
+        self.fused = _fused_deconv_relu()
+        last = len(layers) - 1
+        for j, (w, b, stride, padding) in enumerate(layers[1:], start=1):
+            side = base * 2 ** (j - 1)  # this layer's input side
+            patches = tuple(w.shape[2:]) == (4, 4) and (stride, padding) == (2, 1)
+            how = "patches" if patches and (j == last or side * side < 64) else "onednn"
+            if how == "patches":
+                # the last layer's product is taken transposed: pixels along rows keep its few channels apart
+                self.register_buffer(f"w{j}", _phase_major(w).t().contiguous() if j == last else _phase_major(w))
+            else:
+                self.register_buffer(f"w{j}", w.contiguous(memory_format=torch.channels_last))
+            self.register_buffer(f"b{j}", b)
+            self.biases.append(b.numpy())
+            self.plan.append((how, stride, padding, w.shape[1]))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        z = z.reshape(z.shape[0], -1)
-        x = torch.addmm(self.b0, z, self.w0).view(z.shape[0], -1, self.base, self.base).relu_()
-        x = x.contiguous(memory_format=torch.channels_last)
-        last = len(self.strides)
-        for j, (stride, padding) in enumerate(self.strides, start=1):
-            x = nn.functional.conv_transpose2d(x, getattr(self, f"w{j}"), getattr(self, f"b{j}"), stride, padding)
-            x = x.tanh_() if j == last else x.relu_()
+        """(N, nz) or (N, nz, 1, 1) -> (N, 3, S, S) floats in [-1, 1], as the Generator gives."""
+        with _SCRATCH.lock, torch.no_grad():
+            planes = self._last(self._body(z))  # (r, s, c, n, Y, X): output pixel (2Y + r, 2X + s)
+            if isinstance(planes, torch.Tensor):
+                return planes
+            r, s, c, n, h, w = planes.shape
+            out = np.empty((n, c, h, 2, w, 2), np.float32)
+            for r in (0, 1):
+                for s in (0, 1):
+                    out[:, :, :, r, :, s] = planes[r, s].transpose(1, 0, 2, 3)
+            return torch.from_numpy(out.reshape(n, c, 2 * h, 2 * w))
+
+    def faces(self, z: torch.Tensor) -> np.ndarray:
+        """(N, nz) -> (N, S, S, 3) uint8 pixels: `forward`'s values mapped from [-1, 1] to 0-255 and
+        rounded (half to even) as `core.gan.sampling.to_uint8` does."""
+        with _SCRATCH.lock, torch.no_grad():
+            planes = self._last(self._body(z))
+            if isinstance(planes, torch.Tensor):
+                planes = planes.numpy().transpose(0, 2, 3, 1)[None, None]  # (1, 1, N, S, S, 3): one phase
+            # Tanh's values already lie in [-1, 1]: no clamp needed before the mapping
+            np.add(planes, 1, out=planes)
+            np.multiply(planes, 127.5, out=planes)
+            np.rint(planes, out=planes)
+            if planes.shape[:2] == (1, 1):
+                return planes[0, 0].astype(np.uint8, order="C")
+            r, s, c, n, h, w = planes.shape
+            out = np.empty((n, h, 2, w, 2, c), np.uint8)
+            for r in (0, 1):
+                for s in (0, 1):
+                    np.copyto(out[:, :, r, :, s], planes[r, s].transpose(1, 2, 3, 0), casting="unsafe")
+            return out.reshape(n, 2 * h, 2 * w, c)
+
+    def _body(self, z: torch.Tensor) -> torch.Tensor:
+        """Every layer but the last, ReLU applied: (N, C, H, W) in channels_last."""
+        z = z.reshape(z.shape[0], -1).float().cpu()
+        n, side = z.shape[0], self.base
+        x = _SCRATCH.get("l0", (n, self.w0.shape[1]))
+        np.copyto(x, self.b0)
+        torch.addmm(torch.from_numpy(x), z, self.w0, out=torch.from_numpy(x))
+        np.maximum(x, 0, out=x)
+        x = torch.from_numpy(x).view(n, side, side, -1).permute(0, 3, 1, 2)  # NCHW view of NHWC: channels_last
+        for j, (how, stride, padding, cout) in enumerate(self.plan[:-1], start=1):
+            w, b = getattr(self, f"w{j}"), getattr(self, f"b{j}")
+            if how == "patches":
+                x = self._patches(x, w, self.biases[j - 1], cout, j)
+            elif self.fused is not None:
+                x = self.fused(x, w, b, [padding] * 2, [0, 0], [stride] * 2, [1, 1], 1, "relu", [], "")
+            else:
+                x = nn.functional.conv_transpose2d(x, w, b, stride, padding).relu_()
         return x
+
+    @staticmethod
+    def _patches(x: torch.Tensor, wm: torch.Tensor, b: np.ndarray, cout: int, j: int) -> torch.Tensor:
+        """ReLU of a stride-2 4x4 transposed convolution of channels_last `x` as a matrix product and an
+        overlap-add (`_overlaps`); (N, Cout, 2H, 2W) in channels_last, in scratch memory."""
+        n, cin, h, w = x.shape
+        cols = _SCRATCH.get(f"cols{j}", (n * h * w, wm.shape[1]))
+        torch.mm(x.permute(0, 2, 3, 1).reshape(n * h * w, cin), wm, out=torch.from_numpy(cols))
+        cols = cols.reshape(n, h, w, 2, 2, 2, 2, cout)  # n, iy, ix, qy, qx, ry, rx, c
+        out = _SCRATCH.get(f"out{j}", (n, h, 2, w, 2, cout))  # n, Y, r, X, s, c
+        for r, s, qy, qx, iy, ix, oy, ox in _overlaps(h, w):
+            src, dst = cols[:, iy, ix, qy, qx, 1 - r, 1 - s], out[:, oy, r, ox, s]
+            if qy == r and qx == s:
+                np.add(src, b, out=dst)
+            else:
+                np.add(dst, src, out=dst)
+        np.maximum(out, 0, out=out)
+        return torch.from_numpy(out).view(n, 2 * h, 2 * w, cout).permute(0, 3, 1, 2)
+
+    def _last(self, x: torch.Tensor):
+        """The last layer and its Tanh: for the patch path the four output phases (r, s, c, n, Y, X) as a
+        numpy array in scratch memory, pixel (2Y + r, 2X + s); otherwise an (N, 3, S, S) tensor."""
+        j = len(self.plan)
+        how, stride, padding, cout = self.plan[-1]
+        w, b = getattr(self, f"w{j}"), getattr(self, f"b{j}")
+        if how != "patches":
+            return nn.functional.conv_transpose2d(x, w, b, stride, padding).tanh_()
+        n, cin, h, wd = x.shape
+        cols = _SCRATCH.get(f"cols{j}", (w.shape[0], n * h * wd))
+        torch.mm(w, x.permute(1, 0, 2, 3).reshape(cin, n * h * wd), out=torch.from_numpy(cols))
+        cols = cols.reshape(2, 2, 2, 2, cout, n * h * wd)  # qy, qx, ry, rx, c, (n, iy, ix)
+        planes = _SCRATCH.get("planes", (2, 2, cout, n * h * wd))
+        np.copyto(planes, self.biases[-1][:, None])
+        # Each patch row adds to its output phase shifted by dy rows and dx columns. Shifted as one flat
+        # run over (n, iy, ix) the adds are long and fast; the pixels whose shift would leave the image
+        # (and wrap into the next row or face) are zeroed first, each being used by this add only.
+        for r, s, qy, qx, *_ in _overlaps(h, wd):
+            dy, dx = qy - r, qx - s
+            src = cols[qy, qx, 1 - r, 1 - s]
+            grid = src.reshape(cout, n, h, wd)
+            if dy:
+                grid[:, :, h - 1 if dy > 0 else 0] = 0
+            if dx:
+                grid[:, :, :, wd - 1 if dx > 0 else 0] = 0
+            off, dst = dy * wd + dx, planes[r, s]
+            if off >= 0:
+                np.add(dst[:, off:], src[:, : src.shape[1] - off], out=dst[:, off:])
+            else:
+                np.add(dst[:, :off], src[:, -off:], out=dst[:, :off])
+        planes = planes.reshape(2, 2, cout, n, h, wd)
+        return np.tanh(planes, out=planes)
