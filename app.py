@@ -5,14 +5,18 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from ui.warmup import lifespan
+from ui import warmup
 
-# `streamlit run app.py` serves this App: its lifespan imports torch while the first browser is
-# still loading the page (ui/warmup.py). Each visitor's script run then calls main().
-app = st.App(__file__, lifespan=lifespan)
+# `streamlit run app.py` serves this App: its lifespan imports torch and the first page's modules
+# and draws the default grid while the first browser is still loading the page (ui/warmup.py).
+# Each visitor's script run then calls main().
+app = st.App(__file__, lifespan=warmup.lifespan)
 
 
 def main() -> None:
+    # the first visitor would otherwise draw the default grid a second time beside the warm-up;
+    # returns at once when the warm-up is over
+    warmup.wait()
     st.set_page_config(page_title="Face GAN Lab", page_icon=":material/face:", layout="wide")
     # Each URL path is the page's file name (/generate, /latent_lab, ...): a fresh server's first run
     # goes through Streamlit's file-based router, which knows pages only by those names (ui/nav.py).

@@ -8,7 +8,7 @@ import streamlit as st
 from core.gan.sampling import TRUNCATION_RANGE, TRUNCATION_STEP, encode_png_fast, make_grid, snap_truncation
 from core.models import registry
 from ui.attributes import OVERLAY_HELP, face_attributes, show_attribute_table
-from ui.models import generate_faces, get_model, source_badge
+from ui.models import DEFAULT_FACES, DEFAULT_SEED, generate_faces, get_model, source_badge
 from ui.nav import ensure_app_navigation
 from ui.widgets import show_image
 
@@ -49,8 +49,9 @@ def from_url(params) -> tuple[dict, list[str]]:
     state["gen_model"] = model if model in GENERATORS else GENERATORS[0]
     if model is not None and model not in GENERATORS:
         notes.append(f"model={model} is not one of our generators: showing {GENERATORS[0]}")
-    state["gen_n"] = whole_number(params.get("n"), "n", 36, 1, MAX_FACES, notes, "faces")
-    state["gen_seed"] = whole_number(params.get("seed"), "seed", 0, 0, MAX_SEED, notes, "seed", clamp=False)
+    state["gen_n"] = whole_number(params.get("n"), "n", DEFAULT_FACES, 1, MAX_FACES, notes, "faces")
+    state["gen_seed"] = whole_number(params.get("seed"), "seed", DEFAULT_SEED, 0, MAX_SEED, notes, "seed",
+                                    clamp=False)
     t, note = snap_truncation(params.get("trunc", ""))
     state["gen_trunc_on"], state["gen_trunc"] = t is not None, t or 1.0
     if note:

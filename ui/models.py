@@ -49,6 +49,16 @@ def source_badge(loaded: registry.LoadedModel) -> None:
         st.caption(f":material/inventory_2: Using {source_words(loaded)}.", help=loaded.note)
 
 
+# what the Generate page shows when the address bar asks for nothing else
+DEFAULT_FACES, DEFAULT_SEED = 36, 0
+
+
+def warm_default_grid() -> None:
+    """Load the first generator and draw the Generate page's default grid into the shared caches (the
+    start-up warm-up calls this, ui/warmup.py)."""
+    generate_faces(registry.names("generator")[0], DEFAULT_FACES, DEFAULT_SEED, None)
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def generate_faces(name: str, n: int, seed: int, truncation: float | None) -> np.ndarray:
     """(n, H, W, 3) uint8 faces of model `name` for a seed; cached per argument set."""
