@@ -156,3 +156,19 @@ def test_fast_png_in_many_pieces_is_one_valid_stream(monkeypatch):
     assert png[37:41] == b"IDAT"
     zlib.decompress(png[41 : 41 + n])  # checks the zlib header and the Adler-32 of the whole image
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), arr)
+
+
+def test_worker_threads_leave_the_callers_thread_count_and_the_faces_alone(monkeypatch):
+    from core.models import dcgan
+
+    g = trained_like(64)
+    frozen = FrozenGenerator(g)
+    z = sample_latents(24, 100, 6)
+    threads = torch.get_num_threads()
+    with torch.inference_mode():
+        shared = frozen.faces(z)
+        assert torch.get_num_threads() == threads
+        monkeypatch.setattr(dcgan._WORKERS, "usable", False)  # the whole batch in the caller's thread
+        alone = frozen.faces(z)
+    diff = np.abs(shared.astype(int) - alone.astype(int))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.999  # shares of the batch: the same sums, maybe reordered

@@ -7,7 +7,9 @@ give 80x80, which the LSGAN uses (arch "lsgan": these networks, the least-square
 from __future__ import annotations
 
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -163,16 +165,14 @@ def _overlaps(h: int, w: int):
 
 
 class _Scratch:
-    """Work arrays reused from one call to the next, shared by every FrozenGenerator in the process.
+    """Work arrays reused from one call to the next, one set per worker thread (`_scratch`).
 
     A fresh array of many MB costs a page fault per 4 KiB each time it is first written when malloc
     hands big blocks back to the system after use (as `make run` tells it to, which keeps the
-    server's memory flat); these are faulted in once. The lock keeps two sessions from writing into
-    the same arrays (they would share the same cores anyway).
+    server's memory flat); these are faulted in once.
     """
 
     def __init__(self):
-        self.lock = threading.Lock()
         self._bufs: dict[tuple, np.ndarray] = {}
 
     def get(self, name: str, shape: tuple, dtype=np.float32) -> np.ndarray:
@@ -183,7 +183,55 @@ class _Scratch:
         return buf[:n].reshape(shape)
 
 
-_SCRATCH = _Scratch()
+_LOCAL = threading.local()
+
+
+def _scratch() -> _Scratch:
+    if not hasattr(_LOCAL, "scratch"):
+        _LOCAL.scratch = _Scratch()
+    return _LOCAL.scratch
+
+
+class _Workers:
+    """One thread per core, each running whole layers on its share of the batch with one intra-op
+    thread of its own. PyTorch's own threads split every operation and wait for each other at its
+    end, and on a machine where another process holds a core that wait is a scheduler time slice,
+    many times per batch; threads that each finish their own faces never wait for one another.
+
+    Where setting a worker's thread count turns out to change the caller's too (a PyTorch build
+    whose setting is process-wide), the workers are given up and batches run in the caller's thread.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self.usable = _cores() > 1
+
+    def map(self, fn, chunks: list):
+        if self.usable:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(_cores(), thread_name_prefix="faces",
+                                                    initializer=torch.set_num_threads, initargs=(1,))
+            before = torch.get_num_threads()
+            results = list(self._pool.map(fn, chunks))
+            if torch.get_num_threads() == before:
+                return results
+            torch.set_num_threads(before)  # process-wide in this build: undo, and stop using the workers
+            self.usable = False
+            return results
+        with self._lock:  # one batch at a time through the caller's threads
+            return [fn(c) for c in chunks]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_WORKERS = _Workers()
 
 
 def _fused_deconv_relu():
@@ -213,9 +261,9 @@ class FrozenGenerator(nn.Module):
     layers are oneDNN transposed convolutions in channels_last, ReLU fused where the build allows.
     `faces` turns the last layer straight into (N, S, S, 3) uint8 pixels, the layout pages need.
 
-    Only the matrix products and convolutions run on PyTorch's thread pool; the memory-bound steps
-    between them (overlap-adds, ReLU, Tanh, rounding) are single numpy passes. Each multi-threaded
-    step waits for its slowest thread, and on a busy machine that thread is often not running.
+    A batch is split into one share per core, each run start to finish by its own worker thread
+    with one PyTorch thread (`_Workers`); the memory-bound steps between the matrix products
+    (overlap-adds, ReLU, Tanh, rounding) are numpy passes on work arrays kept per worker.
 
     Outputs match the Generator's to float rounding (about 1e-5), so faces match to one level
     where a value sits on a rounding boundary; `tests/test_frozen_generator.py` checks both.
@@ -261,42 +309,57 @@ class FrozenGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(N, nz) or (N, nz, 1, 1) -> (N, 3, S, S) floats in [-1, 1], as the Generator gives."""
-        with _SCRATCH.lock, torch.no_grad():
-            planes = self._last(self._body(z))  # (r, s, c, n, Y, X): output pixel (2Y + r, 2X + s)
-            if isinstance(planes, torch.Tensor):
-                return planes
-            r, s, c, n, h, w = planes.shape
-            out = np.empty((n, c, h, 2, w, 2), np.float32)
-            for r in (0, 1):
-                for s in (0, 1):
-                    out[:, :, :, r, :, s] = planes[r, s].transpose(1, 0, 2, 3)
-            return torch.from_numpy(out.reshape(n, c, 2 * h, 2 * w))
+        return torch.cat(self._split(self._forward_chunk, z))
 
     def faces(self, z: torch.Tensor) -> np.ndarray:
         """(N, nz) -> (N, S, S, 3) uint8 pixels: `forward`'s values mapped from [-1, 1] to 0-255 and
         rounded (half to even) as `core.gan.sampling.to_uint8` does."""
-        with _SCRATCH.lock, torch.no_grad():
-            planes = self._last(self._body(z))
-            if isinstance(planes, torch.Tensor):
-                planes = planes.numpy().transpose(0, 2, 3, 1)[None, None]  # (1, 1, N, S, S, 3): one phase
-            # Tanh's values already lie in [-1, 1]: no clamp needed before the mapping
-            np.add(planes, 1, out=planes)
-            np.multiply(planes, 127.5, out=planes)
-            np.rint(planes, out=planes)
-            if planes.shape[:2] == (1, 1):
-                return planes[0, 0].astype(np.uint8, order="C")
-            r, s, c, n, h, w = planes.shape
-            out = np.empty((n, h, 2, w, 2, c), np.uint8)
-            for r in (0, 1):
-                for s in (0, 1):
-                    np.copyto(out[:, :, r, :, s], planes[r, s].transpose(1, 2, 3, 0), casting="unsafe")
-            return out.reshape(n, 2 * h, 2 * w, c)
+        return np.concatenate(self._split(self._faces_chunk, z))
+
+    def _split(self, fn, z: torch.Tensor) -> list:
+        """`fn` on the batch split into one share per worker (at least 4 faces a share)."""
+        z = z.reshape(z.shape[0], -1).detach().float().cpu()
+        chunks = list(torch.tensor_split(z, max(1, min(_cores(), len(z) // 4)))) if len(z) else [z]
+
+        def run(chunk):
+            with torch.inference_mode():
+                return fn(chunk)
+
+        return _WORKERS.map(run, chunks)
+
+    def _forward_chunk(self, z: torch.Tensor) -> torch.Tensor:
+        planes = self._last(self._body(z))  # (r, s, c, n, Y, X): output pixel (2Y + r, 2X + s)
+        if isinstance(planes, torch.Tensor):
+            return planes.clone()
+        r, s, c, n, h, w = planes.shape
+        out = np.empty((n, c, h, 2, w, 2), np.float32)
+        for r in (0, 1):
+            for s in (0, 1):
+                out[:, :, :, r, :, s] = planes[r, s].transpose(1, 0, 2, 3)
+        return torch.from_numpy(out.reshape(n, c, 2 * h, 2 * w))
+
+    def _faces_chunk(self, z: torch.Tensor) -> np.ndarray:
+        planes = self._last(self._body(z))
+        if isinstance(planes, torch.Tensor):
+            planes = planes.numpy().transpose(0, 2, 3, 1)[None, None]  # (1, 1, N, S, S, 3): one phase
+        # Tanh's values already lie in [-1, 1]: no clamp needed before the mapping
+        np.add(planes, 1, out=planes)
+        np.multiply(planes, 127.5, out=planes)
+        np.rint(planes, out=planes)
+        if planes.shape[:2] == (1, 1):
+            return planes[0, 0].astype(np.uint8, order="C")
+        r, s, c, n, h, w = planes.shape
+        out = np.empty((n, h, 2, w, 2, c), np.uint8)
+        for r in (0, 1):
+            for s in (0, 1):
+                np.copyto(out[:, :, r, :, s], planes[r, s].transpose(1, 2, 3, 0), casting="unsafe")
+        return out.reshape(n, 2 * h, 2 * w, c)
 
     def _body(self, z: torch.Tensor) -> torch.Tensor:
         """Every layer but the last, ReLU applied: (N, C, H, W) in channels_last."""
         z = z.reshape(z.shape[0], -1).float().cpu()
         n, side = z.shape[0], self.base
-        x = _SCRATCH.get("l0", (n, self.w0.shape[1]))
+        x = _scratch().get("l0", (n, self.w0.shape[1]))
         np.copyto(x, self.b0)
         torch.addmm(torch.from_numpy(x), z, self.w0, out=torch.from_numpy(x))
         np.maximum(x, 0, out=x)
@@ -316,10 +379,10 @@ class FrozenGenerator(nn.Module):
         """ReLU of a stride-2 4x4 transposed convolution of channels_last `x` as a matrix product and an
         overlap-add (`_overlaps`); (N, Cout, 2H, 2W) in channels_last, in scratch memory."""
         n, cin, h, w = x.shape
-        cols = _SCRATCH.get(f"cols{j}", (n * h * w, wm.shape[1]))
+        cols = _scratch().get(f"cols{j}", (n * h * w, wm.shape[1]))
         torch.mm(x.permute(0, 2, 3, 1).reshape(n * h * w, cin), wm, out=torch.from_numpy(cols))
         cols = cols.reshape(n, h, w, 2, 2, 2, 2, cout)  # n, iy, ix, qy, qx, ry, rx, c
-        out = _SCRATCH.get(f"out{j}", (n, h, 2, w, 2, cout))  # n, Y, r, X, s, c
+        out = _scratch().get(f"out{j}", (n, h, 2, w, 2, cout))  # n, Y, r, X, s, c
         for r, s, qy, qx, iy, ix, oy, ox in _overlaps(h, w):
             src, dst = cols[:, iy, ix, qy, qx, 1 - r, 1 - s], out[:, oy, r, ox, s]
             if qy == r and qx == s:
@@ -338,10 +401,10 @@ class FrozenGenerator(nn.Module):
         if how != "patches":
             return nn.functional.conv_transpose2d(x, w, b, stride, padding).tanh_()
         n, cin, h, wd = x.shape
-        cols = _SCRATCH.get(f"cols{j}", (w.shape[0], n * h * wd))
+        cols = _scratch().get(f"cols{j}", (w.shape[0], n * h * wd))
         torch.mm(w, x.permute(1, 0, 2, 3).reshape(cin, n * h * wd), out=torch.from_numpy(cols))
         cols = cols.reshape(2, 2, 2, 2, cout, n * h * wd)  # qy, qx, ry, rx, c, (n, iy, ix)
-        planes = _SCRATCH.get("planes", (2, 2, cout, n * h * wd))
+        planes = _scratch().get("planes", (2, 2, cout, n * h * wd))
         np.copyto(planes, self.biases[-1][:, None])
         # Each patch row adds to its output phase shifted by dy rows and dx columns. Shifted as one flat
         # run over (n, iy, ix) the adds are long and fast; the pixels whose shift would leave the image
