@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,32 +66,11 @@ def machine_line(m: dict) -> str:
 
 
 def cold_start(runs: int) -> dict:
-    """Seconds from starting `streamlit run` to the first grid image decoded in Chromium on /generate."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+    """Seconds from starting `streamlit run` to the first grid image decoded in Chromium on /generate,
+    with its phases (bench/cold_start.py)."""
+    from bench.cold_start import measure
 
-    if not Path(CHROMIUM).exists():
-        return {"unavailable": "Debian chromium is not installed (make browser)"}
-    from playwright.sync_api import sync_playwright
-
-    times = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            for _ in range(runs):
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                page.set_default_timeout(180_000)
-                started = time.perf_counter()  # streamlit_server starts the process first thing
-                with streamlit_server(timeout=180) as url:
-                    page.goto(f"{url}/generate")
-                    page.get_by_text("faces from").first.wait_for()
-                    grid = page.locator("[data-testid='stMain'] [data-testid='stImage'] img").first.element_handle()
-                    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=grid)
-                    times.append(time.perf_counter() - started)
-                page.context.close()
-        finally:
-            browser.close()
-    return {"runs_s": times, "median_s": statistics.median(times)}
+    return measure(runs)
 
 
 def faces_64(repeats: int) -> dict:
@@ -192,7 +170,8 @@ def table(res: dict) -> list[tuple[str, str]]:
     rows = []
     c = res["cold_start"]
     rows.append(("cold start: `streamlit run` to the first grid in Chromium (36 faces, dcgan-64)",
-                 c.get("unavailable") or f"{c['median_s']:.1f} s (median of {len(c['runs_s'])})"))
+                 c.get("unavailable") or (f"{c['median_s']:.1f} s (median of {len(c['runs']['first_grid_s'])}; server up "
+                                          f"{c['median_health_s']:.1f} s, page loaded {c['median_page_loaded_s']:.1f} s)")))
     faces = res["faces_64"]
     if "unavailable" in faces:
         rows.append(("64 faces, generate + PNG grid", faces["unavailable"]))
