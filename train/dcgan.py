@@ -21,14 +21,16 @@ from pathlib import Path
 
 from core.data.caches import cache_path
 from core.gan.losses import BCEGANLoss
+from core.models.registry import SPECS
 from train.common import gan_script
 
 
 def main(argv=None) -> int:
+    spec = SPECS["dcgan-64"]  # the recipe table: architecture and framing
     return gan_script(
         argv, __doc__, script="train.dcgan", arch="dcgan", loss=BCEGANLoss(),
-        nz=100, nz_help="latent size (seed 001: 100 and 60)", image_size=64,
-        data=cache_path("train", 64), dataset="CelebA subset (shared/data/celeba/train), centre crop 64x64",
+        nz=spec.config["nz"], nz_help="latent size (seed 001: 100 and 60)", image_size=spec.config["image_size"],
+        data=cache_path("train", spec.config["image_size"]), dataset="CelebA subset (shared/data/celeba/train), centre crop 64x64",
         default_out=lambda nz, subset: Path("runs") / ("dcgan-64" if nz == 100 else f"dcgan-64-z{nz}"),
     )
 

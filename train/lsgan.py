@@ -19,16 +19,18 @@ from pathlib import Path
 
 from core.data.caches import cache_path
 from core.gan.losses import LeastSquaresGANLoss
+from core.models.registry import SPECS
 from train.common import gan_script
 
 
 def main(argv=None) -> int:
+    spec = SPECS["lsgan-80"]  # the recipe table: architecture and framing
     return gan_script(
         argv, __doc__, script="train.lsgan", arch="lsgan", loss=LeastSquaresGANLoss(),
         # 128: inside the seed's 100-400; more latent numbers than 100 for the larger, tighter face
         # crops, while staying small enough that interpolation and arithmetic have few dead directions
-        nz=128, nz_help="latent size (seed 004 tried 100-400)", image_size=80,
-        data=cache_path("train", 80, crop="mtcnn"),
+        nz=spec.config["nz"], nz_help="latent size (seed 004 tried 100-400)", image_size=spec.config["image_size"],
+        data=cache_path("train", spec.config["image_size"], crop=spec.framing),
         dataset="CelebA subset (shared/data/celeba/train), MTCNN face crop 80x80",
         default_out=lambda nz, subset: Path("runs") / ("lsgan-80" if subset == "both" else f"lsgan-80-{subset}"),
         subsets=True,

