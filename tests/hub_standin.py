@@ -3,8 +3,6 @@
 `HubStandIn` answers what huggingface_hub 2.4.0 asks of the Hub:
 
 - reachability: HEAD/GET `/`;
-- `snapshot_download`: GET `/api/models/{repo}/revision/{rev}` (the commit), GET `/api/models/{repo}/tree/{rev}`
-  (the files), then per file as `hf_hub_download`;
 - `hf_hub_download`: HEAD/GET `/{repo}/resolve/{revision}/{path}` with `X-Repo-Commit`, `ETag`,
   `Content-Length`; files named `*.safetensors` are "LFS": a 302 to `http://localhost:{port}/cdn/{sha256}`
   (another origin, like the Hub's CDN, so the library drops the Authorization header there) with
@@ -44,7 +42,6 @@ _KINDS = {"models": "model", "spaces": "space", "datasets": "dataset"}  # URL se
 _PREUPLOAD_COMMIT = re.compile(
     r"^/api/(?P<kind>models|spaces|datasets)/(?P<repo>.+)/(?P<op>preupload|commit)/(?P<rev>[^/]+)$"
 )
-_TREE = re.compile(r"^/api/(?P<kind>models)/(?P<repo>.+?)/tree/(?P<rev>[^/]+)(?:/.*)?$")  # model downloads only
 _INFO = re.compile(r"^/api/(?P<kind>models|spaces|datasets)/(?P<repo>.+?)(?:/revision/(?P<rev>[^/]+))?$")
 # What the Hub accepts in a Space card: sdk and colours from its Spaces configuration reference; the
 # 60-character cap on short_description is not on that page but reported by people the Hub refused.
@@ -292,8 +289,6 @@ class _Handler(BaseHTTPRequestHandler):
             return "validate-yaml", {}
         if m := _PREUPLOAD_COMMIT.match(path):
             return m["op"], {"repo": unquote(m["repo"]), "rev": unquote(m["rev"]), "kind": _KINDS[m["kind"]]}
-        if m := _TREE.match(path):
-            return "tree", {"repo": unquote(m["repo"]), "rev": unquote(m["rev"]), "kind": _KINDS[m["kind"]]}
         if m := _INFO.match(path):
             return "info", {"repo": unquote(m["repo"]), "rev": unquote(m["rev"] or "main"), "kind": _KINDS[m["kind"]]}
         if m := _CDN.match(path):
@@ -442,27 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, answer = self.hub._apply_commit(params["repo"], params["rev"], lines)
         self._json(status, answer)
 
-    def _rev_or_404(self, params) -> bool:
-        if params["rev"] in ("main", self.hub.heads[params["repo"]]):
-            return True
-        self._error(404, "RevisionNotFound", f"Invalid rev id: {params['rev']}")
-        return False
-
-    def _do_tree(self, params, body) -> None:
-        files = self._repo_or_404(params["repo"], params["kind"])
-        if files is None or not self._rev_or_404(params):
-            return
-        entries = []
-        for name, data in sorted(files.items()):
-            entry = {"type": "file", "path": name, "size": len(data), "oid": git_blob_sha1(data)}
-            if name.endswith(self.hub.lfs_suffixes):
-                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
-            entries.append(entry)
-        self._json(200, entries)
-
     def _do_info(self, params, body) -> None:
         files = self._repo_or_404(params["repo"], params["kind"])
-        if files is None or not self._rev_or_404(params):
+        if files is None:
             return
         created = self.hub.created.get(params["repo"], {})
         info = {

@@ -129,9 +129,11 @@ def test_download_model_gets_the_files(standin, monkeypatch, hub_env):
     assert [r.method for r in standin.seen("cdn")] == ["GET"]
     assert standin.seen("cdn")[0].auth is None
     assert all(r.auth == f"Bearer {TOKEN}" for r in standin.seen("resolve"))
-    # snapshot_download: one look at the branch, then every file from the commit it named
-    assert [r.path for r in standin.seen("info")] == [f"/api/models/{REPO}/revision/main"]
-    assert {r.path.split("/resolve/")[1].split("/")[0] for r in standin.seen("resolve")} == {standin.heads[REPO]}
+    # the files after the first are pinned to its commit
+    assert {r.path.split("/resolve/")[1].split("/")[0] for r in standin.seen("resolve")} == {
+        "main",
+        standin.heads[REPO],
+    }
 
 
 def test_download_model_pinned_commit_in_cache_needs_no_network(standin, monkeypatch):

@@ -121,22 +121,13 @@ def download_model(repo_id: str, revision: str | None, filenames: list[str], tim
     if not status.reachable:
         raise HubError(f"cannot download {where}: the Hub at {endpoint} is unreachable ({status.reason})")
 
-    return _with_heartbeat(
-        lambda beat, state: _fetch_files(repo_id, revision, names, endpoint, cache_dir, timeout, beat, state),
-        timeout + DOWNLOAD_GRACE_S, names[0], where, endpoint, timeout)
-
-
-def _with_heartbeat(fetch, answer_window: float, first_name: str, where: str, endpoint: str, timeout: float) -> Path:
-    """Run `fetch(beat, state)` in a worker thread; give up when it shows no sign of life in time.
-
-    huggingface_hub retries a failed metadata request with a 60 s timeout and backoff (and a body
-    read with 10 s timeouts), so one call can stall for minutes. The worker reports signs of life
-    (`beat`); without one for the current phase's window (an answer: `answer_window`; a transfer:
-    TRANSFER_STALL_S) we stop waiting. The worker is a daemon: it may finish (harmlessly) into the
-    cache later, or die with the process.
-    """
+    # huggingface_hub retries a failed metadata request with a 60 s timeout and backoff (and a body
+    # read with 10 s timeouts), so one call can stall for minutes. It runs in a worker thread that
+    # reports signs of life; without one for the current phase's window we stop waiting. The worker
+    # is a daemon: it may finish (harmlessly) into the cache later, or die with the process.
+    answer_window = timeout + DOWNLOAD_GRACE_S
     last_beat = [time.monotonic(), answer_window]  # when, and how long the next may take
-    state: dict = {"name": first_name}
+    state: dict = {"name": names[0]}
     done = threading.Event()
 
     def beat(transferring: bool = False) -> None:
@@ -144,13 +135,15 @@ def _with_heartbeat(fetch, answer_window: float, first_name: str, where: str, en
 
     def work() -> None:
         try:
-            state["folder"] = fetch(beat, state)
+            state["folder"] = _fetch_files(
+                repo_id, revision, names, endpoint, cache_dir, timeout, beat, state
+            )
         except BaseException as err:  # handed to the caller's thread
             state["error"] = err
         finally:
             done.set()
 
-    threading.Thread(target=work, name=f"hub-download {where}", daemon=True).start()
+    threading.Thread(target=work, name=f"hub-download {repo_id}", daemon=True).start()
     while not done.wait(max(0.0, sum(last_beat) - time.monotonic())):
         since, window = last_beat
         if time.monotonic() - since >= window:
@@ -320,52 +313,47 @@ def _cached_snapshot(repo_id: str, commit: str, names: list[str], cache_dir: str
 def _heartbeat_bar(beat: Callable[..., None]) -> type:
     from huggingface_hub.utils import tqdm as hf_tqdm
 
-    # snapshot_download makes its byte bars before the first file request: making one is a sign of an
-    # answered listing only. A file's transfer starting (the bar's total grows, then refresh) or its
-    # bytes arriving (update) are the signs of a transfer in progress, with the longer stall window.
+    # The library makes a file's progress bar once the Hub has answered for it (HTTP or Xet) and
+    # ticks it as bytes come: the signs of life download_model waits for.
     class HeartbeatBar(hf_tqdm):
         def __init__(self, *args, **kwargs):
-            self._made = False
-            beat()
+            beat(transferring=True)
             super().__init__(*args, **kwargs)
-            self._made = True
-
-        def refresh(self, *args, **kwargs):
-            if getattr(self, "_made", False):
-                beat(transferring=True)
-            return super().refresh(*args, **kwargs)
 
         def update(self, n=1):
-            beat(transferring=bool(n))
+            beat(transferring=True)
             return super().update(n)
 
     return HeartbeatBar
 
 
-class _MissingFiles(LookupError):
-    """Named files that the repo does not hold at the commit it listed."""
-
-
 def _fetch_files(repo_id, revision, names, endpoint, cache_dir, timeout, beat, state) -> Path:
-    """Every file in `names` from one commit of the repo, through snapshot_download (one listing of the
-    commit, then the files; all land in the snapshot folder named after that commit)."""
-    from huggingface_hub import snapshot_download
+    # One hf_hub_download per file, not snapshot_download: the latter fetches in a ThreadPoolExecutor whose
+    # (non-daemon) threads the interpreter joins at exit, so a download abandoned on a stalled Hub kept the
+    # process from exiting for minutes. Here the only thread is download_model's daemon worker.
+    from huggingface_hub import hf_hub_download
 
-    beat()
-    folder = Path(snapshot_download(
-        repo_id,
-        revision=revision,
-        repo_type="model",
-        allow_patterns=names,
-        cache_dir=cache_dir,
-        endpoint=endpoint,
-        etag_timeout=timeout,
-        tqdm_class=_heartbeat_bar(beat),
-    ))
-    missing = [n for n in names if not (folder / n).is_file()]
-    if missing:  # allow_patterns skips what the repo does not have: for us, a named file must be there
-        state["name"] = missing[0]
-        raise _MissingFiles(missing[0])
+    bar = _heartbeat_bar(beat)
+    folder = None
+    for name in names:
+        state["name"] = name
+        beat()
+        path = hf_hub_download(
+            repo_id,
+            name,
+            revision=revision,
+            repo_type="model",
+            cache_dir=cache_dir,
+            endpoint=endpoint,
+            etag_timeout=timeout,
+            tqdm_class=bar,
+        )
+        beat()
+        if folder is None:
+            folder = _snapshot_of(Path(path), name)
+            # Pin the rest to the first file's commit: all land in one snapshot folder even if the
+            # branch moves while we download.
+            revision = folder.name
     return folder
 
 
@@ -373,9 +361,7 @@ def _download_error(err: BaseException, where: str, name: str, endpoint: str, ti
     from huggingface_hub import errors
 
     status = getattr(getattr(err, "response", None), "status_code", None)
-    if isinstance(err, _MissingFiles):
-        why = "no such file in the repo"
-    elif isinstance(err, errors.GatedRepoError):
+    if isinstance(err, errors.GatedRepoError):
         why = "the repo is gated: accept its terms on the Hub and log in"
     elif isinstance(err, errors.RepositoryNotFoundError):
         why = f"repository not found (HTTP {status}; or it is private and no valid token was sent)"
