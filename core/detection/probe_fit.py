@@ -1,0 +1,133 @@
+"""The probe's head fitted in closed form on cached backbone features, instead of by augmented SGD.
+
+The probe's backbone is frozen, so its pooled features of a crop never change: they can be computed
+once per crop (and per augmented view of it) and kept, and the head (BatchNorm without scale, then
+one linear logit) is then a logistic regression on standardised features. Fitting it that way takes
+seconds, so leaving a generator out, choosing the feature groups and the regularisation can all be
+measured instead of guessed (`python -m train.probe_fit`).
+
+Views of a crop: "clean" (as cached), "aug<k>" (the detectors' training augmentation,
+`core.detection.augment.Augment`, with its own seed per source, split and k), "jpeg75" and "half"
+(the robustness checks of `train.evaluate`). Sources weigh alike within their class, as in the
+detectors' balanced batches (families alike, then sources within a family).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import REPO_ROOT
+
+FEATURE_DIR = REPO_ROOT / "data" / "detector" / "probe-features"
+BATCH = 64
+
+
+def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
+    """The crops as `view` shows them ("clean", "aug<k>", "jpeg75", "half")."""
+    if view == "clean" or not len(crops):
+        return crops
+    from PIL import Image
+
+    if view == "jpeg75":
+        from core.detection.augment import jpeg_roundtrip
+
+        return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), 75)) for c in crops])
+    if view == "half":
+        s = crops.shape[1]
+        return np.stack([np.asarray(Image.fromarray(c).resize((s // 2, s // 2), Image.BILINEAR)
+                                    .resize((s, s), Image.BILINEAR)) for c in crops])
+    if view.startswith("aug") and view[3:].isdigit():
+        from core.detection.augment import Augment
+
+        aug = Augment()
+        rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+        return np.stack([aug(c, rng) for c in crops])
+    raise ValueError(f"unknown view {view!r}: clean, aug<k>, jpeg75 or half")
+
+
+def backbone_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
+    """(N, S, S, 3) uint8 -> (N, feature_count(model.taps)) float32, in batches."""
+    from core.models.detectors import to_input
+
+    out = np.zeros((len(crops), model.norm.num_features), dtype=np.float32)
+    starts = range(0, len(crops), BATCH)
+    for i in (progress(starts) if progress else starts):
+        out[i:i + BATCH] = model.features(to_input(crops[i:i + BATCH])).numpy()
+    return out
+
+
+def feature_file(source: str, split: str, view: str, folder: Path | None = None) -> Path:
+    return (folder or FEATURE_DIR) / f"{source}-{split}-{view}.safetensors"
+
+
+def cached_features(model, source: str, split: str, view: str, crops: np.ndarray, folder: Path | None = None,
+                    progress: Callable | None = None) -> np.ndarray:
+    """Features of one source's crops in one view: from the cache when it was made from the same crops
+    (a hash of them is kept), else computed and cached."""
+    import hashlib
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    key = hashlib.sha256(np.ascontiguousarray(crops).tobytes()).hexdigest()
+    path = feature_file(source, split, view, folder)
+    if path.exists():
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            if meta.get("crops_sha256") == key and int(meta.get("taps", 0)) >= model.taps:
+                return f.get_tensor("features").numpy()[:, :model.norm.num_features]
+    feats = backbone_features(model, view_crops(crops, view, f"{source}/{split}"), progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file({"features": torch.from_numpy(feats)}, str(tmp), metadata={"crops_sha256": key, "taps": str(model.taps)})
+    tmp.replace(path)
+    return feats
+
+
+def source_weights(names: list[str], labels: dict[str, int], families: dict[str, str], counts: dict[str, int]
+                   ) -> dict[str, float]:
+    """Weight of each crop of each source: classes alike, families alike within a class, sources alike
+    within a family (the detectors' balanced sampling, as weights)."""
+    out = {}
+    for label in (0, 1):
+        mine = [n for n in names if labels[n] == label and counts[n]]
+        fams = sorted({families.get(n, n) for n in mine})
+        for n in mine:
+            in_family = sum(1 for m in mine if families.get(m, m) == families.get(n, n))
+            out[n] = 1.0 / len(fams) / in_family / counts[n]
+    return out
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float, max_iter: int = 2000) -> dict:
+    """L2 logistic regression on standardised features. Returns the head's tensors: the features' mean and
+    variance (the BatchNorm's running statistics) and the linear layer's weight and bias."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = np.average(x, axis=0, weights=w)
+    var = np.average((x - mean) ** 2, axis=0, weights=w)
+    eps = 1e-5
+    z = (x - mean) / np.sqrt(var + eps)
+    lr = LogisticRegression(C=c, max_iter=max_iter)
+    lr.fit(z, y, sample_weight=w * len(w) / w.sum())
+    return {"mean": mean.astype(np.float32), "var": var.astype(np.float32),
+            "weight": lr.coef_.astype(np.float32), "bias": lr.intercept_.astype(np.float32), "eps": eps}
+
+
+def head_logits(head: dict, x: np.ndarray) -> np.ndarray:
+    z = (x - head["mean"]) / np.sqrt(head["var"] + head["eps"])
+    return z @ head["weight"][0] + head["bias"][0]
+
+
+def load_head(model, head: dict) -> None:
+    """Put a fitted head into a ProbeDetector (its BatchNorm's eps must match)."""
+    with torch.no_grad():
+        model.norm.running_mean.copy_(torch.from_numpy(head["mean"]))
+        model.norm.running_var.copy_(torch.from_numpy(head["var"]))
+        model.norm.eps = head["eps"]
+        model.head.weight.copy_(torch.from_numpy(head["weight"]))
+        model.head.bias.copy_(torch.from_numpy(head["bias"]))
