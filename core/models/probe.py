@@ -15,7 +15,9 @@ stage's feature maps, from the first block (fine texture, where up-sampling leav
 numbers) or only the early ones. Left out of training, StyleGAN2 and SD 2.1 were ranked better from the
 first five stages alone (272 numbers) than from all eight: the late features say what a source's faces
 look like. That held for a plain logistic regression on the features, not for the app's augmented
-head training, so the recipe reads all eight (README, *Which features*).
+head training, so the recipe reads all eight (README, *Which features*). `train.probe_fit` measures why:
+the augmentation (JPEG, down-scaling, blur) is what makes the head ignore the fine texture that carries
+over to a generator it never saw (README, *Augmentation is what the probe loses unseen generators to*).
 """
 
 from __future__ import annotations
