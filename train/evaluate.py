@@ -58,15 +58,6 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: li
     return c.crops, {"files": len(paths), "unreadable": c.unreadable, "no_face": c.no_face, "judged": len(c.crops)}
 
 
-def jpeg_crops(crops, quality: int = JPEG_QUALITY):
-    import numpy as np
-    from PIL import Image
-
-    from core.detection.augment import jpeg_roundtrip
-
-    return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), quality)) for c in crops]) if len(crops) else crops
-
-
 def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
     """The `k` most confident mistakes of each kind in one PNG: real called GAN, GAN called real."""
     import numpy as np
@@ -94,18 +85,6 @@ def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(encode_image(np.asarray(canvas)))
     return sum(len(r) for r in rows)
-
-
-def half_scale_crops(crops):
-    """Crops of a photo down-scaled to half its size: each crop halved and enlarged back (bilinear)."""
-    import numpy as np
-    from PIL import Image
-
-    if not len(crops):
-        return crops
-    s = crops.shape[1]
-    return np.stack([np.asarray(Image.fromarray(c).resize((s // 2, s // 2), Image.BILINEAR).resize((s, s), Image.BILINEAR))
-                     for c in crops])
 
 
 def judged(judge, crops) -> dict:
@@ -159,7 +138,9 @@ def evaluate(judge, real_crops, fake_crops, clean: dict | None = None) -> dict:
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
     clean = judged(judge, crops) if clean is None else clean
-    jpeg = judged(judge, jpeg_crops(crops))
+    from core.detection.augment import half_scale_crops, jpeg_crops
+
+    jpeg = judged(judge, jpeg_crops(crops, JPEG_QUALITY))
     half = judged(judge, half_scale_crops(crops))
     ms = speed(judge, crops)
     results = {}

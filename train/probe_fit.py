@@ -38,7 +38,7 @@ class Features:
     """Cached features per (source, split, view), computed where missing (all eight groups; sliced)."""
 
     def __init__(self):
-        self.model, self.memo = None, {}
+        self.model, self.memo, self.crops = None, {}, {}
 
     def get(self, name: str, split: str, view: str, taps: int):
         if (name, split, view) not in self.memo:
@@ -50,7 +50,9 @@ class Features:
             from core.models.probe import ProbeDetector
 
             self.model = self.model or ProbeDetector(taps=len(WIDTHS)).eval()
-            crops = sources.load_source(name, split, CROP_SIZE).crops
+            if (name, split) not in self.crops:  # read once per source and split, whatever the views
+                self.crops[(name, split)] = sources.load_source(name, split, CROP_SIZE).crops
+            crops = self.crops[(name, split)]
             self.memo[(name, split, view)] = cached_features(
                 self.model, name, split, view, crops, progress=lambda it: tqdm(it, desc=f"{name} {split} {view}",
                                                                                 leave=False))

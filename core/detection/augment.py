@@ -57,3 +57,17 @@ def jpeg_roundtrip(img: Image.Image, quality: int) -> Image.Image:
     img.save(buf, format="JPEG", quality=quality)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
+
+
+def jpeg_crops(crops: np.ndarray, quality: int = 75) -> np.ndarray:
+    """Every crop through a JPEG of `quality` and back (the robustness check of train.evaluate)."""
+    return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), quality)) for c in crops]) if len(crops) else crops
+
+
+def half_scale_crops(crops: np.ndarray) -> np.ndarray:
+    """Crops of a photo down-scaled to half its size: each crop halved and enlarged back (bilinear)."""
+    if not len(crops):
+        return crops
+    s = crops.shape[1]
+    return np.stack([np.asarray(Image.fromarray(c).resize((s // 2, s // 2), Image.BILINEAR).resize((s, s), Image.BILINEAR))
+                     for c in crops])

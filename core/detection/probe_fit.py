@@ -31,19 +31,13 @@ def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
     """The crops as `view` shows them ("clean", "aug<k>", "jpeg75", "half")."""
     if view == "clean" or not len(crops):
         return crops
-    from PIL import Image
+    from core.detection.augment import Augment, half_scale_crops, jpeg_crops
 
     if view == "jpeg75":
-        from core.detection.augment import jpeg_roundtrip
-
-        return np.stack([np.asarray(jpeg_roundtrip(Image.fromarray(c), 75)) for c in crops])
+        return jpeg_crops(crops, 75)
     if view == "half":
-        s = crops.shape[1]
-        return np.stack([np.asarray(Image.fromarray(c).resize((s // 2, s // 2), Image.BILINEAR)
-                                    .resize((s, s), Image.BILINEAR)) for c in crops])
+        return half_scale_crops(crops)
     if view.startswith("aug") and view[3:].isdigit():
-        from core.detection.augment import Augment
-
         aug = Augment()
         rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
         return np.stack([aug(c, rng) for c in crops])
@@ -91,16 +85,12 @@ def cached_features(model, source: str, split: str, view: str, crops: np.ndarray
 
 def source_weights(names: list[str], labels: dict[str, int], families: dict[str, str], counts: dict[str, int]
                    ) -> dict[str, float]:
-    """Weight of each crop of each source: classes alike, families alike within a class, sources alike
-    within a family (the detectors' balanced sampling, as weights)."""
-    out = {}
-    for label in (0, 1):
-        mine = [n for n in names if labels[n] == label and counts[n]]
-        fams = sorted({families.get(n, n) for n in mine})
-        for n in mine:
-            in_family = sum(1 for m in mine if families.get(m, m) == families.get(n, n))
-            out[n] = 1.0 / len(fams) / in_family / counts[n]
-    return out
+    """Weight of each crop of each source: the balanced batches' share of draws (`source_shares`: classes
+    alike, families alike within a class, sources alike within a family) spread over its crops."""
+    from core.detection.trainer import source_shares
+
+    shares = source_shares([n for n in names if counts[n]], labels, lambda n: families.get(n, n))
+    return {n: share / counts[n] for n, share in shares.items()}
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float, max_iter: int = 2000) -> dict:

@@ -48,6 +48,17 @@ class DetectorTrainConfig:
     augment: Augment = field(default_factory=Augment)
 
 
+def source_shares(names: list[str], labels: dict[str, int], family) -> dict[str, float]:
+    """The share of its class's draws that each source gets: families alike, then sources within a family."""
+    out = {}
+    for label in (0, 1):
+        mine = [n for n in names if labels[n] == label]
+        fams = sorted({family(n) for n in mine})
+        for n in mine:
+            out[n] = 1.0 / len(fams) / sum(1 for m in mine if family(m) == family(n))
+    return out
+
+
 @dataclass
 class DetectorData:
     """Crops per source: name -> (N, S, S, 3) uint8, for train and val; `labels` 1 = GAN-made.
@@ -74,14 +85,7 @@ class DetectorData:
 
     def sampling_weights(self) -> dict[str, float]:
         """The share of each class's draws that each train source gets (families alike, then sources)."""
-        out = {}
-        for label in (0, 1):
-            names = [n for n in self.train if self.labels[n] == label and len(self.train[n])]
-            fams = sorted({self.family(n) for n in names})
-            for n in names:
-                in_family = sum(1 for m in names if self.family(m) == self.family(n))
-                out[n] = 1.0 / len(fams) / in_family
-        return out
+        return source_shares([n for n in self.train if len(self.train[n])], self.labels, self.family)
 
     def val_weights(self) -> np.ndarray:
         """Per validation crop, so that every source weighs alike within its class and classes alike."""
