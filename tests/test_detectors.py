@@ -20,8 +20,8 @@ from core.models.detectors import CROP_SIZE, build_detector, to_input
 DETECTORS = registry.names("detector")
 
 
-def test_the_apps_four_detectors_are_registered():
-    assert set(DETECTORS) == {"lstm", "cnn", "supcon", "probe"}
+def test_the_apps_five_detectors_are_registered():
+    assert set(DETECTORS) == {"lstm", "cnn", "supcon", "probe", "probe-texture"}
 
 
 @pytest.mark.parametrize("name", DETECTORS)

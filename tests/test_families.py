@@ -80,13 +80,14 @@ def test_train_detector_dry_run_trains_each_family(arch, celeba_dir, tmp_path):
 def test_the_families_never_enter_the_apps_verdict():
     from core.detection.judge import Judge, read_ensemble_weights
 
-    assert registry.names("detector") == ["lstm", "cnn", "supcon", "probe"]  # what the app, Home and the ensemble load
+    apps = ["lstm", "cnn", "supcon", "probe", "probe-texture"]
+    assert registry.names("detector") == apps  # what the app, Home and the ensemble load
     assert not set(FAMILY_MODELS) & set(registry.names())
     weights = read_ensemble_weights()
-    assert weights is not None and set(weights) == {"lstm", "cnn", "supcon", "probe"}
+    assert weights is not None and set(weights) == set(apps)
     judge = Judge.from_registry(use_hub=False)
-    assert set(judge.detectors) == {"lstm", "cnn", "supcon", "probe"}
-    assert judge.weights == pytest.approx(weights)  # the fitted weights, not equal shares of five
+    assert set(judge.detectors) == set(apps)
+    assert judge.weights == pytest.approx(weights)  # the fitted weights, not equal shares
 
 
 def test_evaluate_records_parameters_and_ms_per_face_for_one_family():

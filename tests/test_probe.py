@@ -68,6 +68,62 @@ def test_train_detector_dry_run_trains_the_probe(celeba_dir, tmp_path):
     assert (run / "model.safetensors").stat().st_size < 100_000  # the head, not the 4.7 M-parameter backbone
 
 
+def test_train_detector_fits_the_texture_probe_in_closed_form(celeba_dir, tmp_path):
+    from core.io.store import read_history
+    from train import detector
+
+    run, cache = tmp_path / "probe-texture", tmp_path / "cache"
+    args = ["--arch", "probe", "--fit", "closed-form", "--taps", "5", "--c", "10", "--dry-run", "--threads", "1",
+            "--sources", "celeba", "dcgan-64", "--data", str(celeba_dir.parent), "--cache-dir", str(cache),
+            "--out", str(run)]
+    assert detector.main(args) == 0
+    spec = registry.get_spec("probe-texture")
+    model, config, training = registry.load_folder(spec, run)
+    assert config["taps"] == 5 == model.taps and config["temperature"] > 0
+    assert training["train_config"]["fit"].startswith("closed-form") and training["train_config"]["c"] == 10
+    assert training["augment"] == {} and set(training["val_by_source"]) == {"celeba", "dcgan-64"}
+    [row] = read_history(run / "history.jsonl")
+    assert row["phase"] == "classifier" and 0 <= row["val_acc"] <= 1 and row["train_loss"] > 0
+    from core.io.cards import detector_card
+    from core.models.history import detector_facts
+
+    card = detector_card(spec.name, spec.title, spec.description, config, training)
+    assert "--fit closed-form --taps 5 --c 10.0 --views clean" in card and "AdamW" not in card
+    facts = detector_facts(training)
+    assert facts["Fit"] == "closed form, C 10.0, views clean" and "Epochs" not in facts and "Iterations" not in facts
+    assert sorted(p.name for p in (cache / "probe-features").iterdir()) == [
+        "celeba-train-clean.safetensors", "celeba-val-clean.safetensors",
+        "dcgan-64-train-clean.safetensors", "dcgan-64-val-clean.safetensors"]
+    # the head in the folder is the fit: the saved probe's logits on the val crops match a fresh fit's
+    assert detector.main([*args, "--out", str(tmp_path / "again")]) == 0  # features from the cache now
+    again, _, _ = registry.load_folder(spec, tmp_path / "again")
+    for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_probes_share_one_backbone_pass_and_give_their_own_logits():
+    from core.models.probe import shared_logits
+
+    crops = np.random.default_rng(3).integers(0, 256, (2, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    models = {"all": ProbeDetector(taps=8).eval(), "texture": ProbeDetector(taps=5).eval()}
+    for m in models.values():  # heads of their own, so a mix-up shows
+        torch.nn.init.normal_(m.head.weight)
+    x = to_input(crops)
+    with torch.no_grad():
+        got = shared_logits(models, x)
+        for name, m in models.items():
+            torch.testing.assert_close(got[name], m(x))
+
+
+def test_closed_form_fit_is_for_the_probe_only(capsys):
+    from train import detector
+
+    assert detector.main(["--arch", "cnn", "--fit", "closed-form", "--sources", "celeba", "dcgan-64", "--dry-run"]) == 2
+    assert "for --arch probe" in capsys.readouterr().err
+    assert detector.main(["--arch", "probe", "--views", "clean,sepia", "--dry-run"]) == 2
+    assert "--views sepia" in capsys.readouterr().err
+
+
 def test_a_missing_package_is_named(monkeypatch):
     import builtins
 

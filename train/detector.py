@@ -10,6 +10,8 @@ comparison of CNN families).
     python -m train.bundle --run runs/detector-cnn --name cnn      # -> weights/cnn (the app's copy)
     python -m train.detector --arch probe --per-epoch 2000 --epochs 6 --patience 2   # -> runs/detector-probe
     python -m train.detector --arch cnn --exclude stylegan2 --out runs/loo-stylegan2   # leave one out
+    python -m train.detector --arch probe --fit closed-form --taps 5 --c 10 --views clean \
+        --out runs/detector-probe-texture                          # -> bundle as probe-texture (seconds)
 
 Sources (`core.data.sources`): real CelebA, FFHQ, LFW, UTKFace; fake StyleGAN2, Stable Diffusion 2.1 and
 our five generators, each split into train and val, cropped once by `train.detector_data` (this
@@ -21,6 +23,13 @@ The run folder gets model.safetensors + config.json (with the fitted temperature
 (data per source, validation figures per source), history.jsonl (train/val loss and accuracy per
 epoch), spectra.json (mean Fourier spectra of real and fake training crops, for the Detect page)
 and checkpoint.pt.
+
+`--fit closed-form` (probe only) fits the probe's head as a source-balanced logistic regression on
+the frozen backbone's features of the crops (`core.detection.probe_fit`; features cached under
+data/detector/probe-features/, ~10 min per view of every source on 2 threads the first time, then
+seconds), reading the first `--taps` feature groups, with regularisation `--c` and the training
+views `--views` (clean, aug0, aug1, ...). `python -m train.probe_fit` measures which of those carry
+to a generator or a real source left out.
 """
 
 from __future__ import annotations
@@ -88,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--image-size", type=int, default=None,
                     help="side the detector looks at (crops are 128 px and are scaled down to it; default the registry's)")
     add_config_flags(ap, DetectorTrainConfig, DETECTOR_HELP)
+    ap.add_argument("--fit", choices=["sgd", "closed-form"], default="sgd",
+                    help="probe: closed-form fits the head on cached features in seconds (no epochs, no augmentation "
+                         "unless --views asks for it)")
+    ap.add_argument("--taps", type=int, default=None, help="probe: feature groups read, 1-8 (default the registry's)")
+    ap.add_argument("--c", type=float, default=10.0, help="closed-form: inverse L2 strength (sklearn C)")
+    ap.add_argument("--views", default="clean", help="closed-form: training views, comma-joined (clean, aug0, aug1)")
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector-ARCH)")
     ap.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--cache-dir", type=Path, default=None, help="where crops are cached (default data/detector/)")
@@ -105,6 +120,13 @@ def chosen_sources(args) -> list[str] | str:
     from core.data import sources
     from core.models.detectors import RESIDUALS
 
+    if (args.fit == "closed-form" or args.taps is not None) and args.arch != "probe":
+        return "--fit closed-form and --taps are for --arch probe"
+    if args.taps is not None and not 1 <= args.taps <= 8:
+        return "--taps must be 1-8"
+    bad = [v for v in args.views.split(",") if v != "clean" and not (v.startswith("aug") and v[3:].isdigit())]
+    if bad:
+        return f"--views {','.join(bad)}: use clean and aug0, aug1, ..."
     names = [n for n in (args.sources or sources.available(sources.names(), args.data)) if n not in args.exclude]
     missing = [n for n in names if n not in sources.available(names, args.data)]
     if missing:
@@ -118,6 +140,17 @@ def chosen_sources(args) -> list[str] | str:
 
 
 def training_record(args, names: list[str], data, cfg, summary: dict, device, image_size: int) -> dict:
+    """training.json of the run: the trainer's figures, the data per source, recipe and machine."""
+    record = _record(args, names, data, cfg, summary, device, image_size)
+    if args.fit == "closed-form":  # no SGD: the recipe is the fit's, augmentation only through the views
+        views = args.views.split(",")
+        record["train_config"] = {"arch": args.arch, "fit": "closed-form (source-balanced L2 logistic regression)",
+                                  "c": args.c, "views": views, "taps": args.taps}
+        record["augment"] = record["augment"] if any(v != "clean" for v in views) else {}
+    return record
+
+
+def _record(args, names: list[str], data, cfg, summary: dict, device, image_size: int) -> dict:
     """training.json of the run: the trainer's figures, the data per source, recipe and machine."""
     import torch
 
@@ -168,7 +201,7 @@ def main(argv=None) -> int:
     import numpy as np
     import torch
 
-    from core.detection.trainer import DetectorTrainConfig, DetectorTrainer, mean_spectra
+    from core.detection.trainer import DetectorTrainConfig, mean_spectra
     from core.io.store import write_json
     from core.models import registry
     from core.models.detectors import CROP_SIZE
@@ -183,6 +216,9 @@ def main(argv=None) -> int:
         return 2
     if args.residual:
         model_config["residual"] = args.residual
+    if args.taps is not None:
+        model_config["taps"] = args.taps
+    args.taps = model_config.get("taps")
     out = args.out or Path("runs") / f"detector-{args.arch}"
     data = load_data(names, args, args.dry_run)
     print("data:", data.counts())
@@ -190,19 +226,14 @@ def main(argv=None) -> int:
     cfg = config_from_args(DetectorTrainConfig, args)
     if args.dry_run:
         cfg.epochs, cfg.head_epochs, cfg.max_steps, cfg.batch_size = 1, 1, 2, 8
-    trainer = DetectorTrainer(model, cfg, data, out, device=args.device)
-    resume_cmd = f"python -m train.detector {' '.join(argv if argv is not None else sys.argv[1:])} --resume"
-    try:
-        summary = trainer.train(resume=args.resume)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: {resume_cmd}", file=sys.stderr)
-        return 130
-    except OSError as err:  # a full disk, a read-only folder: the last checkpoint on disk is still whole
-        print(f"error: {err}\nfree some space (or fix the folder), then continue with: {resume_cmd}", file=sys.stderr)
-        return 5
-
+    if args.fit == "closed-form":
+        summary, device = fit_closed_form(args, model, data, out), torch.device("cpu")
+    else:
+        summary, device = train_sgd(args, argv, model, cfg, data, out)
+    if isinstance(summary, int):
+        return summary
     config = {**model_config, "temperature": summary["temperature"]}
-    training = training_record(args, names, data, cfg, summary, trainer.device, model_config["image_size"])
+    training = training_record(args, names, data, cfg, summary, device, model_config["image_size"])
     write_model(model, out, config, training)
     real = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 0])
     fake = np.concatenate([a for n, a in data.train.items() if data.labels[n] == 1])
@@ -210,16 +241,51 @@ def main(argv=None) -> int:
                                       "n": int(min(1000, len(real)))})
     report(args, summary, out)
     if args.push_to_hub:
-        from core.io.cards import detector_card
-        from core.io.hub import HubError
-        from train.common import push_run
+        return push(args, spec, out, config, training)
+    return 0
 
-        try:
-            card = detector_card(spec.name, spec.title, spec.description, config, training)
-            print(f"pushed to {push_run(out, args.push_to_hub, args.private, card)}")
-        except HubError as err:
-            print(f"push failed: {err}", file=sys.stderr)
-            return 4
+
+def fit_closed_form(args, model, data, out: Path) -> dict:
+    """The probe's head fitted on cached features; the one history row written as SGD's are."""
+    from tqdm.auto import tqdm
+
+    from core.detection.probe_fit import FEATURE_DIR, fit_probe
+    from core.io.store import write_history
+
+    feature_dir = args.cache_dir / "probe-features" if args.cache_dir else FEATURE_DIR
+    summary, row = fit_probe(model, data, args.c, args.views.split(","), feature_dir, tqdm)
+    out.mkdir(parents=True, exist_ok=True)
+    write_history(out / "history.jsonl", [row])
+    return summary
+
+
+def train_sgd(args, argv, model, cfg, data, out: Path):
+    """The trainer's run (resumable); its summary and device, or the exit code of an interrupted run."""
+    from core.detection.trainer import DetectorTrainer
+
+    trainer = DetectorTrainer(model, cfg, data, out, device=args.device)
+    resume_cmd = f"python -m train.detector {' '.join(argv if argv is not None else sys.argv[1:])} --resume"
+    try:
+        return trainer.train(resume=args.resume), trainer.device
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; continue with: {resume_cmd}", file=sys.stderr)
+        return 130
+    except OSError as err:  # a full disk, a read-only folder: the last checkpoint on disk is still whole
+        print(f"error: {err}\nfree some space (or fix the folder), then continue with: {resume_cmd}", file=sys.stderr)
+        return 5, None
+
+
+def push(args, spec, out: Path, config: dict, training: dict) -> int:
+    from core.io.cards import detector_card
+    from core.io.hub import HubError
+    from train.common import push_run
+
+    try:
+        card = detector_card(spec.name, spec.title, spec.description, config, training)
+        print(f"pushed to {push_run(out, args.push_to_hub, args.private, card)}")
+    except HubError as err:
+        print(f"push failed: {err}", file=sys.stderr)
+        return 4
     return 0
 
 

@@ -297,10 +297,15 @@ class Judge:
     @torch.inference_mode()
     def probabilities_and_distances(self, crops: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """`probabilities`, and each crop's familiarity distance (None without a familiarity check)."""
+        from core.models.probe import ProbeDetector, shared_logits
+
         x = to_input(crops, self.device)
         probs, dist = {}, None
+        probes = shared_logits({n: m for n, (m, _) in self.detectors.items() if isinstance(m, ProbeDetector)}, x)
         for name, (model, t) in self.detectors.items():
-            if self.familiarity is not None and name == self.familiarity.detector:
+            if name in probes:
+                logits = probes[name]
+            elif self.familiarity is not None and name == self.familiarity.detector:
                 logits, feats = pooled_features(model, x)
                 dist = self.familiarity.distance(feats.float().cpu().numpy())
             else:

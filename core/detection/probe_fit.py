@@ -121,3 +121,50 @@ def load_head(model, head: dict) -> None:
         model.norm.eps = head["eps"]
         model.head.weight.copy_(torch.from_numpy(head["weight"]))
         model.head.bias.copy_(torch.from_numpy(head["bias"]))
+
+
+def fit_probe(model, data, c: float, views: list[str], feature_dir: Path | None = None,
+              progress: Callable | None = None) -> tuple[dict, dict]:
+    """Fit a ProbeDetector's head in closed form on `data` (a `DetectorData`) and put it into `model`.
+
+    Trained on the features of every train crop in each of `views`, sources weighing as in the balanced
+    batches; the temperature and per-source figures then come from the validation crops as for SGD-trained
+    detectors (`trainer.val_summary`). Returns that summary (with the fit's wall time) and the one history
+    row of the fit (train and validation loss and accuracy).
+    """
+    import time
+
+    from core.detection.trainer import val_summary
+
+    t0 = time.perf_counter()
+    model.eval()
+
+    def feats(name: str, split: str, view: str) -> np.ndarray:
+        crops = getattr(data, split)[name]
+        bar = (lambda it: progress(it, desc=f"{name} {split} {view}", leave=False)) if progress else None
+        return cached_features(model, name, split, view, crops, feature_dir, bar)
+
+    names = [n for n in data.train if len(data.train[n])]
+    counts = {n: len(data.train[n]) for n in names}
+    weights = source_weights(names, data.labels, {n: data.family(n) for n in names}, counts)
+    x = np.concatenate([feats(n, "train", v) for n in names for v in views])
+    y = np.concatenate([np.full(counts[n], data.labels[n]) for n in names for _ in views])
+    w = np.concatenate([np.full(counts[n], weights[n]) for n in names for _ in views])
+    head = fit_head(x, y, w, c)
+    load_head(model, head)
+    val_x = np.concatenate([feats(n, "val", "clean") for n in data.val])
+    val_y = np.concatenate([np.full(len(a), data.labels[n]) for n, a in data.val.items()])
+    logits = head_logits(head, val_x)
+    summary = val_summary(data, torch.from_numpy(logits))
+    wall = round(time.perf_counter() - t0, 1)
+
+    def loss_acc(z, t, weight):
+        weight = weight / weight.sum()
+        loss = np.logaddexp(0, z) - t * z  # binary cross-entropy with logits
+        return float((loss * weight).sum()), float((((z > 0) == t) * weight).sum())
+
+    train_loss, train_acc = loss_acc(head_logits(head, x), y, w)
+    val_loss, val_acc = loss_acc(logits, val_y, data.val_weights())
+    row = {"phase": "classifier", "epoch": 1, "step": 1, "train_loss": train_loss, "train_acc": train_acc,
+           "val_loss": val_loss, "val_acc": val_acc, "seconds": wall}
+    return {**summary, "epochs_run": {"classifier": 1}, "steps": 1, "wall_time_s": wall}, row

@@ -327,39 +327,51 @@ class DetectorTrainer:
             self._make_optimizer(self.phases[st["phase"]])
         self._save_checkpoint()
 
-    def _val_by_source(self, probs: np.ndarray) -> dict[str, dict]:
-        """Each validation source's share judged GAN-made at 0.5, and each fake source's AUC against all reals."""
-        from sklearn.metrics import roc_auc_score
-
-        out, at = {}, 0
-        spans = {}
-        for n, a in self.data.val.items():
-            spans[n] = (at, at + len(a))
-            at += len(a)
-        real = np.concatenate([probs[slice(*spans[n])] for n in spans if self.data.labels[n] == 0] or [np.zeros(0)])
-        for n, (a, b) in spans.items():
-            p = probs[a:b]
-            row = {"count": int(b - a), "called_fake": float((p >= 0.5).mean()) if b > a else None}
-            if self.data.labels[n] == 1 and b > a and len(real):
-                row["auc"] = float(roc_auc_score(np.r_[np.zeros(len(real)), np.ones(len(p))], np.r_[real, p]))
-            out[n] = row
-        return out
-
     def finish(self) -> dict:
         """Fit the temperature on validation logits; return the facts for training.json."""
         self.model.eval()
-        _, acc, logits = self._validate("classifier")
-        _, y = self._val_set()
-        temperature = fit_temperature(logits, y, weights=self._val_w)
-        raw = torch.sigmoid(logits).numpy()
-        calibrated = torch.sigmoid(logits / temperature).numpy()
+        _, _, logits = self._validate("classifier")
         return {
-            "temperature": temperature,
-            "val_by_source": self._val_by_source(calibrated),
-            "val_accuracy": acc,
-            "val_ece_before": expected_calibration_error(raw, y.numpy()),
-            "val_ece_after": expected_calibration_error(calibrated, y.numpy()),
+            **val_summary(self.data, logits),
             "epochs_run": {p: sum(1 for r in self.history if r["phase"] == p) for p in self.phases},
             "steps": self.state["step"],
             "wall_time_s": round(self.state["wall_time"], 1),
         }
+
+
+def val_by_source(data: DetectorData, probs: np.ndarray) -> dict[str, dict]:
+    """Each validation source's share judged GAN-made at 0.5, and each fake source's AUC against all reals
+    (`probs` in the order of `data.val`)."""
+    from sklearn.metrics import roc_auc_score
+
+    out, at = {}, 0
+    spans = {}
+    for n, a in data.val.items():
+        spans[n] = (at, at + len(a))
+        at += len(a)
+    real = np.concatenate([probs[slice(*spans[n])] for n in spans if data.labels[n] == 0] or [np.zeros(0)])
+    for n, (a, b) in spans.items():
+        p = probs[a:b]
+        row = {"count": int(b - a), "called_fake": float((p >= 0.5).mean()) if b > a else None}
+        if data.labels[n] == 1 and b > a and len(real):
+            row["auc"] = float(roc_auc_score(np.r_[np.zeros(len(real)), np.ones(len(p))], np.r_[real, p]))
+        out[n] = row
+    return out
+
+
+def val_summary(data: DetectorData, logits: torch.Tensor) -> dict:
+    """From a detector's validation logits (in the order of `data.val`): the temperature fitted with every
+    source weighing alike, the per-source figures at it, accuracy, and the calibration error before and after."""
+    y = torch.from_numpy(np.concatenate([np.full(len(a), data.labels[n]) for n, a in data.val.items()])).float()
+    logits = logits.detach().float().cpu()
+    w = torch.from_numpy(data.val_weights()).float()
+    temperature = fit_temperature(logits, y, weights=w)
+    raw = torch.sigmoid(logits).numpy()
+    calibrated = torch.sigmoid(logits / temperature).numpy()
+    return {
+        "temperature": temperature,
+        "val_by_source": val_by_source(data, calibrated),
+        "val_accuracy": float((((logits > 0).float() == y).float() * w).mean()),  # balanced over sources
+        "val_ece_before": expected_calibration_error(raw, y.numpy()),
+        "val_ece_after": expected_calibration_error(calibrated, y.numpy()),
+    }

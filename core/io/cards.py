@@ -45,7 +45,9 @@ def _augmentation(tc: dict) -> str:
 
 
 def _fmt_minutes(seconds: float | None) -> str:
-    return f"{seconds / 60:.0f} min" if seconds else "unknown"
+    if not seconds:
+        return "unknown"
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def _quality_rows(q: dict) -> str:
@@ -142,11 +144,15 @@ DETECTOR_LIMITS = (
     "we have of that.\n"
     "- It judges a {size}x{size} face crop found by MTCNN: it says nothing about the rest of the picture, "
     "and tiny or blurred faces carry little evidence.\n"
-    "- Each source has its own people, framing and quality; balanced sampling and augmentation (JPEG, "
-    "re-scaling, blur, crop jitter) work against learning the source instead of real-or-made, but cannot rule "
-    "it out.\n"
+    "- Each source has its own people, framing and quality; balanced sampling{augmented} against learning "
+    "the source instead of real-or-made, but cannot rule it out.\n"
     "- A probability is not proof. The app reports an \"uncertain\" band instead of forcing a verdict."
 )
+
+
+AUGMENTED = " and augmentation (JPEG, re-scaling, blur, crop jitter) work"
+UNAUGMENTED = (" (it was fitted on crops as they are, without augmentation, to keep the fine texture it "
+               "reads: JPEG-compressed or re-scaled photos are judged less well) works")
 
 
 def _source_rows(training: dict) -> str:
@@ -185,6 +191,18 @@ def detector_card(name: str, title: str, description: str, config: dict, trainin
         eval_rows = ("| test set | crops | accuracy | ROC AUC | AP | EER | ECE |\n|---|---|---|---|---|---|---|\n"
                      + eval_rows)
     epochs = ", ".join(f"{k}: {v}" for k, v in training.get("epochs_run", {}).items())
+    closed = str(tc.get("fit", "")).startswith("closed-form")
+    made_by = f"python -m train.detector --arch {training.get('arch', name)}"
+    if closed:
+        made_by += f" --fit closed-form --taps {tc.get('taps')} --c {tc.get('c')} --views {','.join(tc.get('views', []))}"
+        recipe = (f"| fit | {tc['fit']} on the frozen backbone's features of every training crop, C {tc.get('c')}, "
+                  f"views {', '.join(tc.get('views', []))}: no epochs |\n")
+    else:
+        recipe = (f"| epochs (early stopping, patience {tc.get('patience', '?')}) | {epochs} |\n"
+                  f"| optimiser | AdamW lr {tc.get('lr', '?')}, weight decay {tc.get('weight_decay', '?')}, "
+                  f"batch {tc.get('batch_size', '?')} |\n")
+    history = ("`history.jsonl` holds the fit's one row: train and validation loss and accuracy." if closed else
+               "`history.jsonl` holds train and validation loss and accuracy per epoch.")
     data = ModelCardData(license="other", license_name="non-commercial-research-only", library_name="pytorch",
                          tags=["gan-detection", "deepfake-detection", "faces", "face-gan-lab"],
                          datasets=["celeba", "ffhq", "lfw", "utkface"])
@@ -194,7 +212,7 @@ def detector_card(name: str, title: str, description: str, config: dict, trainin
 {description} It returns a logit per {size}x{size} face crop; positive means GAN-made.
 `config.json` holds the temperature fitted on validation data: P(GAN-made) = sigmoid(logit / T).
 
-Made by `python -m train.detector --arch {training.get('arch', name)}` in Face GAN Lab; load it with
+Made by `{made_by}` in Face GAN Lab; load it with
 `core.models.registry.load("{name}")`, or rebuild it from `config.json` with `core.models.detectors.build_detector`.
 
 ## Data and licence
@@ -214,13 +232,11 @@ part of the repository or of the Space.
 | | |
 |---|---|
 | architecture | `{ {k: v for k, v in config.items() if k != 'temperature'} }` |
-| epochs (early stopping, patience {tc.get('patience', '?')}) | {epochs} |
-| optimiser | AdamW lr {tc.get('lr', '?')}, weight decay {tc.get('weight_decay', '?')}, batch {tc.get('batch_size', '?')} |
-| wall time | {_fmt_minutes(training.get('wall_time_s'))} |
+{recipe}| wall time | {_fmt_minutes(training.get('wall_time_s'))} |
 | hardware | {training.get('hardware', '?')} |
 | temperature | {config.get('temperature', 1.0):.3f} (ECE on validation {training.get('val_ece_before', float('nan')):.4f} before, {training.get('val_ece_after', float('nan')):.4f} after) |
 
-`history.jsonl` holds train and validation loss and accuracy per epoch.
+{history}
 
 ## Evaluation
 
@@ -228,7 +244,7 @@ part of the repository or of the Space.
 {_per_source_rows(training)}
 ## Limits
 
-{DETECTOR_LIMITS.format(size=size)}
+{DETECTOR_LIMITS.format(size=size, augmented=UNAUGMENTED if closed else AUGMENTED)}
 """)
 
 

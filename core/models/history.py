@@ -138,7 +138,7 @@ def training_facts(training: dict) -> dict[str, str]:
     if "epochs_done" in t:
         planned = t.get("epochs_planned")
         facts["Epochs"] = f"{t['epochs_done']}" + (f" of {planned}" if planned and planned != t["epochs_done"] else "")
-    if "steps" in t:
+    if "steps" in t and not closed_form(t):
         facts["Iterations"] = f"{t['steps']:,}"
     if "batch_size" in config:
         facts["Batch size"] = str(config["batch_size"])
@@ -342,6 +342,11 @@ def confusion_counts(entry: dict) -> np.ndarray | None:
     return counts.astype(int)
 
 
+def closed_form(training: dict) -> bool:
+    """Whether the detector's head was fitted in closed form (`train.detector --fit closed-form`), not by epochs."""
+    return str(((training or {}).get("train_config") or {}).get("fit", "")).startswith("closed-form")
+
+
 def detector_facts(training: dict) -> dict[str, str]:
     """A detector's training.json headline figures as label -> text; absent figures are left out."""
     t = training or {}
@@ -350,7 +355,10 @@ def detector_facts(training: dict) -> dict[str, str]:
     if "val_accuracy" in t:
         facts["Validation accuracy"] = f"{t['val_accuracy']:.1%}"
     epochs_run = t.get("epochs_run") or {}
-    if list(epochs_run) == ["classifier"]:
+    if closed_form(t):  # no epochs, no iterations: one fit
+        facts["Fit"] = f"closed form, C {config.get('c')}, views {', '.join(config.get('views') or [])}"
+        epochs_run = {}
+    elif list(epochs_run) == ["classifier"]:
         facts["Epochs"] = str(epochs_run["classifier"])
     elif epochs_run:  # SupCon: "Epochs (encoder + head)": "15 + 4", short enough for a metric tile
         facts[f"Epochs ({' + '.join(epochs_run)})"] = " + ".join(str(n) for n in epochs_run.values())

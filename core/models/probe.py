@@ -15,9 +15,11 @@ stage's feature maps, from the first block (fine texture, where up-sampling leav
 numbers) or only the early ones. Left out of training, StyleGAN2 and SD 2.1 were ranked better from the
 first five stages alone (272 numbers) than from all eight: the late features say what a source's faces
 look like. That held for a plain logistic regression on the features, not for the app's augmented
-head training, so the recipe reads all eight (README, *Which features*). `train.probe_fit` measures why:
-the augmentation (JPEG, down-scaling, blur) is what makes the head ignore the fine texture that carries
-over to a generator it never saw (README, *Augmentation is what the probe loses unseen generators to*).
+head training: `train.probe_fit` measures why (the augmentation, JPEG, down-scaling, blur, is what
+makes the head ignore the fine texture that carries over to a generator it never saw). So the app has
+two probes on one backbone: `probe` (all eight groups, head trained with augmentation: holds up after
+JPEG) and `probe-texture` (the first five, head fitted in closed form on clean crops by
+`train.detector --fit closed-form`: ranks unseen generators far better). README, *Leave one out*.
 """
 
 from __future__ import annotations
@@ -187,3 +189,16 @@ class ProbeDetector(nn.Module):
 def _drop_backbone(module, state_dict, prefix, local_metadata) -> None:
     for k in [k for k in state_dict if k.startswith(prefix + "backbone.")]:
         del state_dict[k]
+
+
+def shared_logits(models: dict[str, ProbeDetector], x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Each probe's logits for the same input, the frozen backbone run once per input size: its pooled
+    features are computed up to the most taps any of them reads and sliced for the others (the backbone's
+    weights are the package's, the same in every probe; what one reads first is the same numbers)."""
+    out = {}
+    for size in {m.input_size for m in models.values()}:
+        group = {n: m for n, m in models.items() if m.input_size == size}
+        feats = max(group.values(), key=lambda m: m.taps).features(x)
+        for n, m in group.items():
+            out[n] = m.head(m.norm(feats[:, :m.norm.num_features])).squeeze(1)
+    return out
