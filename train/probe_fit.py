@@ -9,9 +9,11 @@ computed once per view and kept under data/detector/probe-features/ (ignored; ~1
 all sources on 2 CPU threads, then seconds). For every combination of feature groups (`--taps`),
 regularisation (`--c`, sklearn's C: larger is weaker) and training views (`--views`, comma-joined:
 clean, aug0, aug1 = the detectors' augmentation with two seeds) it fits the head as a source-balanced
-logistic regression and prints, per left-out generator, its validation AUC against all validation
-reals when it was kept out of the fit (several joined by +: kept out together, the weakest printed), and with every source in the fit the weakest generator's AUC,
-clean, after JPEG 75 and after a half-scale. Nothing is bundled: the numbers say which recipe to train.
+logistic regression and prints, per left-out source, its validation AUC when it was kept out of the
+fit (several joined by +: kept out together, the weakest printed): a generator against all validation
+reals; a real source against all validation fakes, with (in brackets) the share of it called GAN-made
+at the threshold that calls 2% of the fitted reals so. Then, with every source in the fit, the weakest
+generator's AUC clean, after JPEG 75 and after a half-scale. Nothing is bundled: the numbers say which recipe to train.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--c", type=float, nargs="+", default=[0.1, 1.0], help="inverse L2 strength (sklearn C)")
     ap.add_argument("--views", nargs="+", default=["clean", "clean,aug0,aug1"],
                     help="training views, comma-joined (clean, aug0, aug1, ...)")
-    ap.add_argument("--leave-out", nargs="+", default=["stylegan2", "sd21"], help="generators left out, one at a time; join with + to leave several out together "
-                         "(lsgan-80+lsgan-80-female+lsgan-80-male: the weakest of them is printed)")
+    ap.add_argument("--leave-out", nargs="+", default=["stylegan2", "sd21"], help="sources left out, one at a time (generators or real sources); join with + to leave "
+                         "several out together (lsgan-80+lsgan-80-female+lsgan-80-male: the weakest printed)")
     ap.add_argument("--threads", type=int, default=None)
     return ap
 
@@ -60,7 +62,9 @@ class Features:
 
 
 def fit_and_score(feats: Features, names, labels, families, taps, c, views, left_out):
-    """AUC of each judged fake source against all validation reals, per check view."""
+    """Per judged source and check view: a fake source's AUC against all validation reals; a real source's AUC
+    as the reals' side against all validation fakes, and the share of it called GAN-made at the threshold
+    that calls 2% of the fitted reals so (how a real source the head never saw would fare)."""
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
@@ -76,10 +80,18 @@ def fit_and_score(feats: Features, names, labels, families, taps, c, views, left
     judged = left_out or [n for n in names if labels[n] == 1]
     out = {}
     for check in (("clean",) if left_out else ("clean", "jpeg75", "half")):
-        real = np.concatenate([head_logits(head, feats.get(n, "val", check, taps)) for n in names if labels[n] == 0])
+        val = {n: head_logits(head, feats.get(n, "val", check, taps)) for n in names}
+        pooled = {k: np.concatenate([val[n] for n in names if labels[n] == k and n not in judged] or
+                                    [val[n] for n in names if labels[n] == k]) for k in (0, 1)}
         for n in judged:
-            s = head_logits(head, feats.get(n, "val", check, taps))
-            out[(check, n)] = float(roc_auc_score(np.r_[np.zeros(len(real)), np.ones(len(s))], np.r_[real, s]))
+            other = pooled[1 - labels[n]]
+            y_true = np.r_[np.zeros(len(other)), np.ones(len(val[n]))] if labels[n] else \
+                np.r_[np.zeros(len(val[n])), np.ones(len(other))]
+            scores = np.r_[other, val[n]] if labels[n] else np.r_[val[n], other]
+            out[(check, n)] = float(roc_auc_score(y_true, scores))
+            if not labels[n]:
+                cut = max(np.quantile(val[r], 0.98) for r in names if labels[r] == 0 and r not in judged)
+                out[("alarm", n)] = float((val[n] > cut).mean())
     return out
 
 
@@ -89,9 +101,12 @@ def main(argv=None) -> int:
 
     names = sources.available(sources.names(), None)
     groups = [g.split("+") for g in args.leave_out]
-    bad = [n for g in groups for n in g if n not in names or sources.get(n).truth != "fake"]
-    if bad or any(not 1 <= t <= len(WIDTHS) for t in args.taps):
-        print(f"error: {'no generator ' + ', '.join(bad) if bad else '--taps must be 1-8'}", file=sys.stderr)
+    bad = [n for g in groups for n in g if n not in names]
+    mixed = [g for g in groups if len({sources.get(n).truth for n in g if n in names}) > 1]
+    if bad or mixed or any(not 1 <= t <= len(WIDTHS) for t in args.taps):
+        why = (f"no source {', '.join(bad)} (have: {', '.join(names)})" if bad else
+               "a group left out together must be all real or all fake" if mixed else "--taps must be 1-8")
+        print(f"error: {why}", file=sys.stderr)
         return 2
     if args.threads:
         import torch
@@ -106,10 +121,15 @@ def main(argv=None) -> int:
         for c in args.c:
             for views in args.views:
                 vs = views.split(",")
-                loo = [min(fit_and_score(feats, names, labels, families, taps, c, vs, g).values()) for g in groups]
+                loo = []
+                for g in groups:
+                    got = fit_and_score(feats, names, labels, families, taps, c, vs, g)
+                    auc = min(v for (k, _), v in got.items() if k == "clean")
+                    alarm = max((v for (k, _), v in got.items() if k == "alarm"), default=None)
+                    loo.append(f"{auc:.3f}" + (f" ({alarm:.0%})" if alarm is not None else ""))
                 full = fit_and_score(feats, names, labels, families, taps, c, vs, [])
                 worst = [min(v for (k, _), v in full.items() if k == check) for check in ("clean", "jpeg75", "half")]
-                print(f"{taps:>4} {c:>6g}  {views:<16}" + "".join(f"{a:>14.3f}" for a in loo)
+                print(f"{taps:>4} {c:>6g}  {views:<16}" + "".join(f"{a:>14}" for a in loo)
                       + f"{worst[0]:>9.3f}{worst[1]:>9.3f}{worst[2]:>7.3f}", flush=True)
     return 0
 
