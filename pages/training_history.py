@@ -2,7 +2,8 @@
 
 For a detector: its loss and accuracy per epoch, learning rate, and the evaluation in training.json
 (ROC curves, confusion matrices and the headline figures), then the CNN families side by side
-(ui/views/families.py). The sections are in ui/views/history.py, the charts in ui/charts/.
+(ui/views/families.py). The sections are in ui/views/history.py, the sidebar's controls in
+ui/views/history_controls.py, the charts in ui/charts/.
 """
 
 import streamlit as st
@@ -10,12 +11,13 @@ import streamlit as st
 from core.models.history import HISTORY_FILE
 from ui.nav import ensure_app_navigation
 from ui.views import history as view
+from ui.views import history_controls as controls
 from ui.views.families import families_section
 
 ensure_app_navigation()
 
 st.title("Training History")
-with_history = view.models_with_history()
+with_history = controls.models_with_history()
 if not with_history:
     st.info(f"No model has a training history yet: `train/` writes {HISTORY_FILE} beside the weights.")
     st.stop()
@@ -23,20 +25,20 @@ notes_slot = st.empty()  # what the URL asked for that the page cannot show, fil
 notes: list[str] = []
 
 # read before the bound controls drop values they do not offer
-requested = {key: st.query_params.get(key) for key in view.URL_KEYS}
+requested = {key: st.query_params.get(key) for key in controls.URL_KEYS}
 with st.sidebar:
-    name, weight = view.model_controls(with_history)
-view.model_notes(requested, name, with_history, weight, notes)
+    name, weight = controls.model_controls(with_history)
+controls.model_notes(requested, name, with_history, weight, notes)
 folder = view.record_folder(name)
 columns = view.read_columns(name)
 if columns is None:
-    view.show_notes(notes_slot, notes)
+    controls.show_notes(notes_slot, notes)
     st.stop()
 
 with st.sidebar:
-    others, compare, x_by = view.compare_controls(name, columns, with_history)
-view.compare_notes(requested, name, with_history, others, compare, x_by, notes)
-view.show_notes(notes_slot, notes)
+    others, compare, x_by = controls.compare_controls(name, columns, with_history)
+controls.compare_notes(requested, name, with_history, others, compare, x_by, notes)
+controls.show_notes(notes_slot, notes)
 
 other = view.read_columns(compare) if compare else None
 x_by = x_by if other is not None else "iteration"
