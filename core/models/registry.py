@@ -154,6 +154,15 @@ SPECS: dict[str, ModelSpec] = {
                         "a linear head on the mean of every stage's features decides (the UnivFD idea).",
             config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 8},
         ),
+        detector(
+            name="probe-texture",
+            title="Linear probe on early ImageNet features (fine texture)",
+            description="The same frozen EfficientNet-Lite0, read only up to its fifth stage (the fine texture where "
+                        "up-sampling leaves its trace, not what the face looks like), and a head fitted in closed form "
+                        "on un-augmented crops: left out of training, StyleGAN2 and Stable Diffusion 2.1 were ranked "
+                        "far better this way; JPEG-compressed photos are judged less well (README, *Leave one out*).",
+            config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 5},
+        ),
         # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),
         # with its input (NPR residual at 128 px), recipe and data, narrowed to about its size and cost.
         detector(
