@@ -362,7 +362,7 @@ def detector_facts(training: dict) -> dict[str, str]:
         facts["Epochs"] = str(epochs_run["classifier"])
     elif epochs_run:  # SupCon: "Epochs (encoder + head)": "15 + 4", short enough for a metric tile
         facts[f"Epochs ({' + '.join(epochs_run)})"] = " + ".join(str(n) for n in epochs_run.values())
-    if "steps" in t:
+    if "steps" in t and not closed_form(t):
         facts["Iterations"] = f"{t['steps']:,}"
     if "batch_size" in config:
         facts["Batch size"] = str(config["batch_size"])
