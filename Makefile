@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 	@rm -rf .stamps && mkdir -p .stamps && touch $@
 
 # a fixed mmap threshold: glibc hands big freed tensors back to the system instead of keeping them in
-# one arena per thread (20 visitors at once: ~55-65 MiB more resident instead of ~220; tests/test_load.py)
+# one arena per thread (20 visitors at once: ~55-65 MiB more resident instead of ~220; tests/e2e/test_load.py)
 run: setup
 	MALLOC_MMAP_THRESHOLD_=131072 $(BIN)/streamlit run app.py --server.port $(PORT)
 
@@ -40,7 +40,7 @@ data: setup
 
 # the upload fuzzing with a large budget and fresh random inputs (make test runs 60 derandomized examples each)
 fuzz: setup
-	FUZZ_EXAMPLES=3000 FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/test_fuzz_uploads.py
+	FUZZ_EXAMPLES=3000 FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/e2e/test_fuzz_uploads.py
 
 # the speed and memory figures quoted in the README, as one table, also written to bench/results.json
 # (training throughput needs the data cache: `make data`; the cold start needs chromium: `make browser`)

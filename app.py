@@ -1,7 +1,7 @@
 """Face GAN Lab: the entry point. `streamlit run app.py` (or `make run`)."""
 
 # pandas once, before any session thread: twenty visitors arriving together made two sessions
-# import it at the same moment and one met a partially initialised module (tests/test_load.py)
+# import it at the same moment and one met a partially initialised module (tests/e2e/test_load.py)
 import pandas  # noqa: F401
 import streamlit as st
 

@@ -23,7 +23,8 @@ It records every request (`requests`, with headers), what commits carried (`uplo
 route with a status (`fail={"commit": 403}`) or never answer it (`stall={"resolve"}`).
 
 `closed_port()` gives an endpoint where nothing listens (connection refused); `HangingServer` accepts
-connections and never answers.
+connections and never answers. `hub_env` is the fixture for a clean Hub environment (import it into a test
+module to make it autouse there) and `TOKEN` the login its tests use.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
+
+import pytest
+from huggingface_hub import constants as hf_constants
+
+from core.io import hub
 
 _KINDS = {"models": "model", "spaces": "space", "datasets": "dataset"}  # URL segment -> repo type
 _PREUPLOAD_COMMIT = re.compile(
@@ -520,3 +526,33 @@ class HangingServer:
         for conn in self._conns:
             conn.close()
         self._sock.close()
+
+
+# ----------------------------------------------------------------------------- the tests' Hub environment
+
+TOKEN = "hf_TestTokenDoNotLeak0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def hub_env(monkeypatch, tmp_path):
+    """A clean Hub environment: own cache and token file, online, no saved answers."""
+    for var in (
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_ENDPOINT",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    # huggingface_hub reads these at import: pin them so the machine's set-up cannot leak in.
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "hf" / "token"))
+    monkeypatch.setattr(hf_constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "hf" / "stored_tokens"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_ETAG_TIMEOUT", hf_constants.DEFAULT_ETAG_TIMEOUT)
+    # Otherwise the first request's user-agent asks huggingface.co (the endpoint fixed at import, not
+    # HF_ENDPOINT) for its list of AI agents: traffic off loopback, up to 3 s plus name resolution.
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_TELEMETRY", True)
+    monkeypatch.setattr(hub, "_STATUS_CACHE", {})
+    return tmp_path

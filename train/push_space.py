@@ -87,7 +87,7 @@ RUN pip install -r /tmp/requirements.txt
 # Spaces run the container as user 1000; its home holds the Hugging Face cache (Hub weights).
 RUN useradd -m -u 1000 user
 USER user
-# freed tensor buffers go back to the system instead of piling up in malloc arenas (see tests/test_load.py)
+# freed tensor buffers go back to the system instead of piling up in malloc arenas (see tests/e2e/test_load.py)
 ENV HOME=/home/user HF_HUB_DISABLE_TELEMETRY=1 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /home/user/app
 COPY --chown=user . .

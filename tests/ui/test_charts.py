@@ -1,9 +1,9 @@
 """ui/charts: the Training History figures are plain Plotly, built and checked here without Streamlit."""
 
 import json
-from pathlib import Path
 
 import numpy as np
+from conftest import ROOT
 
 from core.models.history import evaluation_entries, load_epoch_history, load_history, phase_spans
 from ui.charts.history import (
@@ -17,7 +17,7 @@ from ui.charts.history import (
 )
 from ui.charts.roc import roc_chart
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS = ROOT / "weights"
 
 
 def test_loss_chart_draws_raw_and_smoothed_curves_per_metric_and_dots_a_compared_run():

@@ -3,15 +3,14 @@
 import io
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/latent_lab.py"
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -41,7 +41,9 @@ from core.models import registry
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+# the disk-full worker imports this module (from its folder) and conftest (from tests/)
+ENV = {**os.environ, "OMP_NUM_THREADS": "1",
+       "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)])}
 
 
 def stray_files(folder: Path) -> list[str]:

@@ -1,12 +1,11 @@
 """Training History: Play from the chosen epoch, Pause at once, and the sidebar's controls in the URL."""
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"
 
 pytestmark = pytest.mark.filterwarnings("ignore")

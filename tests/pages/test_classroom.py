@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser import ARTIFACTS, chromium_page, streamlit_server, wait_for_app
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core.gan.toygan import ToyGANTrainer
 from core.models import registry
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/classroom.py"
 QUIZ = "Which face is real?"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core.detection import families
@@ -17,7 +18,6 @@ from core.detection.explain import grad_cam
 from core.models import registry
 from core.models.detectors import CROP_SIZE, to_input
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"
 FAMILY_MODELS = registry.names("detector", comparison=True)
 

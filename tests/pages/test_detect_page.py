@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import image_bytes
+from conftest import ROOT, image_bytes
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -19,7 +19,6 @@ from core.io.images import ImageError, open_upload
 from core.models import registry
 from core.models.detectors import CROP_SIZE
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 

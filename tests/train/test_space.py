@@ -15,16 +15,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
+from hub_standin import (  # noqa: F401  (hub_env: autouse, a clean Hub environment)
+    SHORT_DESCRIPTION_MAX,
+    SPACE_COLORS,
+    TOKEN,
+    HubStandIn,
+    closed_port,
+    hub_env,
+)
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from train import push_space
 
-from hub_standin import SHORT_DESCRIPTION_MAX, SPACE_COLORS, HubStandIn, closed_port  # noqa: E402
-from test_hub import TOKEN, hub_env  # noqa: E402, F401  (hub_env: autouse, a clean Hub environment)
-
-from train import push_space  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 REPO = "me/face-gan-lab"
 NEVER = ("train/", "tests/", "bench/", "data/", "runs/", ".venv/", ".git/", ".ci/", ".stamps/")
 

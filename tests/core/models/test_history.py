@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core.io.store import write_history
 from core.models import history, registry
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_history.py"
 
 

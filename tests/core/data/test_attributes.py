@@ -1,5 +1,6 @@
 """core.data.attributes: predicted age and gender on real and generated faces; the Generate page's overlay."""
 
+from conftest import ROOT
 import io
 import re
 from pathlib import Path
@@ -11,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 from core.data.attributes import GENDERS, MIN_SIDE, NO_FACE, FaceAttributes, _upscale, predict_attributes, summarise
 
-ROOT = Path(__file__).resolve().parents[1]
 CAPTION = re.compile(r"^\d+ y, (female|male) (0\.[5-9]\d|1\.00)$")
 
 

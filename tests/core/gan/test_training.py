@@ -275,7 +275,7 @@ def test_a_full_disk_ends_the_script_with_a_message_and_the_resume_command(detec
     def disk_full(self, resume=False):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(GANTrainer, "train", disk_full)  # tests/test_faults.py fills a disk for real
+    monkeypatch.setattr(GANTrainer, "train", disk_full)  # tests/core/io/test_faults.py fills a disk for real
     out = tmp_path / "ls"
     assert lsgan.main(["--dry-run", "--data", str(detector_cache_80), "--out", str(out), "--ngf", "8", "--ndf", "8"]) == 5
     err = capsys.readouterr().err

@@ -1,13 +1,10 @@
 """AppTest: every page runs without an exception and shows what it promises."""
 
-from pathlib import Path
-
 import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core.models import registry
-
-ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
