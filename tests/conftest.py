@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -78,3 +79,13 @@ def hub_probe_times(monkeypatch) -> list[float]:
 
     monkeypatch.setattr(hub, "_probe", timed_probe)
     return times
+
+
+@pytest.fixture
+def two_real_photos(tmp_path, celeba_dir) -> Path:
+    """The Classroom quiz's operator folder: two real JPEGs copied from the CelebA validation photos."""
+    folder = tmp_path / "quiz-real"
+    folder.mkdir()
+    for src in sorted((celeba_dir / "val").rglob("*.jpg"))[:2]:
+        shutil.copy(src, folder / src.name)
+    return folder
