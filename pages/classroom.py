@@ -5,6 +5,7 @@ The Live GAN is in ui/views/live_gan.py (its charts in ui/charts/toygan.py), the
 
 import streamlit as st
 
+from ui import texts
 from ui.nav import ensure_app_navigation
 from ui.views import live_gan, quiz
 
@@ -18,8 +19,7 @@ st.markdown("Two ways to get a feel for GANs: watch a tiny one learn a cloud of 
 live_tab, quiz_tab = st.tabs([LIVE_TAB, QUIZ_TAB], key="part", bind="query-params", on_change=live_gan.stop_playing)
 if live_tab.open:
     with live_tab:
-        st.caption("A generator (an MLP turning 8 random numbers into a 2-D point) against a discriminator (an MLP "
-                   "scoring how real a point looks), trained on your own session's copy, on the server's CPU.")
+        st.caption(texts.CLASSROOM_LIVE_GAN)
         playing = st.session_state.get("toy_playing", False)
         st.fragment(live_gan.live_gan, run_every=live_gan.PLAY_EVERY_S if playing else None)(playing)
 if quiz_tab.open:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.gan.sampling import TRUNCATION_RANGE, TRUNCATION_STEP, encode_png_fast, make_grid, snap_truncation
 from core.models import registry
+from ui import texts
 from ui.attributes import OVERLAY_HELP, face_attributes, show_attribute_table
 from ui.models import DEFAULT_FACES, DEFAULT_SEED, generate_faces, get_model, source_badge
 from ui.nav import ensure_app_navigation
@@ -85,8 +86,7 @@ with st.sidebar:
               help="Off: z is drawn as in training. On: numbers beyond ±t are redrawn, then z is scaled back to "
                    "its usual length, so faces stay faces.")
     st.slider("Truncation t", lo, hi, step=TRUNCATION_STEP, key="gen_trunc", disabled=not st.session_state.gen_trunc_on,
-              help="Smaller t: fewer extreme numbers in z, so less variety and fewer odd faces. These small "
-                   "generators have no mapping network: t narrows the range of faces more than it sharpens them.")
+              help=texts.GENERATE_TRUNCATION_HELP)
     st.toggle("Predicted age and gender", key="gen_ages", help=f"Show each face's predicted age and gender. {OVERLAY_HELP}")
     st.button("New faces", on_click=new_seed, type="primary", icon=":material/casino:")
 

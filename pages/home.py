@@ -4,19 +4,14 @@ import streamlit as st
 
 from core.models import registry
 from core.models.history import snapshot_paths, source_evaluation
+from ui import texts
 from ui.models import get_model, source_words
 from ui.nav import ensure_app_navigation
 
 ensure_app_navigation()
 
 st.title("Face GAN Lab")
-st.markdown(
-    "Faces that no camera ever took. This lab shows **generative adversarial networks** (GANs) "
-    "trained on celebrity photos: a *generator* turns a vector of random numbers into a face, "
-    "while a *discriminator* learns to tell its faces from real photos; each gets better by "
-    "beating the other. Every model here was trained by this project's own scripts in `train/`, "
-    "on a laptop-class CPU."
-)
+st.markdown(texts.HOME_INTRO)
 with st.container(horizontal=True):  # wraps at narrow widths instead of cutting the labels
     st.page_link("pages/generate.py", label="Generate faces now", icon=":material/auto_awesome:")
     st.page_link("pages/detect.py", label="Is this photo real or GAN-made?", icon=":material/policy:")
@@ -74,9 +69,7 @@ for name in registry.names("generator"):
                 st.image(str(path), caption=f"Fixed-noise samples after epoch {epoch}", width="stretch")
 
 st.header("Detectors")
-st.caption("Each detector below tells a GAN-made face from a real photo its own way; each was trained by "
-           "`python -m train.detector` on real photos from four sources and faces from seven generators. The Detect "
-           "page asks them all.")
+st.caption(texts.HOME_DETECTORS)
 for name in registry.names("detector"):
     spec, loaded = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
@@ -105,9 +98,4 @@ for name in registry.names("detector"):
         source_caption(name, loaded)
 
 st.divider()
-st.caption(
-    "Training data: a 5,400-photo subset of CelebA (Liu et al., ICCV 2015) for the generators; for the detectors "
-    "also FFHQ (CC BY-NC-SA 4.0), LFW, UTKFace, StyleGAN2 and Stable Diffusion 2.1 faces. All are for "
-    "non-commercial research only and none is part of this repository. CelebA over-represents young, "
-    "light-skinned celebrities, and the generators inherit that bias."
-)
+st.caption(texts.HOME_TRAINING_DATA)

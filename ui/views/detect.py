@@ -27,6 +27,7 @@ from core.models import registry
 from core.models.detectors import to_input
 from core.models.history import limits_sentences, source_evaluation, source_table
 from core.models.registry import LoadedModel
+from ui import texts
 from ui.charts.detect import spectrum_chart, verdict_chart
 from ui.models import generate_faces
 from ui.widgets import csv_cell, md_text, show_image
@@ -204,10 +205,7 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
         fig = crop_spectrum(detectors, face.crop)
         if fig is not None:
             c2.plotly_chart(fig, key=f"spectrum-{i}-{id(face)}")
-            c2.caption("How much of the crop's detail sits at each scale, compared with real training faces "
-                       "(0 = like them). Our GANs' faces carry less fine detail than real photos on average (red "
-                       "line below 0 at the right), and up-sampling can add bumps. A curve that follows the red "
-                       "line looks generated to a spectrum; JPEG and blur also remove fine detail.")
+            c2.caption(texts.DETECT_SPECTRUM)
 
 
 def recorded_sources(detectors: dict[str, LoadedModel]) -> tuple[str, dict] | None:
@@ -232,8 +230,7 @@ def explain_limits(detectors: dict[str, LoadedModel]) -> None:
         ":material/info: " + training_sources_sentence(detectors) + " "
         + (limits_sentences(rec[1]) if rec else "No per-source test is recorded yet (`python -m train.evaluate "
            "--split val --record \"validation mix\"`).")
-        + " Generators and photo sources they never saw can fool them, and so can heavy edits or filters; they "
-        "judge only the face crop, not the rest of the picture. Treat a verdict as evidence, not proof."
+        + texts.DETECT_LIMITS
     )
     if rec:
         with st.expander("How the detectors did on each source"):

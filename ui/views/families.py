@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.detection import families
+from ui import texts
 from ui.charts.roc import roc_chart as roc_figure
 
 
@@ -23,11 +24,7 @@ def families_section(record_dir=None) -> None:
     if not records:
         return
     st.subheader("CNN families side by side")
-    st.caption("The ResNet the app uses (`cnn`) beside a DenseNet and an Xception-style net, each trained from "
-               "scratch with the same recipe, data, crops, augmentation and input (the NPR residual of the 128 px "
-               "crop), then judged alone on every source's validation crops by one `train.evaluate` command. "
-               "Of the three, only `cnn` counts in the Detect page's verdict; the other two are for this "
-               "comparison.")
+    st.caption(texts.FAMILIES_INTRO)
     _not_ready(records)
     summary = families.summary_rows(records)
     if not summary:
@@ -63,9 +60,7 @@ def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) ->
         "ms per face": st.column_config.NumberColumn(format="%.1f"),
     })
     threads = {r.results.get("threads") for r in records if r.status == "evaluated"} - {None}
-    st.caption("Pooled over every validation source; accuracy at 0.5. Training: epochs and wall time on one CPU "
-               "thread, from each model's training.json (other jobs shared the machine at times: compare roughly). "
-               "ms per face: the network's forward pass on one 128 px crop at a time, median"
+    st.caption(texts.FAMILIES_TABLE
                + (f", on {' / '.join(str(t) for t in sorted(threads))} CPU thread"
                   + ("" if threads == {1} else "s") if threads else "")
                + " (finding the face not included).")
@@ -82,9 +77,7 @@ def _per_source_table(records: list[families.FamilyRecord]) -> None:
         st.dataframe(per_source, hide_index=True, width="stretch", height=35 * (len(per_source) + 1) + 3, column_config={
             n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent") for n in names
         })
-        st.caption("Per source, each family's own verdicts with the app's uncertain band (35%-65%): for a "
-                   "GAN-made source the share caught (called GAN-made), for a real source the share of false "
-                   "alarms (wrongly called GAN-made).")
+        st.caption(texts.FAMILIES_PER_SOURCE)
 
 
 def _galleries(records: list[families.FamilyRecord]) -> None:

@@ -44,6 +44,7 @@ from core.models.history import (
     strip_front_matter,
     training_facts,
 )
+from ui import texts
 from ui.charts.history import (
     COLORS,
     accuracy_chart,
@@ -132,17 +133,8 @@ def detector_charts(name: str, columns: dict, compare: str | None, other: dict |
     if accuracies:
         st.plotly_chart(accuracy_chart(runs, accuracies), width="stretch")
     if phased:
-        st.caption(
-            "SupCon trains in two phases. **Encoder phase:** the ResNet encoder learns with the supervised "
-            "contrastive loss, which pulls two augmented views of crops of the same class (real, or GAN-made) "
-            "together and pushes the classes apart; there is no classifier yet, so no accuracy, and the loss "
-            "stays in the units of that objective (it never nears 0). **Head phase** (after the dashed line): "
-            "the encoder is frozen and a linear head learns real vs GAN-made on its features with "
-            "cross-entropy, so classification loss and accuracy start there."
-        )
-    st.caption("Train figures are averaged over each epoch's batches, with augmentation (flips, rescaling, blur, "
-               "JPEG) on; validation figures are measured after the epoch on the validation crops, unaugmented. "
-               "Training stops early when the validation loss stops improving, keeping the best weights.")
+        st.caption(texts.HISTORY_SUPCON_PHASES)
+    st.caption(texts.HISTORY_DETECTOR_CURVES)
     if "lr" in keys:
         st.plotly_chart(learning_rate_chart(runs), width="stretch")
         st.caption("AdamW's learning rate, decayed along a cosine over each phase's planned epochs"
@@ -163,11 +155,7 @@ def evaluation_section(training: dict) -> None:
             st.info("No test set in the evaluation recorded a ROC curve.")
         else:
             st.plotly_chart(fig, width="stretch")
-            st.caption("Each point is one threshold on P(GAN-made): the share of GAN-made faces caught against "
-                       "the share of real photos wrongly flagged. A perfect detector reaches the top-left corner; "
-                       "the dashed diagonal is guessing. A high AUC beside a low accuracy (as on a held-out "
-                       "generator) means the detector still ranks fakes above real photos, but the 0.5 threshold "
-                       "it learnt no longer separates them.")
+            st.caption(texts.HISTORY_ROC)
     with confusion_col:
         for label, entry in entries.items():
             counts = confusion_counts(entry)
@@ -182,10 +170,7 @@ def evaluation_section(training: dict) -> None:
                  for label, e in entries.items()
                  if isinstance(e.get("ensemble"), dict) and {"accuracy", "auc"} <= set(e["ensemble"])]
     st.caption(
-        "Test crops are other photos and other generated faces than the training ones. AP: average precision; "
-        "EER: the error rate where false positives and misses are equal; ECE: expected calibration error of "
-        "the calibrated probability (0 = it is right as often as it claims); JPEG-75: the same crops "
-        "re-saved as JPEG at quality 75. A held-out generator is one the detector never saw in training."
+        texts.HISTORY_TEST_TERMS
         + (" All detectors together (the fitted ensemble): " + "; ".join(ensembles) + "." if ensembles else "")
     )
     per_source_section(training)
@@ -239,10 +224,7 @@ def detector_view(name: str, columns: dict, compare: str | None, other: dict | N
     charts_col, facts_col = st.columns([3, 1], gap="large")
     with facts_col:
         model_card_facts(detector_facts(training),
-                         "Validation accuracy: of the weights kept, from the epoch with the lowest validation loss. "
-                         "Temperature: the T in P(GAN-made) = sigmoid(logit / T), fitted on validation data so the "
-                         "probability is calibrated (ECE before → after). Held-out generators: never seen in "
-                         "training, tested below.")
+                         texts.HISTORY_DETECTOR_FACTS)
     with charts_col:
         if not closed_form(training):
             detector_charts(name, columns, compare, other)
@@ -293,18 +275,10 @@ def gan_charts(name: str, columns: dict, compare: str | None, other: dict | None
         st.caption("Faint: each iteration's value; solid: smoothed. The two losses pull against each other, "
                    "so neither falls steadily as in ordinary training.")
         if "d1" in losses:
-            st.caption("Least squares (LSGAN, targets 0 for fake and 1 for real): d1 = ½(D(x)−1)² on real "
-                       "photos, d2 = ½D(G(z))² on generated faces, g = ½(D(G(z))−1)² for the generator. At the "
-                       "equilibrium D scores everything 0.5 and all three sit at 0.125; d1 and d2 near 0 with g "
-                       "near 0.5 mean D is winning.")
+            st.caption(texts.HISTORY_LSGAN_LOSSES)
     if probabilities:
         st.plotly_chart(probability_chart(runs, probabilities, weight, x_by), width="stretch")
-        st.caption(
-            "D(x) is the discriminator's probability that a real photo is real; D(G(z)) the same for generated "
-            "faces, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "
-            "is winning; both drifting toward 0.5 is the equilibrium the game aims at. Spikes in Loss_G early "
-            "on are normal: D learns faster at first."
-        )
+        st.caption(texts.HISTORY_D_OUTPUTS)
 
 
 def snapshot_section(folder: Path) -> None:

@@ -8,6 +8,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core.models import registry
 from core.models.history import HISTORY_FILE, X_AXES
+from ui import texts
 from ui.views.history import comparable_runs, is_detector, record_folder
 
 SMOOTHING_MAX = 0.99
@@ -112,9 +113,7 @@ def compare_controls(name: str, columns: dict, with_history: list[str]) -> tuple
                                 f"other {kind}s whose history logs some of the same metrics.")
     if detector:
         x_by = "epoch"
-        st.caption("Detectors are lined up by epoch over the whole run (one logged row an epoch). "
-                   "SupCon's contrastive loss is a different quantity from a classification loss, so it is "
-                   "never overlaid on one.")
+        st.caption(texts.HISTORY_DETECTOR_AXIS)
     elif compare is not None:  # only a comparison is lined up
         x_by = st.radio("Line runs up by", X_AXES, key="x_by", horizontal=True, bind="query-params",
                         help="Iterations, or epochs (passes over the data): runs with different batch sizes "

@@ -22,6 +22,7 @@ from core.gan.latent import (
 )
 from core.gan.sampling import generate, make_grid, sample_latents
 from core.models import registry
+from ui import texts
 from ui.attributes import face_attributes, labeller_limits, model_directions, show_attribute_table
 from ui.models import generate_faces, load_model
 from ui.widgets import show_image
@@ -125,12 +126,7 @@ def walk_section(name: str, nz: int, show_ages: bool) -> None:
     st.download_button("Download animated GIF", gif, file_name=f"{name}-seed{seed}-{start}-to-{end}.gif",
                        mime="image/gif", icon=":material/download:", on_click="ignore",
                        help="Plays forward and back in a loop, 128x128 pixels per frame.")
-    st.caption(
-        "**What this shows.** Each picture is the generator's output for one point on a path between the two "
-        "chosen vectors. If the faces change gradually (hair, pose, light sliding over) rather than jumping or "
-        "breaking into noise halfway, the generator has learned a *continuous* space: nearby vectors give similar "
-        "faces, and every point between two faces is a face too, not a memorised photo."
-    )
+    st.caption(texts.LATENT_INTERPOLATION)
     st.caption(
         "**Spherical or linear.** Random latents are drawn from N(0, I); in "
         f"{nz} dimensions almost all of them have nearly the same length, about "
@@ -162,13 +158,7 @@ def arithmetic_section(name: str, show_ages: bool) -> None:
         candidate_grid(name, arithmetic_seed)
     age_table(name, arithmetic_seed, show_ages)
 
-    st.caption(
-        "**How to use it.** Find three faces in the grid that share something (say, smiling women) and put their "
-        "numbers in A; three that lack it but are otherwise alike (neutral women) in B; three that lack it and "
-        "differ in another way (neutral men) in C. The classic example from the DCGAN paper (Radford et al., 2015): "
-        "*smiling woman − neutral woman + neutral man ≈ smiling man*. A − B keeps what A has and B has not (the "
-        "smile); adding C puts it on a new face. Try **New grid** until the grid has faces you can group."
-    )
+    st.caption(texts.LATENT_ARITHMETIC_HOWTO)
     wrong = [label for label, picked in groups.items() if len(picked) != GROUP_SIZE]
     if wrong:
         st.warning(f"Group {', '.join(wrong)} must have exactly {GROUP_SIZE} faces; "
@@ -181,12 +171,7 @@ def arithmetic_section(name: str, show_ages: bool) -> None:
                        container=col)
         row = make_grid(results, nrow=RESULTS)
         show_image(row, caption=f"= A − B + C (first), then {RESULTS - 1} neighbours with noise scale {noise:g}")
-        st.caption(
-            "**Reading the result.** A mean of three latents is shorter than a typical one (about 0.58x), so the "
-            "mean faces look smoother and more generic than any single face; A − B + C is back at a typical "
-            "length. If the neighbours keep the attribute you aimed for, it is a direction in the latent space, "
-            "not an accident of one vector."
-        )
+        st.caption(texts.LATENT_ARITHMETIC_RESULT)
 
 
 def strip_readout(key: str, found: list) -> str:
@@ -249,8 +234,5 @@ def directions_section(name: str, show_ages: bool) -> None:
     )
     st.caption(
         "**What the labeller can tell.** " + (f"{limits} " if (limits := labeller_limits()) else "")
-        + "It is nearly always close to 0% or 100% sure: along a strip it flips from female to male rather than "
-        "sliding, and on a generated face that is only half changed it can stay on \"female\" when a person "
-        "already sees a man (dcgan-64, grid seed 2, face 0 at +3). Read its answers as a second opinion, not a "
-        "measure of how masculine or old a face is."
+        + texts.LATENT_ATTRIBUTES_CAVEAT
     )

@@ -24,6 +24,7 @@ from core.gan.toygan import (
     ToyGANTrainer,
     equilibrium_losses,
 )
+from ui import texts
 from ui.charts.toygan import ARROW_MAX_LEN, ARROW_POINTS, GRID_LINES, history_chart, points_chart
 
 LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
@@ -96,9 +97,7 @@ def lab_options() -> LabOptions:
         loss = cols[2].radio("Loss", LOSSES, horizontal=True, key="toy_loss",
                              format_func=lambda name: {LOG_LOSS: "log loss (DCGAN)",
                                                        LEAST_SQUARES: "least squares (LSGAN)"}[name],
-                             help="Log loss: D's output is a probability (sigmoid), G maximises log D(G(z)). "
-                                  "Least squares: D's raw output is pushed to 1 on real and 0 on generated points, "
-                                  "G pushes it to 1 on its own. Changing it starts again from step 0.")
+                             help=texts.LIVE_GAN_LOSS_HELP)
         cols[2].caption("Least squares still pulls on points D already calls real, so look for arrows that stay long; "
                         "its background is D's raw output clipped to [0, 1].")
         cols = st.columns(3, gap="medium")
@@ -185,14 +184,7 @@ def _buttons(trainer, settings: tuple, steps: int, lab):
 
 def _points(trainer, lab) -> None:
     st.plotly_chart(points_chart(trainer, lab.arrows, lab.grid), width="stretch", key="toy_points")
-    st.caption(
-        "Black: real points. Gold: what the generator makes of the same 1,000 noise vectors after each "
-        "step, so any movement is learning. Background: the discriminator's probability that a point is real, "
-        "blue where it says *real*, red where it says *generated*. **Equilibrium** looks like gold on top of "
-        "black and a pale background everywhere (D near 0.5): D can no longer tell them apart. **Mode "
-        "collapse** on the ring looks like every gold point piled on one or two of the eight clusters, often "
-        "hopping to another cluster as D catches up: try lr G 1e-4 against lr D 1e-2 for a few hundred steps."
-    )
+    st.caption(texts.LIVE_GAN_CHART)
     if lab.arrows:
         st.caption(f"Brown arrows, on {ARROW_POINTS} gold points: where G's loss pulls each point right now "
                    "(-d loss_G / dx, the longest scaled to a fixed length); G follows them only as far as its "

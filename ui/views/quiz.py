@@ -19,7 +19,7 @@ from core.detection.judge import FALSE_ALARM_TARGET, UNCERTAIN_BAND, VERDICT_WOR
 from core.io.images import ImageError, list_images, open_image
 from core.models import registry
 from core.models.detectors import CROP_SIZE
-from ui import models
+from ui import models, texts
 from ui.models import generate_faces, load_face_detector, load_model
 
 QUIZ_DIR_ENV = "FACEGAN_QUIZ_REAL_DIR"
@@ -109,11 +109,7 @@ def real_photo_source() -> tuple[Path | None, str]:
                       "Put real face photos you may show there, or unset it to use the CelebA validation photos.")
     celeba_val = celeba_root() / "val"
     if photo_list(str(celeba_val)):
-        return celeba_val, (
-            "Real photos: CelebA validation split (Liu et al., \"Deep Learning Face Attributes in the Wild\", "
-            "ICCV 2015), available for non-commercial research purposes only and not part of this repository. "
-            "Both faces are cropped and scaled the same way."
-        )
+        return celeba_val, texts.QUIZ_CELEBA_CREDIT
     return None, (
         f"No real photos are configured for the quiz. Set the environment variable `{QUIZ_DIR_ENV}` to a folder "
         "of real face photos (JPEG or PNG) that you are allowed to show, then restart the app; or put the shared "
