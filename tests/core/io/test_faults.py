@@ -44,6 +44,7 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 # the disk-full worker imports this module (from its folder) and conftest (from tests/)
 ENV = {**os.environ, "OMP_NUM_THREADS": "1",
        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(Path(__file__).resolve().parent)])}
+GAN_TESTS = ROOT / "tests" / "core" / "gan"  # test_training.py's folder
 
 
 def stray_files(folder: Path) -> list[str]:
@@ -60,6 +61,8 @@ FILE_SIZE_LIMIT = 1 << 20
 
 def gan_trainer(out, epochs, cache):
     """test_training.py's tiny GAN: 32 images at batch 8, 4 steps an epoch."""
+    if str(GAN_TESTS) not in sys.path:
+        sys.path.insert(0, str(GAN_TESTS))
     from test_training import make_run, tiny_cfg
 
     from core.data.caches import load_cache
