@@ -24,6 +24,9 @@ crops are re-encoded as JPEG at quality 75, and each detector's parameters and m
 most confident mistakes. With one detector (`--detectors NAME`) the "ensemble" is that detector
 alone, so the verdicts per source are its own: how the CNN families (`cnn`, `cnn-densenet`,
 `cnn-xception`) are compared, one command per family.
+A JPEG saved below quality 85 (CelebA's photos are 75) is judged as the app judges such an upload, with
+the ensemble's weights for compressed photos (core.detection.judge.COMPRESSED_BELOW); so are the crops
+re-encoded at JPEG 75 for the robustness figures. `--fit-ensemble` fits both sets of weights.
 `--record LABEL` stores the figures in each detector's training.json under evaluation[LABEL]
 (the model cards and the Training History page read them from there).
 """
@@ -87,16 +90,47 @@ def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
     return sum(len(r) for r in rows)
 
 
-def judged(judge, crops) -> dict:
+def judged(judge, crops, compressed=None) -> dict:
+    """Each detector's probabilities for `crops` and the ensemble's; `compressed` (one bool per crop, or one
+    for all) says which crops came from a compressed JPEG and get the compressed weights, as in the app."""
     import numpy as np
 
-    out = {k: [] for k in [*judge.detectors, "ensemble"]}
+    out = {k: [] for k in judge.detectors}
     for s in range(0, len(crops), 256):
         p = judge.probabilities(crops[s : s + 256])
-        p["ensemble"] = judge.ensemble(p)
         for k in out:
             out[k].append(p[k])
-    return {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
+    probs = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
+    return with_ensemble(judge, probs, compressed)
+
+
+def with_ensemble(judge, probs: dict, compressed=None) -> dict:
+    """`probs` (detector -> probabilities) with the ensemble's added, compressed crops weighted as such."""
+    import numpy as np
+
+    probs = {k: v for k, v in probs.items() if k != "ensemble"}
+    if not len(next(iter(probs.values()))):
+        return {**probs, "ensemble": np.zeros(0)}
+    mask = np.broadcast_to(np.asarray(False if compressed is None else compressed, bool), len(next(iter(probs.values()))))
+    return {**probs, "ensemble": np.where(mask, judge.ensemble(probs, True), judge.ensemble(probs))}
+
+
+def file_compressed(paths):
+    """Per file: a JPEG saved below COMPRESSED_BELOW, which the app judges with the compressed weights."""
+    import numpy as np
+
+    from core.detection.judge import COMPRESSED_BELOW
+    from core.io.images import jpeg_quality
+
+    def quality(p):
+        if p is None:  # a generated sample: no file
+            return None
+        try:
+            return jpeg_quality(Path(p).read_bytes())
+        except OSError:
+            return None
+
+    return np.array([(q := quality(p)) is not None and q < COMPRESSED_BELOW for p in paths], bool)
 
 
 def speed(judge, crops, n: int = 40) -> dict[str, float]:
@@ -127,21 +161,26 @@ def speed(judge, crops, n: int = 40) -> dict[str, float]:
     return out
 
 
-def evaluate(judge, real_crops, fake_crops, clean: dict | None = None) -> dict:
+def evaluate(judge, real_crops, fake_crops, views: dict | None = None, compressed=None) -> dict:
     """Scores per detector and for the ensemble, clean, after JPEG 75 and after a half-scale; per
-    detector also its parameters and milliseconds per face (`speed`). `clean`: the judged() of these
-    crops when the caller has it already."""
+    detector also its parameters and milliseconds per face (`speed`). `views`: the detectors'
+    probabilities of these crops per view ("clean", "jpeg75", "half") where the caller has them already;
+    `compressed`: per crop, whether it came from a compressed JPEG (`judged`)."""
     import numpy as np
 
+    from core.detection.augment import half_scale_crops, jpeg_crops
     from core.detection.metrics import confusion, detector_scores, roc_points
 
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
-    clean = judged(judge, crops) if clean is None else clean
-    from core.detection.augment import half_scale_crops, jpeg_crops
-
-    jpeg = judged(judge, jpeg_crops(crops, JPEG_QUALITY))
-    half = judged(judge, half_scale_crops(crops))
+    views = views or {}
+    made = {"clean": lambda: crops, "jpeg75": lambda: jpeg_crops(crops, JPEG_QUALITY),
+            "half": lambda: half_scale_crops(crops)}
+    probs = {v: views[v] if v in views else judged(judge, made[v]())
+             for v in ("clean", "jpeg75", "half")}
+    clean = with_ensemble(judge, probs["clean"], compressed)
+    jpeg = with_ensemble(judge, probs["jpeg75"], True)  # a JPEG 75 upload gets the compressed weights
+    half = with_ensemble(judge, probs["half"], compressed)
     ms = speed(judge, crops)
     results = {}
     for name in clean:
@@ -240,7 +279,8 @@ def folder_sources(args, judge) -> tuple[list[dict], list, dict]:
             judged_paths: list[str] = []
             crops, c = read_folder(folder, judge, args.limit, name, judged_paths)
             counts[name] = c
-            sources_.append({"name": name, "truth": truth, "crops": crops, "n": len(crops), "folder": str(folder)})
+            sources_.append({"name": name, "truth": truth, "crops": crops, "n": len(crops), "folder": str(folder),
+                             "compressed": file_compressed(judged_paths)})
             paths += [(p, truth, name) for p in judged_paths]
             print(f"{name} ({truth}): {c['files']} files, {c['unreadable']} unreadable (skipped), "
                   f"{c['no_face']} without a face (skipped), {c['judged']} judged")
@@ -260,40 +300,75 @@ def split_sources(args) -> tuple[list[dict], list, dict]:
         src = sources.get(name)
         c = sources.load_source(name, args.split, CROP_SIZE, None, args.cache_dir, args.data, limit=args.limit,
                                 progress=tqdm)
-        out.append({"name": name, "truth": src.truth, "crops": c.crops, "n": len(c.crops), "title": src.title})
+        root = src.root(args.data)
+        out.append({"name": name, "truth": src.truth, "crops": c.crops, "n": len(c.crops), "title": src.title,
+                    "compressed": file_compressed([root / f for f in c.files] if root else [None] * len(c.files))})
         paths += [(f, src.truth, name) for f in c.files]
         counts[name] = {"judged": len(c.crops), "no_face": c.no_face, "unreadable": c.unreadable}
     return out, paths, counts
 
 
-def fit_ensemble(judge, ordered: list[dict], real, fake) -> dict:
-    """Fit the ensemble weights on these crops, every source weighing alike, and bundle them; returns
-    the crops' judged() under the fitted weights, for `evaluate`."""
+COMPRESSED_VIEWS = ("clean", "jpeg90", "jpeg75", "half")  # what the compressed weights are fitted on
+
+
+def fit_weights_and_guard(probs: list[dict], ordered: list[dict], band_hi: float) -> tuple[dict, float, float]:
+    """Ensemble weights fitted on the detectors' probabilities of the crops in one or more views (each a
+    dict detector -> probabilities, crops in `ordered`'s order), sources alike within each view and views
+    alike; then the guard: the smallest shift leaving every real source of every view at most
+    FALSE_ALARM_TARGET called GAN-made. Returns (weights, log loss, shift)."""
     import numpy as np
 
-    from core.detection.judge import FALSE_ALARM_TARGET, ensemble_path, fit_ensemble_weights, fit_false_alarm_shift
-    from core.io.store import write_json
+    from core.detection.judge import FALSE_ALARM_TARGET, fit_ensemble_weights, fit_false_alarm_shift
 
-    judged_ = judged(judge, np.concatenate([real, fake]))
-    probs = {n: judged_[n] for n in judge.detectors}
     labels = np.concatenate([np.full(s["n"], int(s["truth"] == "fake")) for s in ordered])
     per_class = {t: sum(1 for s in ordered if s["truth"] == t and s["n"]) for t in ("real", "fake")}
     sw = np.concatenate([np.full(s["n"], 1.0 / max(1, s["n"]) / max(1, per_class[s["truth"]])) for s in ordered])
-    weights, loss = fit_ensemble_weights(probs, labels, sw)
-    judge.weights, judge.shift = weights, 0.0
-    mean = judge.ensemble(probs)
+    stacked = {n: np.concatenate([p[n] for p in probs]) for n in probs[0]}
+    weights, loss = fit_ensemble_weights(stacked, np.tile(labels, len(probs)), np.tile(sw, len(probs)))
     starts = np.cumsum([0] + [s["n"] for s in ordered])
-    reals = {s["name"]: mean[a:b] for s, a, b in zip(ordered, starts[:-1], starts[1:], strict=True) if s["truth"] == "real"}
-    judge.shift = fit_false_alarm_shift(reals, judge.band[1], FALSE_ALARM_TARGET)
-    write_json(ensemble_path(), {"weights": weights, "log_loss": round(loss, 5), "shift": judge.shift,
-                                 "false_alarm_target": FALSE_ALARM_TARGET,
-                                 "fitted_on": "validation crops of " + ", ".join(s["name"] for s in ordered),
-                                 "method": "grid over the simplex (step 0.05), sources weighted alike; then the "
-                                           "smallest logit shift leaving every real source at most "
-                                           f"{FALSE_ALARM_TARGET:.0%} called GAN-made"})
-    print(f"ensemble weights {weights} (log loss {loss:.4f}), false-alarm shift {judge.shift:.2f} -> {ensemble_path()}")
-    fit_familiarity(judge, np.concatenate([real, fake]), [s["name"] for s in ordered])
-    return {**probs, "ensemble": judge.ensemble(probs)}
+    reals = {}
+    for k, p in enumerate(probs):
+        mean = np.sum([weights[n] * p[n] for n in weights], axis=0)
+        reals.update({f"{s['name']}/{k}": mean[a:b] for s, a, b in zip(ordered, starts[:-1], starts[1:], strict=True)
+                      if s["truth"] == "real"})
+    shift = fit_false_alarm_shift(reals, band_hi, FALSE_ALARM_TARGET)
+    return weights, loss, shift
+
+
+def fit_ensemble(judge, ordered: list[dict], real, fake, compressed=None) -> dict:
+    """Fit the ensemble's two sets of weights and guards on these crops and bundle them: one for every
+    upload, on the crops as they are, and one for compressed JPEGs, on the crops and their JPEG-90,
+    JPEG-75 and half-scale copies. Returns the detectors' probabilities per view, for `evaluate`."""
+    import numpy as np
+
+    from core.detection.augment import half_scale_crops, jpeg_crops
+    from core.detection.judge import FALSE_ALARM_TARGET, ensemble_path
+    from core.io.store import write_json
+
+    crops = np.concatenate([real, fake])
+    made = {"clean": lambda: crops, "jpeg90": lambda: jpeg_crops(crops, 90),
+            "jpeg75": lambda: jpeg_crops(crops, JPEG_QUALITY), "half": lambda: half_scale_crops(crops)}
+    views = {}
+    for v in COMPRESSED_VIEWS:
+        views[v] = {n: p for n, p in judged(judge, made[v]()).items() if n != "ensemble"}
+    weights, loss, shift = fit_weights_and_guard([views["clean"]], ordered, judge.band[1])
+    c_weights, c_loss, c_shift = fit_weights_and_guard([views[v] for v in COMPRESSED_VIEWS], ordered, judge.band[1])
+    judge.weights, judge.shift = weights, shift
+    judge.compressed = {"weights": c_weights, "shift": c_shift}
+    guard = f"smallest logit shift leaving every real source at most {FALSE_ALARM_TARGET:.0%} called GAN-made"
+    write_json(ensemble_path(), {
+        "weights": weights, "log_loss": round(loss, 5), "shift": shift, "false_alarm_target": FALSE_ALARM_TARGET,
+        "fitted_on": "validation crops of " + ", ".join(s["name"] for s in ordered),
+        "method": f"grid over the simplex (step 0.05), sources weighted alike; then the {guard}",
+        "compressed": {"weights": c_weights, "log_loss": round(c_loss, 5), "shift": c_shift,
+                       "fitted_on": "the same crops, as they are and re-encoded as JPEG 90, JPEG 75 and at half "
+                                    "scale (views weighted alike)",
+                       "method": f"as above; the guard the {guard} in any of the views",
+                       "for": "uploads that are JPEGs saved below quality COMPRESSED_BELOW (core.detection.judge)"}})
+    print(f"ensemble weights {weights} (log loss {loss:.4f}), false-alarm shift {shift:.2f}; for compressed "
+          f"JPEGs {c_weights} (log loss {c_loss:.4f}), shift {c_shift:.2f} -> {ensemble_path()}")
+    fit_familiarity(judge, crops, [s["name"] for s in ordered])
+    return views
 
 
 def fit_familiarity(judge, crops, names: list[str]) -> None:
@@ -422,8 +497,9 @@ def main(argv=None) -> int:
     if not len(real) and not len(fake):
         print("error: no faces to judge", file=sys.stderr)
         return 2
-    clean = fit_ensemble(judge, ordered, real, fake) if args.fit_ensemble else None
-    ev = evaluate(judge, real, fake, clean)
+    compressed = np.concatenate([s["compressed"] for s in ordered]) if ordered else np.zeros(0, bool)
+    views = fit_ensemble(judge, ordered, real, fake) if args.fit_ensemble else None
+    ev = evaluate(judge, real, fake, views, compressed)
     print_results(ev["results"])
     table = per_source(ordered, ev["probs"], judge.band)
     print_sources(table)

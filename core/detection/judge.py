@@ -12,6 +12,13 @@ than `FALSE_ALARM_TARGET` of its faces called GAN-made. Calling a real person's 
 worse mistake here, so the verdict would rather say "uncertain" than accuse: the ensemble figure is a
 cautious score, not an unbiased probability (the detectors' own figures stay calibrated).
 
+Compressed uploads: a JPEG saved below `COMPRESSED_BELOW` quality (estimated from its quantisation table,
+`core.io.images.jpeg_quality`) is judged with a second set of weights and guard, fitted the same way on
+JPEG-90, JPEG-75 and half-scale copies of the validation crops beside the crops themselves (ensemble.json's
+"compressed"). The fine texture the `probe-texture` detector reads does not survive such compression (its
+faces from generators fall to "real"), so that set leans on the detectors trained with JPEG augmentation.
+Every photo the detectors were trained on was a JPEG of quality 90 (CelebA's: 75), hence the line.
+
 The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemble probability
 inside it is reported as "uncertain" rather than forced into a side. Each detector's calibrated
 probability is right about as often as it claims on validation data (ECE in the README).
@@ -42,6 +49,7 @@ LABELS = ("real", "GAN-made", "uncertain")  # the verdicts, as train.evaluate --
 # ... and as the app says them (Detect page, quiz)
 VERDICT_WORDS = {"real": "Looks real", "GAN-made": "Looks GAN-made", "uncertain": "Uncertain"}
 FALSE_ALARM_TARGET = 0.02  # at most this share of any real source's validation faces called GAN-made
+COMPRESSED_BELOW = 85  # JPEG uploads saved below this quality are judged with the "compressed" weights
 
 
 def detectors_split(probs: dict[str, float], weights: dict[str, float],
@@ -72,6 +80,7 @@ class FaceVerdict:
     split: bool = False  # the counted detectors disagree: one sure it is real, another sure it is GAN-made
     unfamiliar: bool = False  # far from every face the detectors were tested on (see `Familiarity`)
     distance: float | None = None  # its Mahalanobis distance, where a familiarity check is bundled
+    weights: dict[str, float] | None = None  # the ensemble weights that made this verdict (None: the judge's)
 
 
 @dataclass
@@ -185,6 +194,19 @@ def read_ensemble_shift() -> float:
     return float(s) if isinstance(s, (int, float)) and 0 <= s < 20 else 0.0
 
 
+def read_compressed_ensemble() -> dict | None:
+    """The weights and guard for compressed JPEG uploads ({"weights", "shift"}), or None when none are bundled
+    or they are unreadable."""
+    c = _read_ensemble().get("compressed")
+    if not isinstance(c, dict):
+        return None
+    w, s = c.get("weights"), c.get("shift", 0.0)
+    if (not isinstance(w, dict) or not w or not all(isinstance(v, (int, float)) and v >= 0 for v in w.values())
+            or not sum(w.values()) > 0 or not isinstance(s, (int, float)) or not 0 <= s < 20):
+        return None
+    return {"weights": {str(k): float(v) for k, v in w.items()}, "shift": float(s)}
+
+
 def shifted(q: np.ndarray, shift: float) -> np.ndarray:
     """Probabilities moved down by `shift` on the logit scale (0 leaves them as they are)."""
     q = np.asarray(q, float)
@@ -252,7 +274,7 @@ class Judge:
 
     def __init__(self, detectors: dict[str, tuple[torch.nn.Module, float]], face_detector: FaceDetector | None = None,
                  band: tuple[float, float] = UNCERTAIN_BAND, weights: dict[str, float] | None = None,
-                 shift: float = 0.0):
+                 shift: float = 0.0, compressed: dict | None = None):
         if not detectors:
             raise ValueError("a Judge needs at least one detector")
         self.detectors = {name: (model.eval(), float(t)) for name, (model, t) in detectors.items()}
@@ -262,6 +284,12 @@ class Judge:
         self.face_detector = face_detector or FaceDetector(device="cpu")
         self.band = band
         self.shift = float(shift)  # the false-alarm guard, see the module docstring
+        # {"weights", "shift"} for compressed JPEG uploads (module docstring); None: the same for every upload
+        self.compressed = None
+        if compressed and set(compressed["weights"]) == set(self.detectors):
+            total = sum(compressed["weights"].values())
+            self.compressed = {"weights": {n: v / total for n, v in compressed["weights"].items()},
+                               "shift": float(compressed.get("shift", 0.0))}
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
         self.familiarity: Familiarity | None = None  # set by from_loaded when one fits these detectors
 
@@ -273,7 +301,8 @@ class Judge:
         if weights is not None and set(weights) != set(loaded):
             weights = None
         judge = cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights,
-                    shift=read_ensemble_shift() if weights is not None else 0.0)
+                    shift=read_ensemble_shift() if weights is not None else 0.0,
+                    compressed=read_compressed_ensemble() if weights is not None else None)
         fam = Familiarity.load(familiarity_path())
         m = loaded.get(fam.detector) if fam else None
         if fam and m is not None and fam.weights_sha256 == m.training.get("weights_sha256") and hasattr(m.model, "body"):
@@ -313,30 +342,47 @@ class Judge:
             probs[name] = torch.sigmoid(logits.float() / t).cpu().numpy()
         return probs, dist
 
-    def ensemble(self, probs: dict[str, np.ndarray]) -> np.ndarray:
-        """The weighted mean of the detectors' probabilities, moved down by the false-alarm guard."""
-        mean = np.sum(np.stack([self.weights[n] * np.asarray(p) for n, p in probs.items() if n in self.weights]), axis=0)
-        return shifted(mean, self.shift)
+    def ensemble(self, probs: dict[str, np.ndarray], compressed: bool = False) -> np.ndarray:
+        """The weighted mean of the detectors' probabilities, moved down by the false-alarm guard; with
+        `compressed`, the weights and guard for compressed JPEGs where they are bundled."""
+        weights, shift = self.weights_for(compressed)
+        mean = np.sum(np.stack([weights[n] * np.asarray(p) for n, p in probs.items() if n in weights]), axis=0)
+        return shifted(mean, shift)
+
+    def weights_for(self, compressed: bool) -> tuple[dict[str, float], float]:
+        """(weights, guard) for a compressed JPEG upload or any other."""
+        if compressed and self.compressed:
+            return self.compressed["weights"], self.compressed["shift"]
+        return self.weights, self.shift
+
+    def is_compressed(self, jpeg_quality: int | None) -> bool:
+        """Whether an upload of this JPEG quality (None: not a JPEG) gets the compressed weights."""
+        return self.compressed is not None and jpeg_quality is not None and jpeg_quality < COMPRESSED_BELOW
 
     def find_faces(self, images: list[np.ndarray]) -> list[list[FaceCrop]]:
         return crop_faces(images, self.face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB)
 
-    def judge_crops(self, crops: list[FaceCrop], whole_image: bool = False) -> list[FaceVerdict]:
+    def judge_crops(self, crops: list[FaceCrop], whole_image: bool = False, compressed: bool = False) -> list[FaceVerdict]:
         if not crops:
             return []
         probs, dist = self.probabilities_and_distances(np.stack([c.crop for c in crops]))
-        ens = self.ensemble(probs)
+        ens = self.ensemble(probs, compressed)
+        weights = self.weights_for(compressed)[0]
         verdicts = []
         for i, c in enumerate(crops):
             p = {n: float(v[i]) for n, v in probs.items()}
             d = None if dist is None else float(dist[i])
             verdicts.append(FaceVerdict(c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(ens[i]), self.band),
-                                        whole_image, detectors_split(p, self.weights, self.band),
-                                        d is not None and d > self.familiarity.threshold, d))
+                                        whole_image, detectors_split(p, weights, self.band),
+                                        d is not None and d > self.familiarity.threshold, d, weights))
         return verdicts
 
-    def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False) -> ImageVerdict:
+    def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False,
+              jpeg_quality: int | None = None) -> ImageVerdict:
         """Verdicts for every face in an RGB image (as `core.io.images.open_image` returns it).
+
+        `jpeg_quality`: the upload's, where it was a JPEG (`core.io.images.jpeg_quality`); below
+        `COMPRESSED_BELOW` the compressed weights judge it, and a note says so.
 
         With no face found, `faces` is empty unless `whole_image_if_no_face`, in which case the
         centre square of the image is judged and marked `whole_image` (less reliable: the
@@ -352,4 +398,10 @@ class Judge:
             h, w = arr.shape[:2]
             crops = [FaceCrop((0.0, 0.0, float(w), float(h)), 0.0, whole_image_crop(arr))]
             whole = True
-        return ImageVerdict(arr, self.judge_crops(crops, whole), notes)
+        compressed = self.is_compressed(jpeg_quality)
+        if compressed:
+            notes.append(f"A compressed JPEG (quality about {jpeg_quality}): the fine texture that reveals many "
+                         "generators does not survive such compression, so the verdict leans on the detectors "
+                         "trained with JPEG compression (" + ", ".join(
+                             f"{n} {w:.2g}" for n, w in self.compressed["weights"].items() if w > 0) + ").")
+        return ImageVerdict(arr, self.judge_crops(crops, whole, compressed), notes)

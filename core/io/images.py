@@ -51,6 +51,35 @@ def open_image(source: bytes | str | Path) -> Image.Image:
     return to_rgb(img)
 
 
+# libjpeg's base luminance table (ITU T.81, Annex K); a quality q scales it as cjpeg and Pillow do
+_IJG_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+                      14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+                      92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], float)
+
+
+def _ijg_table_sum(quality: int) -> float:
+    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
+    return float(np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255).sum())
+
+
+_IJG_SUMS = {q: _ijg_table_sum(q) for q in range(1, 101)}
+
+
+def jpeg_quality(data: bytes) -> int | None:
+    """The quality (1-100, libjpeg's scale) a JPEG was saved at, estimated from its luminance quantisation
+    table (the nearest table sum of qualities 1-100, so the table's order does not matter); None for anything
+    that is not a readable JPEG. Encoders with tables of their own (some cameras) come out approximately."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            tables = getattr(img, "quantization", None) if img.format == "JPEG" else None
+    except Exception:  # not an image at all: open_image says why
+        return None
+    if not tables or 0 not in tables:
+        return None
+    total = float(np.sum(tables[0]))
+    return min(_IJG_SUMS, key=lambda q: (abs(_IJG_SUMS[q] - total), -q))
+
+
 MIN_SIDE = 32  # smaller images hold too little of a face to judge
 
 

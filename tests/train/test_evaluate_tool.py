@@ -97,12 +97,13 @@ def test_evaluate_refuses_missing_folders(tmp_path, capsys):
     assert evaluate.main(["--real", str(tmp_path), "--fake", str(tmp_path), "--fit-ensemble"]) == 2
 
 
-def test_fit_ensemble_hands_evaluate_the_scores_it_judged_under_the_fitted_weights(tmp_path, monkeypatch):
+def test_fit_ensemble_fits_both_weight_sets_and_hands_evaluate_what_it_judged(tmp_path, monkeypatch):
     import numpy as np
     import torch
 
     import core.detection.judge
-    from core.detection.judge import Judge
+    from core.detection.augment import jpeg_crops
+    from core.detection.judge import Judge, read_compressed_ensemble
     from core.models.detectors import CROP_SIZE
     from train import evaluate
 
@@ -112,9 +113,18 @@ def test_fit_ensemble_hands_evaluate_the_scores_it_judged_under_the_fitted_weigh
     rng = np.random.default_rng(0)
     real, fake = (rng.integers(0, 256, (5, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8) for _ in range(2))
     ordered = [{"name": "a", "truth": "real", "n": 5}, {"name": "b", "truth": "fake", "n": 5}]
-    clean = evaluate.fit_ensemble(judge, ordered, real, fake)
-    assert json.loads((tmp_path / "ensemble.json").read_text())["weights"] == judge.weights
-    again = evaluate.judged(judge, np.concatenate([real, fake]))  # what evaluate would judge without it
-    assert set(clean) == set(again)
-    for k in again:
-        np.testing.assert_allclose(clean[k], again[k], rtol=1e-6)
+    views = evaluate.fit_ensemble(judge, ordered, real, fake)
+    bundled = json.loads((tmp_path / "ensemble.json").read_text())
+    assert bundled["weights"] == judge.weights and bundled["shift"] == judge.shift
+    assert read_compressed_ensemble() == {"weights": bundled["compressed"]["weights"],
+                                          "shift": bundled["compressed"]["shift"]} == judge.compressed
+    assert set(views) == set(evaluate.COMPRESSED_VIEWS)
+    crops = np.concatenate([real, fake])
+    for view, again in (("clean", evaluate.judged(judge, crops)), ("jpeg75", evaluate.judged(judge, jpeg_crops(crops, 75)))):
+        assert set(views[view]) == set(judge.detectors)  # what evaluate would judge without them
+        for k in judge.detectors:
+            np.testing.assert_allclose(views[view][k], again[k], rtol=1e-6)
+    # the ensemble of a compressed crop uses the compressed set, the others the plain one
+    mixed = evaluate.with_ensemble(judge, views["clean"], np.r_[np.ones(5, bool), np.zeros(5, bool)])
+    np.testing.assert_allclose(mixed["ensemble"][:5], judge.ensemble({k: v[:5] for k, v in views["clean"].items()}, True))
+    np.testing.assert_allclose(mixed["ensemble"][5:], judge.ensemble({k: v[5:] for k, v in views["clean"].items()}))

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from core.detection.explain import grad_cam, radial_spectrum
 from core.detection.judge import LABELS, UNCERTAIN_BAND, VERDICT_WORDS, FaceVerdict, ImageVerdict, Judge
 from core.gan.sampling import encode_image
-from core.io.images import ImageError, open_upload
+from core.io.images import ImageError, jpeg_quality, open_upload
 from core.io.store import read_json
 from core.models import registry
 from core.models.detectors import to_input
@@ -113,7 +113,7 @@ def judge_bytes(judge: Judge, data: bytes, whole_image: bool) -> tuple[ImageVerd
         except ImageError as err:
             cache[key] = None, [], str(err)
         else:
-            verdict = judge.judge(img, whole_image_if_no_face=whole_image)
+            verdict = judge.judge(img, whole_image_if_no_face=whole_image, jpeg_quality=jpeg_quality(data))
             cache[key] = verdict, notes + verdict.notes, None
         while len(cache) > MAX_KEPT_VERDICTS:
             cache.pop(next(iter(cache)))  # oldest first
@@ -133,7 +133,8 @@ def state_words(face: FaceVerdict) -> tuple[str, str, str]:
 
 def split_sentence(judge: Judge, face: FaceVerdict) -> str:
     """Who says what, when the counted detectors split."""
-    counted = {n: p for n, p in face.probabilities.items() if judge.weights.get(n, 0) > 0}
+    weights = face.weights or judge.weights
+    counted = {n: p for n, p in face.probabilities.items() if weights.get(n, 0) > 0}
     sure_fake = [f"{n} {p:.0%}" for n, p in counted.items() if p > UNCERTAIN_BAND[1]]
     sure_real = [f"{n} {p:.0%}" for n, p in counted.items() if p < UNCERTAIN_BAND[0]]
     lean = WORDS[face.label][0].lower().replace("looks ", "")
@@ -195,7 +196,7 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
                        f"{judge.familiarity.quantile:.0%} of the test faces (by what the CNN sees). A photo source, "
                        "generator, edit or filter they never met can fool them: trust this verdict less.",
                        icon=":material/explore_off:")
-        chart = verdict_chart(face.probabilities, judge.weights, face.ensemble, state_words(face)[1])
+        chart = verdict_chart(face.probabilities, face.weights or judge.weights, face.ensemble, state_words(face)[1])
         st.plotly_chart(chart, key=f"bars-{i}-{id(face)}")
     with st.expander("Why? Where the CNN looked, and the crop's frequency spectrum"):
         c1, c2 = st.columns([1, 2])

@@ -321,3 +321,54 @@ def test_bundled_familiarity_check_matches_the_bundled_cnn():
     verdicts = judge.judge_crops([FaceCrop((0, 0, 1, 1), 1.0, c) for c in crops])
     assert all(v.distance is not None for v in verdicts)
     assert verdicts[1].unfamiliar  # noise is nothing like a face the detectors were tested on
+
+
+def test_a_compressed_jpeg_upload_is_judged_with_the_compressed_weights(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from core.detection import judge as judge_mod
+    from core.detection.faces import FaceCrop
+    from core.io.images import jpeg_quality
+
+    model = build_detector({"arch": "cnn", "image_size": 64})
+    j = judge_mod.Judge({"a": (model, 1.0), "b": (model, 1.0)}, face_detector=object(), weights={"a": 1, "b": 0},
+                        compressed={"weights": {"a": 0, "b": 2}, "shift": 0.5})
+    assert j.compressed == {"weights": {"a": 0.0, "b": 1.0}, "shift": 0.5}  # normalised
+    crop = np.random.default_rng(0).integers(0, 256, (CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    monkeypatch.setattr(j, "find_faces", lambda images: [[FaceCrop((0, 0, 10, 10), 0.99, crop)]])
+    monkeypatch.setattr(j, "probabilities_and_distances", lambda crops: ({"a": np.array([0.9]), "b": np.array([0.2])}, None))
+    img = Image.fromarray(crop)
+    for quality, compressed in ((95, False), (90, False), (75, True), (None, False)):
+        data = io.BytesIO()
+        img.save(data, "JPEG", quality=quality or 95)
+        q = jpeg_quality(data.getvalue()) if quality else None
+        assert q == quality
+        [face] = j.judge(img, jpeg_quality=q).faces
+        if compressed:
+            assert face.weights == {"a": 0.0, "b": 1.0}
+            assert face.ensemble == pytest.approx(judge_mod.shifted(np.array([0.2]), 0.5)[0])
+            assert any("compressed JPEG (quality about 75)" in n for n in j.judge(img, jpeg_quality=q).notes)
+        else:
+            assert face.weights == j.weights and face.ensemble == pytest.approx(0.9)
+    # without a compressed set (none bundled, or one for other detectors) every upload is judged alike
+    plain = judge_mod.Judge({"a": (model, 1.0)}, face_detector=object(), compressed={"weights": {"x": 1}, "shift": 0})
+    assert plain.compressed is None and not plain.is_compressed(50)
+
+
+def test_jpeg_quality_is_read_from_the_quantisation_table():
+    import io
+
+    from PIL import Image
+
+    from core.io.images import jpeg_quality
+
+    img = Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    for q in (20, 50, 75, 85, 90, 100):
+        data = io.BytesIO()
+        img.save(data, "JPEG", quality=q)
+        assert jpeg_quality(data.getvalue()) == q
+    png = io.BytesIO()
+    img.save(png, "PNG")
+    assert jpeg_quality(png.getvalue()) is None and jpeg_quality(b"not an image") is None
