@@ -176,33 +176,38 @@ def _per_source_rows(training: dict) -> str:
     return ""
 
 
-def detector_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
-    """Markdown model card with Hub front matter for a GAN-face detector."""
+def _evaluation_rows(ev: dict) -> str:
+    """The card's table of pooled figures per test set ('' without any)."""
+    rows = "".join(f"| {label} | {r['count']} | {r['accuracy']:.4f} | {r['auc']:.4f} | {r['average_precision']:.4f} "
+                   f"| {r['eer']:.4f} | {r['ece']:.4f} |\n" for label, r in ev.items() if r.get("auc") is not None)
+    return ("| test set | crops | accuracy | ROC AUC | AP | EER | ECE |\n|---|---|---|---|---|---|---|\n" + rows
+            if rows else "")
+
+
+def _detector_recipe(name: str, training: dict, closed: bool) -> tuple[str, str, str]:
+    """(the command that made it, the recipe's table rows, what history.jsonl holds): an SGD run's epochs
+    and optimiser, or a closed-form fit's C and views."""
     tc = training.get("train_config", {})
-    ev = training.get("evaluation", {})
-    size = config.get("image_size")
-    eval_rows = ""
-    for label, r in ev.items():
-        if r.get("auc") is None:
-            continue
-        eval_rows += (f"| {label} | {r['count']} | {r['accuracy']:.4f} | {r['auc']:.4f} | {r['average_precision']:.4f} "
-                      f"| {r['eer']:.4f} | {r['ece']:.4f} |\n")
-    if eval_rows:
-        eval_rows = ("| test set | crops | accuracy | ROC AUC | AP | EER | ECE |\n|---|---|---|---|---|---|---|\n"
-                     + eval_rows)
-    epochs = ", ".join(f"{k}: {v}" for k, v in training.get("epochs_run", {}).items())
-    closed = str(tc.get("fit", "")).startswith("closed-form")
     made_by = f"python -m train.detector --arch {training.get('arch', name)}"
     if closed:
         made_by += f" --fit closed-form --taps {tc.get('taps')} --c {tc.get('c')} --views {','.join(tc.get('views', []))}"
         recipe = (f"| fit | {tc['fit']} on the frozen backbone's features of every training crop, C {tc.get('c')}, "
                   f"views {', '.join(tc.get('views', []))}: no epochs |\n")
-    else:
-        recipe = (f"| epochs (early stopping, patience {tc.get('patience', '?')}) | {epochs} |\n"
-                  f"| optimiser | AdamW lr {tc.get('lr', '?')}, weight decay {tc.get('weight_decay', '?')}, "
-                  f"batch {tc.get('batch_size', '?')} |\n")
-    history = ("`history.jsonl` holds the fit's one row: train and validation loss and accuracy." if closed else
-               "`history.jsonl` holds train and validation loss and accuracy per epoch.")
+        return made_by, recipe, "`history.jsonl` holds the fit's one row: train and validation loss and accuracy."
+    epochs = ", ".join(f"{k}: {v}" for k, v in training.get("epochs_run", {}).items())
+    recipe = (f"| epochs (early stopping, patience {tc.get('patience', '?')}) | {epochs} |\n"
+              f"| optimiser | AdamW lr {tc.get('lr', '?')}, weight decay {tc.get('weight_decay', '?')}, "
+              f"batch {tc.get('batch_size', '?')} |\n")
+    return made_by, recipe, "`history.jsonl` holds train and validation loss and accuracy per epoch."
+
+
+def detector_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
+    """Markdown model card with Hub front matter for a GAN-face detector."""
+    tc = training.get("train_config", {})
+    size = config.get("image_size")
+    eval_rows = _evaluation_rows(training.get("evaluation", {}))
+    closed = str(tc.get("fit", "")).startswith("closed-form")
+    made_by, recipe, history = _detector_recipe(name, training, closed)
     data = ModelCardData(license="other", license_name="non-commercial-research-only", library_name="pytorch",
                          tags=["gan-detection", "deepfake-detection", "faces", "face-gan-lab"],
                          datasets=["celeba", "ffhq", "lfw", "utkface"])

@@ -93,6 +93,8 @@ def hub_status(timeout: float = 1.5, refresh: bool = False) -> HubStatus:
         return HubStatus(False, f"status check failed ({type(err).__name__})", endpoint)
 
 
+# Over 60 lines on purpose: the worker thread and the heartbeat wait share `last_beat`, `state` and `done`
+# through closures; split apart they would pass the same four objects back and forth.
 def download_model(repo_id: str, revision: str | None, filenames: list[str], timeout: float = 1.5) -> Path:
     """Download `filenames` of model repo `repo_id` at `revision` (None: main) into the HF cache.
 
