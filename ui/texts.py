@@ -131,6 +131,14 @@ HISTORY_DETECTOR_FACTS = (  # ui/views/history.py
     "training, tested below."
 )
 
+HISTORY_FIT_FACTS = (  # ui/views/history.py, a head fitted in closed form
+    "Validation accuracy: of the fitted head, sources weighing alike. Fit: a logistic regression on the frozen "
+    "backbone's features, C its inverse regularisation strength. "
+    "Temperature: the T in P(GAN-made) = sigmoid(logit / T), fitted on validation data so the "
+    "probability is calibrated (ECE before → after). Held-out generators: never seen in "
+    "training, tested below."
+)
+
 HISTORY_D_OUTPUTS = (  # ui/views/history.py
     "D(x) is the discriminator's probability that a real photo is real; D(G(z)) the same for generated "
     "faces, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "

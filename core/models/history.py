@@ -164,6 +164,8 @@ def training_facts(training: dict) -> dict[str, str]:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
     minutes = seconds / 60
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
@@ -356,7 +358,7 @@ def detector_facts(training: dict) -> dict[str, str]:
         facts["Validation accuracy"] = f"{t['val_accuracy']:.1%}"
     epochs_run = t.get("epochs_run") or {}
     if closed_form(t):  # no epochs, no iterations: one fit
-        facts["Fit"] = f"closed form, C {config.get('c')}, views {', '.join(config.get('views') or [])}"
+        facts["Fit"] = f"closed form, C {config.get('c'):g}"
         epochs_run = {}
     elif list(epochs_run) == ["classifier"]:
         facts["Epochs"] = str(epochs_run["classifier"])

@@ -224,13 +224,27 @@ def detector_view(name: str, columns: dict, compare: str | None, other: dict | N
     charts_col, facts_col = st.columns([3, 1], gap="large")
     with facts_col:
         model_card_facts(detector_facts(training),
-                         texts.HISTORY_DETECTOR_FACTS)
+                         texts.HISTORY_FIT_FACTS if closed_form(training) else texts.HISTORY_DETECTOR_FACTS)
     with charts_col:
         if not closed_form(training):
             detector_charts(name, columns, compare, other)
-        elif other is not None:
-            st.caption(f"Nothing to overlay **{compare}** on: this detector has no epochs.")
+        else:
+            fit_table(columns, training)
+            if other is not None:
+                st.caption(f"Nothing to overlay **{compare}** on: this detector has no epochs.")
     evaluation_section(training)
+
+
+def fit_table(columns: dict, training: dict) -> None:
+    """A closed-form fit's one row, train beside validation, and what it was fitted on."""
+    tc = training.get("train_config") or {}
+    st.subheader("The fit")
+    st.table({"": ["loss (binary cross-entropy)", "accuracy"],
+              "training crops": [f"{columns['train_loss'][-1]:.4f}", f"{columns['train_acc'][-1]:.1%}"],
+              "validation crops": [f"{columns['val_loss'][-1]:.4f}", f"{columns['val_acc'][-1]:.1%}"]})
+    st.caption(f"{tc.get('fit', 'closed form')}, C {tc.get('c')} (larger is weaker regularisation), on the features "
+               f"of {', '.join(tc.get('views') or ['clean'])} training crops read up to stage {tc.get('taps')} of the "
+               "backbone; every source weighs alike within its class.")
 
 
 # ----------------------------------------------------------------------------- GANs: per iteration
