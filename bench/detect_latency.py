@@ -23,7 +23,7 @@ from PIL import Image
 from core.data.caches import celeba_root
 from core.detection.judge import Judge
 from core.gan.sampling import encode_image, generate, sample_latents
-from core.io.images import list_images, open_upload
+from core.io.images import jpeg_quality, list_images, open_upload
 from core.models import registry
 
 
@@ -52,11 +52,11 @@ def bench_inputs() -> dict[str, bytes]:
 def verdict_times(judge: Judge, data: bytes, repeats: int, warmup: int = 3) -> tuple[list[float], int]:
     """Seconds from upload bytes to every face's verdicts, `repeats` times, and the number of faces."""
     for _ in range(warmup):
-        judge.judge(open_upload(data)[0])
+        judge.judge(open_upload(data)[0], jpeg_quality=jpeg_quality(data))
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        verdict = judge.judge(open_upload(data)[0])
+        verdict = judge.judge(open_upload(data)[0], jpeg_quality=jpeg_quality(data))
         times.append(time.perf_counter() - t)
     return times, len(verdict.faces)
 
