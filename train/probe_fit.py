@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
                     help="training views, comma-joined (clean, aug0, aug1, ...)")
     ap.add_argument("--leave-out", nargs="+", default=["stylegan2", "sd21"], help="sources left out, one at a time (generators or real sources); join with + to leave "
                          "several out together (lsgan-80+lsgan-80-female+lsgan-80-male: the weakest printed)")
+    ap.add_argument("--input-size", type=int, default=224,
+                    help="side the backbone sees: 224 enlarges the 128 px crop (the probes' default), 128 reads it as it is")
     ap.add_argument("--threads", type=int, default=None)
     return ap
 
@@ -39,8 +41,8 @@ def parser() -> argparse.ArgumentParser:
 class Features:
     """Cached features per (source, split, view), computed where missing (all eight groups; sliced)."""
 
-    def __init__(self):
-        self.model, self.memo, self.crops = None, {}, {}
+    def __init__(self, input_size: int = 224):
+        self.model, self.memo, self.crops, self.input_size = None, {}, {}, input_size
 
     def get(self, name: str, split: str, view: str, taps: int):
         if (name, split, view) not in self.memo:
@@ -51,7 +53,7 @@ class Features:
             from core.models.detectors import CROP_SIZE
             from core.models.probe import ProbeDetector
 
-            self.model = self.model or ProbeDetector(taps=len(WIDTHS)).eval()
+            self.model = self.model or ProbeDetector(self.input_size, taps=len(WIDTHS)).eval()
             if (name, split) not in self.crops:  # read once per source and split, whatever the views
                 self.crops[(name, split)] = sources.load_source(name, split, CROP_SIZE).crops
             crops = self.crops[(name, split)]
@@ -114,7 +116,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     labels = {n: int(sources.get(n).truth == "fake") for n in names}
     families = {n: sources.get(n).family for n in names}
-    feats = Features()
+    feats = Features(args.input_size)
     print(f"{'taps':>4} {'C':>6}  {'views':<16}" + "".join(f"{'LOO ' + g[0] + ('+' if len(g) > 1 else ''):>14}" for g in groups)
           + f"{'min AUC':>9}{'JPEG 75':>9}{'half':>7}")
     for taps in args.taps:

@@ -55,8 +55,10 @@ def backbone_features(model, crops: np.ndarray, progress: Callable | None = None
     return out
 
 
-def feature_file(source: str, split: str, view: str, folder: Path | None = None) -> Path:
-    return (folder or FEATURE_DIR) / f"{source}-{split}-{view}.safetensors"
+def feature_file(source: str, split: str, view: str, folder: Path | None = None, input_size: int = 224) -> Path:
+    """Where one source's features in one view are cached (the backbone's input side in the name unless 224)."""
+    size = "" if input_size == 224 else f"-{input_size}px"
+    return (folder or FEATURE_DIR) / f"{source}-{split}-{view}{size}.safetensors"
 
 
 def cached_features(model, source: str, split: str, view: str, crops: np.ndarray, folder: Path | None = None,
@@ -69,16 +71,18 @@ def cached_features(model, source: str, split: str, view: str, crops: np.ndarray
     from safetensors.torch import save_file
 
     key = hashlib.sha256(np.ascontiguousarray(crops).tobytes()).hexdigest()
-    path = feature_file(source, split, view, folder)
+    path = feature_file(source, split, view, folder, model.input_size)
     if path.exists():
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-            if meta.get("crops_sha256") == key and int(meta.get("taps", 0)) >= model.taps:
+            if (meta.get("crops_sha256") == key and int(meta.get("taps", 0)) >= model.taps
+                    and int(meta.get("input_size", 224)) == model.input_size):
                 return f.get_tensor("features").numpy()[:, :model.norm.num_features]
     feats = backbone_features(model, view_crops(crops, view, f"{source}/{split}"), progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    save_file({"features": torch.from_numpy(feats)}, str(tmp), metadata={"crops_sha256": key, "taps": str(model.taps)})
+    save_file({"features": torch.from_numpy(feats)}, str(tmp), metadata={"crops_sha256": key, "taps": str(model.taps),
+                                                                 "input_size": str(model.input_size)})
     tmp.replace(path)
     return feats
 

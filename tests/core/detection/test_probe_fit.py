@@ -65,6 +65,10 @@ def test_views_are_reproducible_and_features_cached_until_the_crops_change(tmp_p
     assert not calls  # same crops: from the cache
     probe_fit.cached_features(model, "src", "train", "clean", crops[::-1].copy(), tmp_path)
     assert calls  # other crops: computed again
+    calls.clear()
+    small = ProbeDetector(input_size=128, taps=2).eval()  # another input side: a cache of its own
+    probe_fit.cached_features(small, "src", "train", "clean", crops, tmp_path)
+    assert calls and probe_fit.feature_file("src", "train", "clean", tmp_path, 128).name == "src-train-clean-128px.safetensors"
 
 
 def test_probe_fit_cli_refuses_what_it_cannot_do(capsys):
