@@ -101,6 +101,8 @@ def parser() -> argparse.ArgumentParser:
                     help="probe: closed-form fits the head on cached features in seconds (no epochs, no augmentation "
                          "unless --views asks for it)")
     ap.add_argument("--taps", type=int, default=None, help="probe: feature groups read, 1-8 (default the registry's)")
+    ap.add_argument("--input-size", type=int, default=None,
+                    help="probe: the side the frozen backbone sees, the crop enlarged to it (default the registry's)")
     ap.add_argument("--c", type=float, default=10.0, help="closed-form: inverse L2 strength (sklearn C)")
     ap.add_argument("--views", default="clean", help="closed-form: training views, comma-joined (clean, aug0, aug1)")
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector-ARCH)")
@@ -120,8 +122,10 @@ def chosen_sources(args) -> list[str] | str:
     from core.data import sources
     from core.models.detectors import RESIDUALS
 
-    if (args.fit == "closed-form" or args.taps is not None) and args.arch != "probe":
-        return "--fit closed-form and --taps are for --arch probe"
+    if (args.fit == "closed-form" or args.taps is not None or args.input_size is not None) and args.arch != "probe":
+        return "--fit closed-form, --taps and --input-size are for --arch probe"
+    if args.input_size is not None and not 64 <= args.input_size <= 512:
+        return "--input-size must be 64-512"
     if args.taps is not None and not 1 <= args.taps <= 8:
         return "--taps must be 1-8"
     bad = [v for v in args.views.split(",") if v != "clean" and not (v.startswith("aug") and v[3:].isdigit())]
@@ -146,6 +150,8 @@ def training_record(args, names: list[str], data, cfg, summary: dict, device, im
         views = args.views.split(",")
         record["train_config"] = {"arch": args.arch, "fit": "closed-form (source-balanced L2 logistic regression)",
                                   "c": args.c, "views": views, "taps": args.taps}
+        if args.input_size != 224:  # the probes' default side is left out of the record
+            record["train_config"]["input_size"] = args.input_size
         record["augment"] = record["augment"] if any(v != "clean" for v in views) else {}
     return record
 
@@ -218,7 +224,9 @@ def main(argv=None) -> int:
         model_config["residual"] = args.residual
     if args.taps is not None:
         model_config["taps"] = args.taps
-    args.taps = model_config.get("taps")
+    if args.input_size is not None:
+        model_config["input_size"] = args.input_size
+    args.taps, args.input_size = model_config.get("taps"), model_config.get("input_size")
     out = args.out or Path("runs") / f"detector-{args.arch}"
     data = load_data(names, args, args.dry_run)
     print("data:", data.counts())

@@ -191,6 +191,7 @@ def _detector_recipe(name: str, training: dict, closed: bool) -> tuple[str, str,
     made_by = f"python -m train.detector --arch {training.get('arch', name)}"
     if closed:
         made_by += f" --fit closed-form --taps {tc.get('taps')} --c {tc.get('c')} --views {','.join(tc.get('views', []))}"
+        made_by += f" --input-size {tc['input_size']}" if tc.get("input_size") else ""
         recipe = (f"| fit | {tc['fit']} on the frozen backbone's features of every training crop, C {tc.get('c')}, "
                   f"views {', '.join(tc.get('views', []))}: no epochs |\n")
         return made_by, recipe, "`history.jsonl` holds the fit's one row: train and validation loss and accuracy."

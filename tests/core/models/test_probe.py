@@ -120,6 +120,8 @@ def test_closed_form_fit_is_for_the_probe_only(capsys):
 
     assert detector.main(["--arch", "cnn", "--fit", "closed-form", "--sources", "celeba", "dcgan-64", "--dry-run"]) == 2
     assert "for --arch probe" in capsys.readouterr().err
+    assert detector.main(["--arch", "cnn", "--input-size", "320", "--sources", "celeba", "dcgan-64", "--dry-run"]) == 2
+    assert "for --arch probe" in capsys.readouterr().err
     assert detector.main(["--arch", "probe", "--views", "clean,sepia", "--dry-run"]) == 2
     assert "--views sepia" in capsys.readouterr().err
 
