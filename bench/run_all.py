@@ -190,6 +190,10 @@ def table(res: dict) -> list[tuple[str, str]]:
         rows.append((f"training images/s over whole epochs, train.dcgan vs the pytorch/examples recipe "
                      f"({t['photos']} photos, batch 64, median of {len(t['ours_passes'])})",
                      f"{t['ours_images_per_s']:.1f} vs {t['reference_images_per_s']:.1f} ({t['ratio']:.2f}x)"))
+        if "ours_bf16_images_per_s" in t:
+            rows.append(("the same, `train.dcgan --precision bfloat16` (AVX512-BF16; not bit-identical)",
+                         f"{t['ours_bf16_images_per_s']:.1f} vs {t['reference_images_per_s']:.1f} "
+                         f"({t['ratio_bf16']:.2f}x)"))
     m = res["peak_memory"]
     rows.append(("peak resident memory, every model + MTCNN + age/gender labeller loaded and used",
                  m.get("unavailable") or f"{m['peak_rss_mib']:.0f} MiB"))

@@ -121,12 +121,21 @@ def reference_epochs(data, epochs: int, workers: int, out: Path) -> float:
     return seen / (time.perf_counter() - started)
 
 
-def our_epochs(images: torch.Tensor, epochs: int, out: Path) -> float:
+def bf16_fast() -> bool:
+    """Whether this CPU has AVX512-BF16 (where `--precision bfloat16` pays off)."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported())
+    except AttributeError:  # an older torch without the probe
+        return False
+
+
+def our_epochs(images: torch.Tensor, epochs: int, out: Path, precision: str = "float32") -> float:
     """Images/s of train.dcgan's loop over `epochs` whole epochs, end of epoch included."""
     cfg = DCGANConfig()
     run = GANRun(Generator(cfg), Discriminator(cfg), BCEGANLoss(), images, out,
                  model_config={"arch": "dcgan", **cfg.to_dict()}, init=weights_init)
-    trainer = GANTrainer(run, TrainConfig(epochs=epochs, batch_size=BATCH), device="cpu", progress=False)
+    trainer = GANTrainer(run, TrainConfig(epochs=epochs, batch_size=BATCH, precision=precision), device="cpu",
+                         progress=False)
     started = time.perf_counter()
     summary = trainer.train()
     return summary["images_seen"] / (time.perf_counter() - started)
@@ -138,8 +147,11 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=1, help="whole epochs per pass")
     ap.add_argument("--workers", type=int, default=2, help="the recipe's DataLoader workers (it ships 2)")
     ap.add_argument("--limit", type=int, default=None, help="first N photos only (smoke runs)")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                    help="also time train.dcgan --precision bfloat16 (default: where the CPU has AVX512-BF16)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    bf16 = bf16_fast() if args.bf16 is None else args.bf16
     cache, root = cache_path("train", 64), celeba_root() / "train"
     if not cache.exists() or not root.exists():
         print("error: needs the CelebA photos and `python -m train.prepare_data` first", file=sys.stderr)
@@ -156,13 +168,17 @@ def main(argv=None) -> int:
     if len(data) != len(images):
         print(f"error: the cache holds {len(images)} crops but the folder {len(data)} photos", file=sys.stderr)
         return 2
-    ours, ref = [], []
+    ours, ref, half = [], [], []
     for _ in range(max(1, args.repeats)):
         with tempfile.TemporaryDirectory() as tmp:
             ours.append(our_epochs(images, args.epochs, Path(tmp)))
         with tempfile.TemporaryDirectory() as tmp:
             ref.append(reference_epochs(data, args.epochs, args.workers, Path(tmp)))
+        if bf16:
+            with tempfile.TemporaryDirectory() as tmp:
+                half.append(our_epochs(images, args.epochs, Path(tmp), "bfloat16"))
     o, r = statistics.median(ours), statistics.median(ref)
+    h = statistics.median(half) if half else None
     print(f"DCGAN 64x64 on {len(images)} CelebA photos, batch {BATCH}, {args.epochs} whole epoch(s) per pass, "
           f"{len(ours)} passes each, taking turns; {torch.get_num_threads()} threads")
     print(f"{'loop':<58}{'images/s (median)':>18}  passes")
@@ -171,12 +187,17 @@ def main(argv=None) -> int:
     print(f"{'reference: pytorch/examples recipe (ImageFolder, 2 workers)':<58}{r:>18.1f}  "
           + " ".join(f"{x:.1f}" for x in ref))
     print(f"{'ratio':<58}{o / r:>17.2f}x")
+    if h is not None:
+        print(f"{'ours, --precision bfloat16 (not bit-identical)':<58}{h:>18.1f}  " + " ".join(f"{x:.1f}" for x in half))
+        print(f"{'ratio, bfloat16':<58}{h / r:>17.2f}x")
     print(f"(ours reads the crop cache in {load_s:.2f} s; `train.prepare_data` writes it once, "
           f"decoding each photo once)")
     if args.json:
         args.json.write_text(json.dumps({"ours_images_per_s": o, "reference_images_per_s": r, "ratio": o / r,
                                          "ours_passes": ours, "reference_passes": ref, "photos": len(images),
-                                         "epochs_per_pass": args.epochs, "cache_load_s": load_s}, indent=2))
+                                         "epochs_per_pass": args.epochs, "cache_load_s": load_s,
+                                         **({"ours_bf16_images_per_s": h, "ratio_bf16": h / r, "ours_bf16_passes": half}
+                                            if h is not None else {})}, indent=2))
     return 0
 
 

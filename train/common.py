@@ -18,6 +18,8 @@ GAN_HELP = {
     "hflip": "horizontal-flip augmentation",
     "ema_decay": "exported weights are this EMA of G",
     "diffaug": "DiffAugment for D, e.g. color,translation (also: cutout); helps small data sets",
+    "precision": "float32, or bfloat16: G's and D's passes under autocast, ~1.7x faster per iteration on CPUs "
+                 "with AVX512-BF16 (weights, Adam and losses stay float32; not bit-identical)",
     "freeze_d": "fine-tuning: keep D's first N conv layers as loaded (FreezeD)",
     "n_snapshot": "fixed-noise faces drawn after each epoch",
     "max_steps": "stop after this many iterations",

@@ -97,6 +97,23 @@ def test_seed_makes_runs_repeatable_and_different_seeds_differ(tiny_cache, tmp_p
     assert losses[0] == losses[1] and losses[0] != losses[2]
 
 
+def test_bfloat16_precision_trains_near_the_float32_run_and_keeps_float32_weights(tiny_cache, tmp_path):
+    images = load_cache(tiny_cache)
+    runs = {}
+    for precision in ("float32", "bfloat16"):
+        t = GANTrainer(make_run(images, tmp_path / precision), tiny_cfg(epochs=1, precision=precision), device="cpu",
+                       progress=False)
+        t.train()
+        runs[precision] = t
+    fp32, bf16 = (runs[p].history for p in ("float32", "bfloat16"))
+    assert len(fp32) == len(bf16) and all(torch.isfinite(torch.tensor(r["Loss_D"])) for r in bf16)
+    # the same data and seed: the first step's losses agree to bfloat16's precision, not to the bit
+    assert bf16[0]["Loss_D"] == pytest.approx(fp32[0]["Loss_D"], rel=0.05) and bf16[0]["Loss_D"] != fp32[0]["Loss_D"]
+    assert all(p.dtype == torch.float32 for p in runs["bfloat16"].G.parameters())
+    with pytest.raises(ValueError, match="precision 'float16'"):
+        TrainConfig(precision="float16")
+
+
 class NaNLoss(BCEGANLoss):
     def d_loss(self, out_real, out_fake):
         loss, m = super().d_loss(out_real, out_fake)
