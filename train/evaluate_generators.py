@@ -1,6 +1,7 @@
 """Quality figures for the generators: how often MTCNN finds a face in their samples.
 
     python -m train.evaluate_generators [--models dcgan-64] [--n 256] [--json out.json] [--record]
+    python -m train.evaluate_generators --models dcgan-64 --run runs/dcgan-bf16 --like dcgan-64   # a run beside it
 
 Samples are upscaled to 160 px and counted as faces when facenet-pytorch's MTCNN (weights ship
 with the package) finds one with probability >= --threshold. The same figure for real validation
@@ -34,28 +35,37 @@ def record_quality(name: str, quality: dict) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=registry.names("generator"))
+    ap.add_argument("--models", nargs="*", default=registry.names("generator"), help="bundled models (none: only --run)")
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threshold", type=float, default=0.99)
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--offline", action="store_true", help="bundled weights only")
+    ap.add_argument("--run", type=Path, nargs="*", default=[], help="run folders to measure too (never recorded)")
+    ap.add_argument("--like", default="dcgan-64", help="the bundled model whose recipe the --run folders follow")
     ap.add_argument("--record", action="store_true",
                     help="store the figures in each bundled model's training.json and rewrite its model card")
     args = ap.parse_args(argv)
     detector = FaceDetector()
     results = {}
-    for name in args.models:
+    for name in [*args.models, *args.run]:
         started = time.perf_counter()
-        loaded = registry.load(name, use_hub=not (args.offline or args.record))  # --record measures what is bundled
-        crops = real_crops_for(loaded.spec.framing, loaded.config["image_size"])
+        if isinstance(name, Path):  # a run folder, built as the bundled model it follows
+            spec = registry.get_spec(args.like)
+            model, config, _ = registry.load_folder(spec, name)
+            loaded = None
+            name, framing = str(name), spec.framing
+        else:
+            loaded = registry.load(name, use_hub=not (args.offline or args.record))  # --record: what is bundled
+            model, config, framing = loaded.model, loaded.config, loaded.spec.framing
+        crops = real_crops_for(framing, config["image_size"])
         if crops["train"] is None or crops["val"] is None:
             print(f"note: {name}: no real-crop ceiling, KID or memorisation check without the caches "
                   "(python -m train.prepare_data; LSGANs: --crop mtcnn --size 80)")
-        results[name] = evaluate_generator(loaded.model, loaded.config["nz"], detector, args.n, args.seed,
+        results[name] = evaluate_generator(model, config["nz"], detector, args.n, args.seed,
                                            args.threshold, train=crops["train"], real=crops["val"])
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
-        if args.record:
+        if args.record and loaded is not None:
             record_quality(name, {k: v for k, v in results[name].items() if k != "seconds"})
     print(f"\n{'model':<16}{'n':>5}{'faces found':>13}{'real crops':>12}{'KID x1000':>16}{'diversity':>11}"
           f"{'nearest train photo':>21}{'near-copies':>13}")

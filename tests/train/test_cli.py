@@ -85,6 +85,21 @@ def test_evaluate_generators_reports_model_and_real_ceiling(tmp_path, capsys):
     assert "faces found" in capsys.readouterr().out
 
 
+def test_evaluate_generators_measures_a_run_folder_beside_the_bundled_model(tmp_path):
+    import shutil
+
+    from core.models import registry
+    from train import evaluate_generators
+
+    run = tmp_path / "my-run"  # a run folder as train.dcgan leaves it: the bundle's files will do
+    shutil.copytree(registry.get_spec("dcgan-64").bundled_dir, run)
+    out = tmp_path / "q.json"
+    assert evaluate_generators.main(["--models", "--run", str(run), "--like", "dcgan-64", "--n", "8",
+                                     "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert list(results) == [str(run)] and results[str(run)]["n"] == 8
+
+
 def test_evaluate_generators_record_writes_the_figures_and_the_card(tmp_path, monkeypatch, capsys):
     import shutil
 
