@@ -121,7 +121,8 @@ def training(quick: bool) -> dict:
                     else f"train_vs_reference exited {rc}"}
         r = json.loads(path.read_text())
     return {k: r[k] for k in ("ours_images_per_s", "reference_images_per_s", "ratio", "photos", "ours_passes",
-                              "reference_passes")}
+                              "reference_passes", "ours_bf16_images_per_s", "ratio_bf16", "ours_bf16_passes")
+            if k in r}
 
 
 def _peak_memory_child() -> None:
