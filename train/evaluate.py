@@ -38,8 +38,6 @@ import json
 import sys
 from pathlib import Path
 
-JPEG_QUALITY = 75
-
 
 def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: list | None = None):
     """Crops of the best face of each image under `folder`; counts of unreadable and face-less files.
@@ -168,16 +166,13 @@ def evaluate(judge, real_crops, fake_crops, views: dict | None = None, compresse
     `compressed`: per crop, whether it came from a compressed JPEG (`judged`)."""
     import numpy as np
 
-    from core.detection.augment import half_scale_crops, jpeg_crops
+    from core.detection.augment import distorted_crops
     from core.detection.metrics import confusion, detector_scores, roc_points
 
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
     views = views or {}
-    made = {"clean": lambda: crops, "jpeg75": lambda: jpeg_crops(crops, JPEG_QUALITY),
-            "half": lambda: half_scale_crops(crops)}
-    probs = {v: views[v] if v in views else judged(judge, made[v]())
-             for v in ("clean", "jpeg75", "half")}
+    probs = {v: views[v] if v in views else judged(judge, distorted_crops(crops, v)) for v in ("clean", "jpeg75", "half")}
     clean = with_ensemble(judge, probs["clean"], compressed)
     jpeg = with_ensemble(judge, probs["jpeg75"], True)  # a JPEG 75 upload gets the compressed weights
     half = with_ensemble(judge, probs["half"], compressed)
@@ -341,16 +336,13 @@ def fit_ensemble(judge, ordered: list[dict], real, fake, compressed=None) -> dic
     JPEG-75 and half-scale copies. Returns the detectors' probabilities per view, for `evaluate`."""
     import numpy as np
 
-    from core.detection.augment import half_scale_crops, jpeg_crops
+    from core.detection.augment import distorted_crops
     from core.detection.judge import FALSE_ALARM_TARGET, ensemble_path
     from core.io.store import write_json
 
     crops = np.concatenate([real, fake])
-    made = {"clean": lambda: crops, "jpeg90": lambda: jpeg_crops(crops, 90),
-            "jpeg75": lambda: jpeg_crops(crops, JPEG_QUALITY), "half": lambda: half_scale_crops(crops)}
-    views = {}
-    for v in COMPRESSED_VIEWS:
-        views[v] = {n: p for n, p in judged(judge, made[v]()).items() if n != "ensemble"}
+    views = {v: {n: p for n, p in judged(judge, distorted_crops(crops, v)).items() if n != "ensemble"}
+             for v in COMPRESSED_VIEWS}
     weights, loss, shift = fit_weights_and_guard([views["clean"]], ordered, judge.band[1])
     c_weights, c_loss, c_shift = fit_weights_and_guard([views[v] for v in COMPRESSED_VIEWS], ordered, judge.band[1])
     judge.weights, judge.shift = weights, shift

@@ -71,3 +71,15 @@ def half_scale_crops(crops: np.ndarray) -> np.ndarray:
     s = crops.shape[1]
     return np.stack([np.asarray(Image.fromarray(c).resize((s // 2, s // 2), Image.BILINEAR).resize((s, s), Image.BILINEAR))
                      for c in crops])
+
+
+def distorted_crops(crops: np.ndarray, view: str) -> np.ndarray | None:
+    """The crops as a fixed check `view` shows them: "clean" (as they are), "jpeg<q>" (re-encoded at
+    quality q) or "half" (a half-scale photo); None for any other name."""
+    if view == "clean" or not len(crops):
+        return crops
+    if view.startswith("jpeg") and view[4:].isdigit():
+        return jpeg_crops(crops, int(view[4:]))
+    if view == "half":
+        return half_scale_crops(crops)
+    return None

@@ -29,14 +29,10 @@ BATCH = 64
 
 def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
     """The crops as `view` shows them ("clean", "aug<k>", "jpeg75", "half")."""
-    if view == "clean" or not len(crops):
-        return crops
-    from core.detection.augment import Augment, half_scale_crops, jpeg_crops
+    from core.detection.augment import Augment, distorted_crops
 
-    if view == "jpeg75":
-        return jpeg_crops(crops, 75)
-    if view == "half":
-        return half_scale_crops(crops)
+    if view in ("clean", "jpeg75", "half") or not len(crops):
+        return distorted_crops(crops, view)
     if view.startswith("aug") and view[3:].isdigit():
         aug = Augment()
         rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
