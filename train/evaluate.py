@@ -4,8 +4,10 @@
     python -m train.evaluate --real ../shared/data/wild/real/ffhq ../shared/data/wild/real/lfw \\
         --fake ../shared/data/wild/fake/sd21 --scores runs/scores.csv --gallery runs/mistakes.png
     python -m train.evaluate --split val --run runs/loo-stylegan2 --only stylegan2   # a run folder's detector
-    python -m train.evaluate --split val --detectors cnn-densenet --json weights/cnn-families/cnn-densenet.json \
-        --gallery runs/cnn-families/cnn-densenet-mistakes.png --threads 1      # one row of the CNN-families table
+    python -m train.evaluate --split val --detectors cnn-densenet --json weights/comparison/cnn-densenet.json \
+        --gallery runs/comparison/cnn-densenet-mistakes.png --threads 1      # one row of the comparison table
+    python -m train.evaluate --split val --discriminator dcgan-64 --own-run runs/rerun/dcgan-64 \
+        --json weights/comparison/D-dcgan-64.json --threads 1          # a GAN's own discriminator as the detector
 
 Each folder is one source (named by the folder). `--split val` judges the cached validation crops of
 every source in core.data.sources instead (make them with `python -m train.detector_data`). It prints the
@@ -24,6 +26,10 @@ crops are re-encoded as JPEG at quality 75, and each detector's parameters and m
 most confident mistakes. With one detector (`--detectors NAME`) the "ensemble" is that detector
 alone, so the verdicts per source are its own: how the CNN families (`cnn`, `cnn-densenet`,
 `cnn-xception`) are compared, one command per family.
+`--discriminator GAN` judges with that GAN's own final discriminator instead (core.models.discriminators),
+on the same sources, each face framed as its generator's training photos were (so its crops are cut anew,
+and cached apart); `--own-run RUN` adds the samples of the generator that trained beside it (the run the
+discriminator came from) as one more fake source, reported on its own and left out of the pooled figures.
 A JPEG saved below quality 85 (CelebA's photos are 75) is judged as the app judges such an upload, with
 the ensemble's weights for compressed photos (core.detection.judge.COMPRESSED_BELOW); so are the crops
 re-encoded at JPEG 75 for the robustness figures. `--fit-ensemble` fits both sets of weights.
@@ -39,11 +45,13 @@ import sys
 from pathlib import Path
 
 
-def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: list | None = None):
+def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: list | None = None,
+                crop_size: int | None = None, framing=None):
     """Crops of the best face of each image under `folder`; counts of unreadable and face-less files.
 
     `paths_out`, when given, receives the path of each judged crop, in order. The same reading and
-    cropping as the training caches (core.data.sources.crops_from_files).
+    cropping as the training caches (core.data.sources.crops_from_files); `crop_size` and `framing`
+    default to the app's.
     """
     from tqdm.auto import tqdm
 
@@ -52,8 +60,8 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: li
     from core.models.detectors import CROP_SIZE
 
     paths = list_images(folder)[:limit]
-    c = crops_from_files(paths, judge.face_detector, CROP_SIZE,
-                         progress=lambda it, total: tqdm(it, total=total, desc=desc, leave=False))
+    c = crops_from_files(paths, judge.face_detector, crop_size or CROP_SIZE,
+                         progress=lambda it, total: tqdm(it, total=total, desc=desc, leave=False), framing=framing)
     if paths_out is not None:
         paths_out += c.files
     return c.crops, {"files": len(paths), "unreadable": c.unreadable, "no_face": c.no_face, "judged": len(c.crops)}
@@ -272,7 +280,7 @@ def folder_sources(args, judge) -> tuple[list[dict], list, dict]:
                 name = f"{folder.parent.name}/{name}"
             names.add(name)
             judged_paths: list[str] = []
-            crops, c = read_folder(folder, judge, args.limit, name, judged_paths)
+            crops, c = read_folder(folder, judge, args.limit, name, judged_paths, args.crop_size, args.framing)
             counts[name] = c
             sources_.append({"name": name, "truth": truth, "crops": crops, "n": len(crops), "folder": str(folder),
                              "compressed": file_compressed(judged_paths)})
@@ -293,8 +301,8 @@ def split_sources(args) -> tuple[list[dict], list, dict]:
     out, paths, counts = [], [], {}
     for name in names:
         src = sources.get(name)
-        c = sources.load_source(name, args.split, CROP_SIZE, None, args.cache_dir, args.data, limit=args.limit,
-                                progress=tqdm)
+        c = sources.load_source(name, args.split, args.crop_size or CROP_SIZE, None, args.cache_dir, args.data,
+                                limit=args.limit, progress=tqdm, framing=args.framing)
         root = src.root(args.data)
         out.append({"name": name, "truth": src.truth, "crops": c.crops, "n": len(c.crops), "title": src.title,
                     "compressed": file_compressed([root / f for f in c.files] if root else [None] * len(c.files))})
@@ -390,10 +398,21 @@ def fit_familiarity(judge, crops, names: list[str]) -> None:
 
 
 def load_judge(args):
-    """The judge of the bundled detectors, or of one run folder's detector (--run)."""
+    """The judge of the bundled detectors, of one run folder's detector (--run), or of a GAN's discriminator
+    (--discriminator: also sets args.crop_size and args.framing, how its faces are cut)."""
     from core.detection.judge import Judge
     from core.models import registry
 
+    if args.discriminator:
+        from core.data.sources import app_framing
+        from core.models import discriminators
+        from core.models.detectors import CROP_SIZE
+
+        model, config, _ = discriminators.load(args.discriminator)
+        args.framing = discriminators.framing_of(config)
+        # the app's framing: its cached 128 px crops, resized by the discriminator; any other: cut at its size
+        args.crop_size = CROP_SIZE if args.framing == app_framing() else int(config["image_size"])
+        return Judge({discriminators.detector_name(args.discriminator): (model, 1.0)})
     if args.run is None:
         return Judge.from_registry(args.detectors, use_hub=False)
     from core.io.store import read_json
@@ -420,6 +439,10 @@ def parser() -> argparse.ArgumentParser:
                     help=f"default: the app's ({', '.join(registry.names('detector'))}); also the CNN families "
                          f"({', '.join(registry.names('detector', comparison=True))}), best one at a time")
     ap.add_argument("--run", type=Path, default=None, help="judge with the detector in this run folder instead")
+    ap.add_argument("--discriminator", metavar="GAN", default=None,
+                    help="judge with this GAN's own discriminator instead (weights/GAN/discriminator/)")
+    ap.add_argument("--own-run", type=Path, default=None,
+                    help="with --discriminator: the run it came from; its generator's samples are one more source")
     ap.add_argument("--limit", type=int, default=None, help="at most N images per folder or source")
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
     ap.add_argument("--scores", type=Path, default=None, help="CSV: one row per judged image")
@@ -445,6 +468,12 @@ def check_args(args) -> str | None:
             return f"{folder} is not a folder"
     if args.record and args.run:
         return "--record stores figures with the bundled detectors; drop --run"
+    if args.discriminator and (args.run or args.record or args.fit_ensemble):
+        return "--discriminator judges with a GAN's discriminator alone: drop --run, --record and --fit-ensemble"
+    if args.own_run and not args.discriminator:
+        return "--own-run goes with --discriminator"
+    if args.own_run and not (args.own_run / "model.safetensors").is_file():
+        return f"{args.own_run} holds no generator (model.safetensors)"
     return None
 
 
@@ -464,6 +493,7 @@ def main(argv=None) -> int:
     from core.models import registry
 
     args = parser().parse_args(argv)
+    args.crop_size, args.framing = None, None  # the app's crops unless load_judge says otherwise
     problem = check_args(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -494,6 +524,8 @@ def main(argv=None) -> int:
     ev = evaluate(judge, real, fake, views, compressed)
     print_results(ev["results"])
     table = per_source(ordered, ev["probs"], judge.band)
+    if args.own_run:
+        table["own-run"] = own_run_row(args, judge, ordered, ev["probs"], counts)
     print_sources(table)
     if args.scores:
         by_source = {}
@@ -509,12 +541,39 @@ def main(argv=None) -> int:
                "fake": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "fake"],
                "split": args.split, "counts": counts, "results": ev["results"], "per_source": table,
                "band": list(judge.band)}
+    if args.discriminator:
+        summary.update(discriminator=args.discriminator, own_run=str(args.own_run) if args.own_run else None,
+                       framing={"margin": args.framing.margin, "shift": list(args.framing.shift),
+                                "crop_size": args.crop_size})
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     if args.record:
         record(args.record, summary, list(judge.detectors))
     return 0
+
+
+def own_run_row(args, judge, ordered: list[dict], probs: dict, counts: dict) -> dict:
+    """The discriminator on the samples of the generator it trained beside (--own-run), against all the
+    reals: one per-source row, kept out of the pooled figures (the other rows have no such source)."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from core.data.sources import GENERATED_COUNTS, generated_crops
+
+    n = args.limit or GENERATED_COUNTS["val"]
+    c = generated_crops(args.discriminator, "val", n, judge.face_detector, args.crop_size, framing=args.framing,
+                        run=args.own_run, progress=lambda it, total: tqdm(it, total=total, desc="own run", leave=False))
+    counts["own-run"] = {"judged": len(c.crops), "no_face": c.no_face, "unreadable": 0}
+    reals = [s for s in ordered if s["truth"] == "real"]
+    n_real = sum(s["n"] for s in reals)
+    own = judged(judge, c.crops)
+    both = {k: np.concatenate([probs[k][:n_real], own[k]]) for k in probs}
+    src = {"name": "own-run", "truth": "fake", "n": len(c.crops), "crops": c.crops,
+           "title": f"samples of the generator that trained beside it ({args.own_run})"}
+    row = per_source([*reals, src], both, judge.band)["own-run"]
+    row["pooled"] = False
+    return row
 
 
 def record(label: str, summary: dict, detectors: list[str]) -> None:

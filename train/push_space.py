@@ -37,7 +37,9 @@ APP_FILES = ("app.py", ".streamlit/config.toml")
 APP_DIRS = ("pages", "core", "ui", "assets", "weights")
 # Left out wherever they are: bytecode, the resumable training checkpoint (optimizer state), hidden
 # files (including core.io.store's ".name.xxx.tmp" half-written files) and temp files.
-SKIP = ("__pycache__", "*.pyc", "checkpoint.pt", ".*", "*.tmp")
+# weights/<gan>/discriminator/: the GANs' own discriminators serve only train.evaluate (the app shows their
+# figures from weights/comparison/), so the Space is spared their 28 MB
+SKIP = ("__pycache__", "*.pyc", "checkpoint.pt", ".*", "*.tmp", "discriminator")
 DEV_ONLY = {"pytest", "ruff", "hypothesis", "playwright"}  # test and lint tools: not needed to serve
 COMMIT_MESSAGE = "Upload the Face GAN Lab Space"
 

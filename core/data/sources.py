@@ -8,7 +8,8 @@ MTCNN, most confident face, margin `FACE_MARGIN`) at `CROP_SIZE`, as an upload w
 Folders without a split of their own are split by a hash of each file's name (`VAL_SHARE` to
 validation): the same file is always on the same side, whatever else is added to the folder.
 Crops are cached as one uint8 tensor per source and split under data/detector/ (git-ignored);
-a re-run reuses a cache whose file list, size and margin still match.
+a re-run reuses a cache whose file list, size and margin still match. Another framing (a discriminator's,
+core.models.discriminators) gets caches of its own, named by it.
 """
 
 from __future__ import annotations
@@ -102,8 +103,18 @@ def source_files(source: Source, split: str, data: Path | None = None) -> list[P
     return [p for p in list_images(root) if split_of(str(p.relative_to(root))) == split]
 
 
-def cache_file(name: str, split: str, size: int, cache_dir: Path | None = None) -> Path:
-    return Path(cache_dir or CACHE_DIR) / f"{name}-{split}-{size}.safetensors"
+def cache_file(name: str, split: str, size: int, cache_dir: Path | None = None, framing=None) -> Path:
+    """Where one source's crops of one split are cached; a framing other than the app's adds its tag."""
+    tag = "" if framing is None or framing == app_framing() else "-" + framing.key.replace(" ", "_")
+    return Path(cache_dir or CACHE_DIR) / f"{name}-{split}-{size}{tag}.safetensors"
+
+
+def app_framing():
+    """The app's crops: MTCNN's box, FACE_MARGIN wider, centred."""
+    from core.detection.faces import Framing
+    from core.detection.judge import FACE_MARGIN
+
+    return Framing(FACE_MARGIN)
 
 
 @dataclass
@@ -118,17 +129,19 @@ class SourceCrops:
     unreadable: int = 0
 
 
-def crops_from_images(images: list[np.ndarray], face_detector, size: int) -> list[np.ndarray | None]:
-    """The best face crop of each image, or None where MTCNN finds no face (p >= MIN_FACE_PROB)."""
-    from core.detection.judge import FACE_MARGIN, MIN_FACE_PROB
+def crops_from_images(images: list[np.ndarray], face_detector, size: int, framing=None) -> list[np.ndarray | None]:
+    """The best face crop of each image, or None where MTCNN finds no face (p >= MIN_FACE_PROB);
+    framed as the app frames faces unless `framing` (core.detection.faces.Framing) says otherwise."""
     from core.detection.faces import crop_faces
+    from core.detection.judge import MIN_FACE_PROB
 
+    framing = framing or app_framing()
     return [faces[0].crop if faces else None
-            for faces in crop_faces(images, face_detector, size, FACE_MARGIN, MIN_FACE_PROB)]
+            for faces in crop_faces(images, face_detector, size, framing.margin, MIN_FACE_PROB, framing.shift)]
 
 
 def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | None = None,
-                     progress: Callable | None = None, batch: int = 16) -> SourceCrops:
+                     progress: Callable | None = None, batch: int = 16, framing=None) -> SourceCrops:
     """The best face of each readable file, as the app would see it (open, down-scale, crop)."""
     from core.detection.judge import fit_size
     from core.io.images import ImageError, open_image
@@ -145,7 +158,7 @@ def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | N
                 kept.append(p)
             except ImageError:
                 bad += 1
-        for p, crop in zip(kept, crops_from_images(images, face_detector, size), strict=True):
+        for p, crop in zip(kept, crops_from_images(images, face_detector, size, framing), strict=True):
             if crop is None:
                 no_face += 1
             else:
@@ -156,24 +169,29 @@ def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | N
 
 
 def generated_crops(generator: str, split: str, n: int, face_detector, size: int,
-                    progress: Callable | None = None, batch: int = 100) -> SourceCrops:
-    """`n` fresh samples of one of our generators (seed GENERATED_SEEDS[split]) through the cropper."""
+                    progress: Callable | None = None, batch: int = 100, framing=None,
+                    run: Path | None = None) -> SourceCrops:
+    """`n` fresh samples of one of our generators (seed GENERATED_SEEDS[split]) through the cropper;
+    with `run`, of the generator in that run folder (same architecture) instead of the bundled one."""
     import torch
 
     from core.models import registry
     from core.gan.sampling import generate, sample_latents
 
-    loaded = registry.load(generator, use_hub=False)
+    if run is None:
+        model, config = (loaded := registry.load(generator, use_hub=False)).model, loaded.config
+    else:
+        model, config, _ = registry.load_folder(registry.get_spec(generator), run)
     seed = GENERATED_SEEDS[split]
-    z = sample_latents(n, loaded.config["nz"], seed)
+    z = sample_latents(n, config["nz"], seed)
     crops, files, no_face = [], [], 0
     starts = range(0, n, batch)
     if progress is not None:
         starts = progress(starts, total=-(-n // batch))
     for s in starts:
         with torch.inference_mode():
-            images = list(generate(loaded.model, z[s : s + batch]))
-        for i, crop in enumerate(crops_from_images(images, face_detector, size)):
+            images = list(generate(model, z[s : s + batch]))
+        for i, crop in enumerate(crops_from_images(images, face_detector, size, framing)):
             if crop is None:
                 no_face += 1
             else:
@@ -193,36 +211,39 @@ def cache_key(name: str, split: str, data: Path | None = None, limit: int | None
     return hashlib.sha1("\n".join(p.name for p in paths).encode()).hexdigest(), paths
 
 
-def write_cache(crops: SourceCrops, size: int, cache_dir: Path | None = None, data: Path | None = None) -> Path:
+def write_cache(crops: SourceCrops, size: int, cache_dir: Path | None = None, data: Path | None = None,
+                framing=None) -> Path:
     """Cache `crops` (one source, one split) where `load_source` looks for them."""
     import torch
 
     from core.io.store import save_tensors
 
     key, _ = cache_key(crops.name, crops.split, data)
-    path = cache_file(crops.name, crops.split, size, cache_dir)
+    path = cache_file(crops.name, crops.split, size, cache_dir, framing)
     save_tensors(path, {"crops": torch.from_numpy(np.ascontiguousarray(crops.crops))},
-                 metadata={"key": key, "margin": _margin(), "files": json.dumps(crops.files),
+                 metadata={"key": key, "margin": (framing or app_framing()).key, "files": json.dumps(crops.files),
                            "no_face": str(crops.no_face), "unreadable": str(crops.unreadable)})
     return path
 
 
 def load_source(name: str, split: str, size: int, face_detector=None, cache_dir: Path | None = None,
                 data: Path | None = None, limit: int | None = None, progress: Callable | None = None,
-                use_cache: bool = True) -> SourceCrops:
+                use_cache: bool = True, framing=None) -> SourceCrops:
     """One source's crops for `split`: from the cache when it still matches, else made now and cached.
 
     `limit` (quick tries, tests) takes the first N files or samples and never touches the cache.
+    `framing` (core.detection.faces.Framing): how the crops sit around the face; the app's by default.
     """
     from safetensors import safe_open
 
     source = get(name)
-    path = cache_file(name, split, size, cache_dir)
+    framing = framing or app_framing()
+    path = cache_file(name, split, size, cache_dir, framing)
     key, paths = cache_key(name, split, data, limit)
     if use_cache and limit is None and path.exists():
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-            if meta.get("key") == key and meta.get("margin") == _margin():
+            if meta.get("key") == key and meta.get("margin") == framing.key:
                 return SourceCrops(name, split, f.get_tensor("crops").numpy(), json.loads(meta["files"]),
                                    int(meta["no_face"]), int(meta.get("unreadable", 0)))
     if face_detector is None:
@@ -232,19 +253,13 @@ def load_source(name: str, split: str, size: int, face_detector=None, cache_dir:
     wrap = None if progress is None else (lambda it, total: progress(it, total=total, desc=f"{name} {split}"))
     if source.generated:
         out = generated_crops(name, split, GENERATED_COUNTS[split] if limit is None else limit, face_detector,
-                              size, wrap)
+                              size, wrap, framing=framing)
     else:
-        out = crops_from_files(paths, face_detector, size, source.root(data), wrap)
+        out = crops_from_files(paths, face_detector, size, source.root(data), wrap, framing=framing)
     out.name, out.split = name, split
     if use_cache and limit is None and (paths or source.generated):
-        write_cache(out, size, cache_dir, data)
+        write_cache(out, size, cache_dir, data, framing)
     return out
-
-
-def _margin() -> str:
-    from core.detection.judge import FACE_MARGIN
-
-    return str(FACE_MARGIN)
 
 
 def available(names_: list[str], data: Path | None = None) -> list[str]:

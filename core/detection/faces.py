@@ -62,6 +62,22 @@ class FaceDetector:
         return out
 
 
+@dataclass(frozen=True)
+class Framing:
+    """Where a crop sits around MTCNN's face box: a square `margin` wider than the box's longer side,
+    its centre moved from the box's by `shift` (x, y) times that side. The app's crops: margin 0.25,
+    no shift (core.detection.judge.FACE_MARGIN); a generator's discriminator gets the framing of the
+    photos it was trained on (core.models.discriminators)."""
+
+    margin: float = 0.25
+    shift: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def key(self) -> str:
+        """How crop caches record it: the margin alone when there is no shift (as caches always did)."""
+        return str(self.margin) if self.shift == (0.0, 0.0) else f"{self.margin} shift {self.shift[0]} {self.shift[1]}"
+
+
 @dataclass
 class FaceCrop:
     """One face cut out of a photo: where it was, how sure MTCNN was, and the square crop."""
@@ -71,15 +87,18 @@ class FaceCrop:
     crop: np.ndarray  # (size, size, 3) uint8
 
 
-def square_crop(img: np.ndarray, box: tuple[float, float, float, float], size: int, margin: float = 0.25) -> np.ndarray:
-    """A square around `box`, `margin` wider than its longer side on each axis, resized to `size`.
+def square_crop(img: np.ndarray, box: tuple[float, float, float, float], size: int, margin: float = 0.25,
+                shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """A square around `box`, `margin` wider than its longer side on each axis, resized to `size`;
+    its centre moved from the box's by `shift` (x, y) times the box's longer side.
 
     Parts of the square outside the photo are filled by edge replication, so a face at the border
     is framed the same way as one in the middle.
     """
     x0, y0, x1, y1 = box
-    side = max(x1 - x0, y1 - y0) * (1 + margin)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    longer = max(x1 - x0, y1 - y0)
+    side = longer * (1 + margin)
+    cx, cy = (x0 + x1) / 2 + shift[0] * longer, (y0 + y1) / 2 + shift[1] * longer
     left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
     side = max(1, int(round(side)))
     h, w = img.shape[:2]
@@ -126,12 +145,12 @@ def detect_any_size(images: Sequence[np.ndarray], detector: FaceDetector,
 
 
 def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, size: int, margin: float = 0.25,
-               min_prob: float = 0.90) -> list[list[FaceCrop]]:
+               min_prob: float = 0.90, shift: tuple[float, float] = (0.0, 0.0)) -> list[list[FaceCrop]]:
     """Every face with probability >= `min_prob` in each image, as square crops, best first."""
     out = []
     for img, faces in zip(images, detect_any_size(images, detector), strict=True):
         faces = sorted((f for f in faces if f.prob >= min_prob), key=lambda f: -f.prob)
-        out.append([FaceCrop(f.box, f.prob, square_crop(np.asarray(img), f.box, size, margin)) for f in faces])
+        out.append([FaceCrop(f.box, f.prob, square_crop(np.asarray(img), f.box, size, margin, shift)) for f in faces])
     return out
 
 

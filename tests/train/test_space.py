@@ -92,6 +92,7 @@ def test_dry_run_holds_the_app_and_every_bundled_model_and_nothing_else(space_di
     assert {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")} <= set(files)
     models = [p.name for p in (ROOT / "weights").iterdir() if (p / "model.safetensors").is_file()]
     assert models and all(f"weights/{m}/model.safetensors" in files for m in models)
+    assert not [n for n in files if "/discriminator/" in n]  # for train.evaluate only: not served
 
     for name in files:
         assert not name.startswith(NEVER), name
