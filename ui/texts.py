@@ -52,21 +52,34 @@ DETECT_SPECTRUM = (  # ui/views/detect.py
 FAMILIES_INTRO = (  # ui/views/families.py
     "The ResNet the app uses (`cnn`) beside a DenseNet and an Xception-style net, each trained from "
     "scratch with the same recipe, data, crops, augmentation and input (the NPR residual of the 128 px "
-    "crop), then judged alone on every source's validation crops by one `train.evaluate` command. "
-    "Of the three, only `cnn` counts in the Detect page's verdict; the other two are for this "
-    "comparison."
+    "crop); the app's LSTM alone; and each GAN's own discriminator (`D-<gan>`), the network that "
+    "trained beside its generator to tell its samples from CelebA photos. Each row is judged alone on "
+    "every source's validation crops by one `train.evaluate` command. Of these, only `cnn` and `lstm` "
+    "are among the Detect page's detectors; the others are for this comparison."
+)
+
+DISCRIMINATORS_NOTE = (  # ui/views/families.py
+    "A discriminator sees each face framed as its generator's training photos were (the DCGANs: "
+    "CelebA's centre square, wider than the app's crop, hair included; the LSGANs: the app's crop at "
+    "80 px). Its score: the DCGAN's P(real) turned round, the LSGAN's 1 - D(x) (it was pulled to 1 on "
+    "photos, 0 on samples). The bundled generators' first runs did not keep their discriminators, so "
+    "each GAN's recipe was run again (bfloat16) to keep it: the `own generator` figures are on the "
+    "samples of that second run's generator, the other GAN rows on the bundled generators' samples, "
+    "the same faces every detector here is judged on."
 )
 
 FAMILIES_PER_SOURCE = (  # ui/views/families.py
-    "Per source, each family's own verdicts with the app's uncertain band (35%-65%): for a "
+    "Per source, each detector's own verdicts with the app's uncertain band (35%-65%): for a "
     "GAN-made source the share caught (called GAN-made), for a real source the share of false "
     "alarms (wrongly called GAN-made)."
 )
 
 FAMILIES_TABLE = (  # ui/views/families.py
-    "Pooled over every validation source; accuracy at 0.5. Training: epochs and wall time on one CPU "
-    "thread, from each model's training.json (other jobs shared the machine at times: compare roughly). "
-    "ms per face: the network's forward pass on one 128 px crop at a time, median"
+    "Pooled over every validation source (a discriminator's own generator's samples are not in the "
+    "pool); accuracy at 0.5. Training: epochs and wall time from each model's training.json (a "
+    "discriminator's: its whole GAN's run on two threads; the others on one thread, and other jobs shared "
+    "the machine at times: compare roughly). ms per face: the network's forward pass on one crop at a "
+    "time (128 px; a discriminator's at its own 64 or 80 px), median"
 )
 
 # ----------------------------------------------------------------------------- Latent Lab

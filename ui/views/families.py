@@ -1,4 +1,5 @@
-"""Training History's "CNN families side by side" section: tables, ROC curves and mistakes galleries.
+"""Training History's "Detectors side by side" section (the CNN families, the LSTM and the GANs' own
+discriminators): tables, ROC curves and mistakes galleries.
 
 The figures come from core.detection.families (the records `train.evaluate` wrote); this module only lays them out.
 """
@@ -13,9 +14,9 @@ from ui.charts.roc import roc_chart as roc_figure
 
 
 def roc_chart(records: list[families.FamilyRecord]):
-    """One ROC curve per evaluated family (AUC in the legend); None when no record holds a curve."""
+    """One ROC curve per evaluated detector (AUC in the legend); None when no record holds a curve."""
     return roc_figure({f"{r.family} ({r.name})": r.results for r in records if r.status == "evaluated"},
-                      "ROC curves, one per family (validation mix)")
+                      "ROC curves, one per detector (validation mix)")
 
 
 def families_section(record_dir=None) -> None:
@@ -23,7 +24,7 @@ def families_section(record_dir=None) -> None:
     records = families.read_records(record_dir)
     if not records:
         return
-    st.subheader("CNN families side by side")
+    st.subheader("Detectors side by side")
     st.caption(texts.FAMILIES_INTRO)
     _not_ready(records)
     summary = families.summary_rows(records)
@@ -43,7 +44,7 @@ def families_section(record_dir=None) -> None:
 def _not_ready(records: list[families.FamilyRecord]) -> None:
     for r in records:
         if r.status == "not trained":
-            st.warning(f"**{r.family}** (`{r.name}`) is not trained yet: no weights in `weights/{r.name}/`. "
+            st.warning(f"**{r.family}** (`{r.name}`) is not trained yet: no weights in `{families.weights_label(r.name)}`. "
                     f"Train and bundle it with `{families.train_command(r.name)}`, then evaluate it with "
                     f"`{families.evaluate_command(r.name)}`.", icon=":material/hourglass_empty:")
         elif r.status == "not evaluated":
@@ -57,6 +58,8 @@ def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) ->
         "ROC AUC": st.column_config.NumberColumn(format="%.4f"),
         "AP": st.column_config.NumberColumn(format="%.4f"),
         "Parameters": st.column_config.NumberColumn(format="localized"),
+        "Own generator caught": st.column_config.NumberColumn(format="percent"),
+        "Own generator AUC": st.column_config.NumberColumn(format="%.4f"),
         "ms per face": st.column_config.NumberColumn(format="%.1f"),
     })
     threads = {r.results.get("threads") for r in records if r.status == "evaluated"} - {None}
@@ -68,15 +71,20 @@ def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) ->
     if best:
         st.markdown(best)
     st.markdown(families.published_sentence())
+    d_text = families.discriminator_sentence(records)
+    if d_text:
+        st.markdown(d_text)
+        st.caption(texts.DISCRIMINATORS_NOTE)
 
 
 def _per_source_table(records: list[families.FamilyRecord]) -> None:
     per_source = families.source_rows(records)
     if per_source:
         names = [r.family for r in records if r.status == "evaluated"]
-        st.dataframe(per_source, hide_index=True, width="stretch", height=35 * (len(per_source) + 1) + 3, column_config={
-            n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent") for n in names
-        })
+        columns = {n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent") for n in names}
+        columns["Source"] = st.column_config.TextColumn(pinned=True)
+        st.dataframe(per_source, hide_index=True, width="stretch", height=35 * (len(per_source) + 1) + 3,
+                     column_config=columns)
         st.caption(texts.FAMILIES_PER_SOURCE)
 
 
@@ -85,7 +93,7 @@ def _galleries(records: list[families.FamilyRecord]) -> None:
     shown = [(r, p) for r, p in galleries if p.exists()]
     # behind a switch: each gallery is a large picture, and this page shows no faces of a detector otherwise
     if shown and st.toggle("Show the mistakes galleries", key="families_galleries",
-                           help="Each family's most confident mistakes on the validation crops "
+                           help="Each detector's most confident mistakes on the validation crops "
                                 "(train.evaluate --gallery)."):
         for r, path in shown:
             st.image(str(path), caption=f"{r.family} (`{r.name}`). Top: real photos it called GAN-made; bottom: "
@@ -94,5 +102,5 @@ def _galleries(records: list[families.FamilyRecord]) -> None:
     if len(shown) < len(galleries):
         missing = ", ".join(f"`{r.name}`" for r, p in galleries if not p.exists())
         st.caption(f"No mistakes gallery here for {missing}: the evaluate command's `--gallery` writes it under "
-                   "`runs/cnn-families/`. It shows real photos that are for research use only, so it is never "
+                   "`runs/comparison/`. It shows real photos that are for research use only, so it is never "
                    "part of the repository or the Space.")

@@ -1,5 +1,6 @@
-"""CNN families side by side (issue 19): the DenseNet and Xception detectors, their training script,
-that the app's verdict never counts them, and the comparison on the Training History page."""
+"""Detectors side by side (issue 19): the DenseNet and Xception detectors, their training script,
+that the app's verdict never counts them, and the comparison (with the LSTM and the GANs' own
+discriminators) on the Training History page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.detection import families
 from core.detection.explain import grad_cam
-from core.models import registry
+from core.models import discriminators, registry
 from core.models.detectors import CROP_SIZE, to_input
 
 PAGE = "pages/training_history.py"
@@ -28,7 +29,7 @@ def n_params(model) -> int:
 
 def test_the_families_are_registered_as_comparison_detectors():
     assert FAMILY_MODELS == ["cnn-densenet", "cnn-xception"]
-    assert families.members() == ["cnn", *FAMILY_MODELS]
+    assert families.members() == ["cnn", *FAMILY_MODELS, "lstm", *(f"D-{g}" for g in registry.names("generator"))]
     for name in FAMILY_MODELS:
         spec = registry.get_spec(name)
         assert spec.kind == "detector" and spec.comparison
@@ -111,10 +112,14 @@ def test_evaluate_records_parameters_and_ms_per_face_for_one_family():
 SOURCES = {"celeba": "real", "ffhq": "real", "stylegan2": "fake", "dcgan-64": "fake"}
 
 
-def fake_record(name: str, auc: float, accuracy: float) -> dict:
-    """A record shaped as `train.evaluate --split val --detectors NAME --json` writes it."""
+def fake_record(name: str, auc: float, accuracy: float, own_auc: float | None = None) -> dict:
+    """A record shaped as `train.evaluate --split val --detectors NAME --json` writes it (a discriminator's
+    with `--own-run`: its own generator's row, out of the pool)."""
     per_source = {s: {"truth": t, "count": 20, "called_gan": 0.9 if t == "fake" else 0.05, "uncertain": 0.0,
                       "called_real": 0.1 if t == "fake" else 0.95} for s, t in SOURCES.items()}
+    if own_auc is not None:
+        per_source["own-run"] = {"truth": "fake", "count": 20, "called_gan": 0.6, "uncertain": 0.1, "called_real": 0.3,
+                                 "auc": own_auc, "pooled": False}
     for s, t in SOURCES.items():
         if t == "fake":
             per_source[s].update(auc=auc - 0.01, auc_ensemble=auc - 0.01)
@@ -128,11 +133,19 @@ def fake_record(name: str, auc: float, accuracy: float) -> dict:
 
 @pytest.fixture
 def records(monkeypatch, tmp_path) -> Path:
-    """Records for cnn and cnn-densenet (bundled in a temp folder); cnn-xception has no weights."""
+    """Records for cnn, cnn-densenet (bundled in a temp folder), lstm and dcgan-64's discriminator (kept in
+    a temp folder); cnn-xception and the other GANs' discriminators have no weights."""
     record_dir = tmp_path / "records"
     record_dir.mkdir()
     (record_dir / "cnn.json").write_text(json.dumps(fake_record("cnn", 0.990, 0.960)))
     (record_dir / "cnn-densenet.json").write_text(json.dumps(fake_record("cnn-densenet", 0.995, 0.970)))
+    (record_dir / "lstm.json").write_text(json.dumps(fake_record("lstm", 0.980, 0.930)))
+    (record_dir / "D-dcgan-64.json").write_text(json.dumps(fake_record("D-dcgan-64", 0.700, 0.600, own_auc=0.850)))
+    d_folder = tmp_path / "discriminators" / "dcgan-64"
+    d_folder.mkdir(parents=True)
+    (d_folder / "model.safetensors").write_bytes(b"stand-in")
+    (d_folder / "training.json").write_text(json.dumps({"wall_time_s": 915.0, "epochs_done": 36}))
+    monkeypatch.setattr(discriminators, "folder_of", lambda gan: tmp_path / "discriminators" / gan)
     bundled = tmp_path / "weights"
     (bundled / "cnn-densenet").mkdir(parents=True)
     (bundled / "cnn-densenet" / "model.safetensors").write_bytes(b"stand-in")  # the view never loads it
@@ -147,16 +160,26 @@ def records(monkeypatch, tmp_path) -> Path:
 
 def test_tables_and_the_best_family_come_from_the_records(records):
     rec = families.read_records()
-    assert [r.status for r in rec] == ["evaluated", "evaluated", "not trained"]
+    assert [r.status for r in rec] == ["evaluated", "evaluated", "not trained", "evaluated", "evaluated",
+                                       *["not trained"] * 4]
     rows = families.summary_rows(rec)
-    assert [r["Model"] for r in rows] == ["cnn", "cnn-densenet"]
+    assert [r["Model"] for r in rows] == ["cnn", "cnn-densenet", "lstm", "D-dcgan-64"]
+    assert [r["Kind"] for r in rows] == ["CNN family", "CNN family", "recurrent", "GAN discriminator"]
     assert rows[1]["ROC AUC"] == 0.995 and rows[1]["Training"] == "10 epochs, 30 min"
     assert rows[1]["ms per face"] == 4.5 and rows[1]["Parameters"] == 300_000
+    assert rows[3]["Detector"] == "D of dcgan-64" and rows[3]["Training"] == "36 epochs, 15 min (its GAN)"
+    assert rows[3]["Own generator caught"] == 0.6 and rows[3]["Own generator AUC"] == 0.85
+    assert rows[0]["Own generator caught"] is None
     by_source = {r["Source"]: r for r in families.source_rows(rec)}
     assert by_source["ffhq"]["Figure"] == "false alarms" and by_source["ffhq"]["DenseNet"] == 0.05
     assert by_source["stylegan2"]["Figure"] == "caught" and by_source["stylegan2"]["ResNet"] == 0.9
+    own = by_source["its own generator (same run)"]
+    assert own["D of dcgan-64"] == 0.6 and own["ResNet"] is None and list(by_source)[-1] == own["Source"]
     best = families.best_sentence(rec)
-    assert "**DenseNet**" in best and "+0.0050" in best and "+1.0 points" in best
+    assert "**DenseNet**" in best and "+0.0050" in best and "+1.0 points" in best and "last: D of dcgan-64" in best
+    d = families.discriminator_sentence(rec)
+    assert "discriminators (1): accuracy 60.0% to 60.0%" in d and "the LSTM alone 93.0% (+33.0 points" in d
+    assert "their AUC is 0.850 to 0.850" in d and "58.53%" in d and "72.68%" in d
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -166,27 +189,32 @@ def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(r
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
-    assert "CNN families side by side" in [h.value for h in at.subheader]
+    assert "Detectors side by side" in [h.value for h in at.subheader]
     warnings = " ".join(w.value for w in at.warning)
     assert "**Xception** (`cnn-xception`) is not trained yet" in warnings
     assert "train.detector --arch xception" in warnings and "--detectors cnn-xception" in warnings
-    summary = next(d.value for d in at.dataframe if "Family" in d.value.columns)
-    assert list(summary["Family"]) == ["ResNet", "DenseNet"]
-    assert summary["ROC AUC"].tolist() == pytest.approx([0.990, 0.995])
+    assert "**D of lsgan-80** (`D-lsgan-80`) is not trained yet" in warnings
+    assert "--discriminator" in warnings and "runs/rerun/lsgan-80" in warnings
+    summary = next(d.value for d in at.dataframe if "Detector" in d.value.columns)
+    assert list(summary["Detector"]) == ["ResNet", "DenseNet", "LSTM", "D of dcgan-64"]
+    assert summary["ROC AUC"].tolist() == pytest.approx([0.990, 0.995, 0.980, 0.700])
     per_source = next(d.value for d in at.dataframe if "Figure" in d.value.columns)
-    assert list(per_source["Source"]) == list(SOURCES)
+    assert list(per_source["Source"]) == [*SOURCES, "its own generator (same run)"]
     text = " ".join(m.value for m in at.markdown)
     assert "Best on this validation mix: **DenseNet**" in text
     assert "77% to 96%" in text and "other data" in text
+    assert "The GANs' own discriminators (1)" in text and "58.53%" in text
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-    roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves, one per family (validation mix)")].proto.spec)
-    assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn) (AUC 0.9900)", "DenseNet (cnn-densenet) (AUC 0.9950)"]
+    roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves, one per detector (validation mix)")].proto.spec)
+    assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn) (AUC 0.9900)", "DenseNet (cnn-densenet) (AUC 0.9950)",
+                                                   "LSTM (lstm) (AUC 0.9800)", "D of dcgan-64 (D-dcgan-64) (AUC 0.7000)"]
     assert any("No mistakes gallery here" in c.value for c in at.caption)
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_the_comparison_without_any_record_says_so(monkeypatch, tmp_path):
     monkeypatch.setattr(families, "RECORD_DIR", tmp_path)
+    monkeypatch.setattr(discriminators, "folder_of", lambda gan: tmp_path / "discriminators" / gan)
     for name in FAMILY_MODELS:
         monkeypatch.setitem(registry.SPECS, name, dataclasses.replace(registry.get_spec(name), bundled=tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -196,8 +224,9 @@ def test_the_comparison_without_any_record_says_so(monkeypatch, tmp_path):
     assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "**ResNet** (`cnn`) is trained but not evaluated yet" in warnings
-    assert "DenseNet" in warnings and "Xception" in warnings
-    assert not [d for d in at.dataframe if "Family" in d.value.columns]
+    assert "DenseNet" in warnings and "Xception" in warnings and "**LSTM** (`lstm`) is trained but not evaluated" in warnings
+    assert "**D of dcgan-64** (`D-dcgan-64`) is not trained yet" in warnings
+    assert not [d for d in at.dataframe if "Detector" in d.value.columns]
 
 
 @pytest.mark.filterwarnings("ignore")
