@@ -184,3 +184,10 @@ def test_evaluate_refuses_discriminator_flags_that_do_not_go_together(tmp_path, 
     assert "--own-run goes with --discriminator" in capsys.readouterr().err
     assert evaluate.main(["--split", "val", "--discriminator", "dcgan-64", "--own-run", str(tmp_path)]) == 2
     assert "holds no generator" in capsys.readouterr().err
+
+
+def test_weights_stay_under_100_mb_with_the_discriminators():
+    size = sum(p.stat().st_size for p in registry.WEIGHTS_DIR.rglob("*") if p.is_file())
+    kept = sum(p.stat().st_size for g in discriminators.names() for p in discriminators.folder_of(g).iterdir())
+    assert size < 100e6, f"weights/ holds {size / 1e6:.1f} MB"
+    assert kept < 6e6 * len(discriminators.names())  # float16: about 5.5 MB each
