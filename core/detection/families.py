@@ -48,7 +48,7 @@ PUBLISHED = {
     "tested_on": "generators and phone photos the networks had not seen",
 }
 PUBLISHED_LSTM = {
-    "study": "the LSTM study (seed 003)",
+    "study": "the LSTM study, seed 003",
     "discriminator": "58.53%",
     "lstm": "72.68%",
 }
@@ -215,7 +215,7 @@ def source_rows(records: list[FamilyRecord]) -> list[dict]:
     for source in order:
         first = next(r.per_source[source] for r in evaluated if source in r.per_source)
         fake = first.get("truth") == "fake"
-        row = {"Source": "its own generator (same run)" if source == OWN_RUN else source,
+        row = {"Source": "its own generator" if source == OWN_RUN else source,
                "Kind": "GAN-made" if fake else "real",
                "Figure": "caught" if fake else "false alarms", "Faces": first.get("count")}
         for r in evaluated:

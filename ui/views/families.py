@@ -52,14 +52,28 @@ def _not_ready(records: list[families.FamilyRecord]) -> None:
                     f"`{families.evaluate_command(r.name)}`.", icon=":material/hourglass_empty:")
 
 
+def _shown(row: dict) -> dict:
+    """A summary row as the table shows it: a discriminator's two own-generator figures in one text cell,
+    blank for the rows that have no generator of their own (rather than "None")."""
+    caught, auc = row["Own generator caught"], row["Own generator AUC"]
+    own = f"{caught:.1%} / {auc:.3f}" if caught is not None and auc is not None else ""
+    out = {}
+    for k, v in row.items():
+        if k == "Own generator caught":
+            out["Own generator (caught / AUC)"] = own
+        elif k != "Own generator AUC":
+            out[k] = v
+    return out
+
+
 def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) -> None:
-    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    st.dataframe([_shown(r) for r in summary], hide_index=True, width="stretch", column_config={
         "Accuracy": st.column_config.NumberColumn(format="%.4f"),
         "ROC AUC": st.column_config.NumberColumn(format="%.4f"),
         "AP": st.column_config.NumberColumn(format="%.4f"),
         "Parameters": st.column_config.NumberColumn(format="localized"),
-        "Own generator caught": st.column_config.NumberColumn(format="percent"),
-        "Own generator AUC": st.column_config.NumberColumn(format="%.4f"),
+        "Own generator (caught / AUC)": st.column_config.TextColumn(
+            help="A discriminator on the samples of the generator it trained beside, against every real source"),
         "ms per face": st.column_config.NumberColumn(format="%.1f"),
     })
     threads = {r.results.get("threads") for r in records if r.status == "evaluated"} - {None}
@@ -82,7 +96,7 @@ def _per_source_table(records: list[families.FamilyRecord]) -> None:
     if per_source:
         names = [r.family for r in records if r.status == "evaluated"]
         columns = {n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent") for n in names}
-        columns["Source"] = st.column_config.TextColumn(pinned=True)
+        columns["Source"] = st.column_config.TextColumn(pinned=True, width="medium")
         st.dataframe(per_source, hide_index=True, width="stretch", height=35 * (len(per_source) + 1) + 3,
                      column_config=columns)
         st.caption(texts.FAMILIES_PER_SOURCE)

@@ -173,7 +173,7 @@ def test_tables_and_the_best_family_come_from_the_records(records):
     by_source = {r["Source"]: r for r in families.source_rows(rec)}
     assert by_source["ffhq"]["Figure"] == "false alarms" and by_source["ffhq"]["DenseNet"] == 0.05
     assert by_source["stylegan2"]["Figure"] == "caught" and by_source["stylegan2"]["ResNet"] == 0.9
-    own = by_source["its own generator (same run)"]
+    own = by_source["its own generator"]
     assert own["D of dcgan-64"] == 0.6 and own["ResNet"] is None and list(by_source)[-1] == own["Source"]
     best = families.best_sentence(rec)
     assert "**DenseNet**" in best and "+0.0050" in best and "+1.0 points" in best and "last: D of dcgan-64" in best
@@ -199,11 +199,12 @@ def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(r
     assert list(summary["Detector"]) == ["ResNet", "DenseNet", "LSTM", "D of dcgan-64"]
     assert summary["ROC AUC"].tolist() == pytest.approx([0.990, 0.995, 0.980, 0.700])
     per_source = next(d.value for d in at.dataframe if "Figure" in d.value.columns)
-    assert list(per_source["Source"]) == [*SOURCES, "its own generator (same run)"]
+    assert list(per_source["Source"]) == [*SOURCES, "its own generator"]
     text = " ".join(m.value for m in at.markdown)
     assert "Best on this validation mix: **DenseNet**" in text
     assert "77% to 96%" in text and "other data" in text
     assert "The GANs' own discriminators (1)" in text and "58.53%" in text
+    assert summary["Own generator (caught / AUC)"].tolist() == ["", "", "", "60.0% / 0.850"]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves, one per detector (validation mix)")].proto.spec)
     assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn) (AUC 0.9900)", "DenseNet (cnn-densenet) (AUC 0.9950)",
