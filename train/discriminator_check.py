@@ -26,12 +26,12 @@ def check(gan: str, run: Path, n: int, detector) -> dict:
     """The two AUCs and accuracies (module docstring) for one GAN."""
     import numpy as np
     import torch
+    from safetensors.torch import load_file
 
     from core.data import sources
     from core.data.caches import cache_path
     from core.detection.metrics import detector_scores
     from core.gan.sampling import generate, sample_latents
-    from safetensors.torch import load_file
     from core.models import discriminators
     from core.models.detectors import CROP_SIZE, to_input
 
