@@ -71,7 +71,9 @@ DISCRIMINATORS_NOTE = (  # ui/views/families.py
 FAMILIES_PER_SOURCE = (  # ui/views/families.py
     "Per source, each detector's own verdicts with the app's uncertain band (35%-65%): for a "
     "GAN-made source the share caught (called GAN-made), for a real source the share of false "
-    "alarms (wrongly called GAN-made)."
+    "alarms (wrongly called GAN-made). *its own generator*: each discriminator on the 200 validation "
+    "samples of the generator it trained beside (a different generator for each column, so only the "
+    "discriminators have a figure there; Faces is the first one's count)."
 )
 
 FAMILIES_TABLE = (  # ui/views/families.py
