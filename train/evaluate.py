@@ -525,7 +525,9 @@ def main(argv=None) -> int:
     print_results(ev["results"])
     table = per_source(ordered, ev["probs"], judge.band)
     if args.own_run:
-        table["own-run"] = own_run_row(args, judge, ordered, ev["probs"], counts)
+        from core.detection.families import OWN_RUN
+
+        table[OWN_RUN] = own_run_row(args, judge, ordered, ev["probs"], counts)
     print_sources(table)
     if args.scores:
         by_source = {}
@@ -537,20 +539,25 @@ def main(argv=None) -> int:
     if args.gallery:
         n = gallery(ev["crops"], ev["labels"], ev["probs"]["ensemble"], args.gallery)
         print(f"gallery of {n} mistakes -> {args.gallery}")
-    summary = {"real": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "real"],
-               "fake": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "fake"],
-               "split": args.split, "counts": counts, "results": ev["results"], "per_source": table,
-               "band": list(judge.band)}
-    if args.discriminator:
-        summary.update(discriminator=args.discriminator, own_run=str(args.own_run) if args.own_run else None,
-                       framing={"margin": args.framing.margin, "shift": list(args.framing.shift),
-                                "crop_size": args.crop_size})
+    summary = summary_of(args, ordered, counts, ev["results"], table, judge.band)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     if args.record:
         record(args.record, summary, list(judge.detectors))
     return 0
+
+
+def summary_of(args, ordered: list[dict], counts: dict, results: dict, table: dict, band) -> dict:
+    """Everything --json writes (and --record keeps): sources, counts, figures; a discriminator's framing."""
+    summary = {"real": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "real"],
+               "fake": [s.get("folder", s["name"]) for s in ordered if s["truth"] == "fake"],
+               "split": args.split, "counts": counts, "results": results, "per_source": table, "band": list(band)}
+    if args.discriminator:
+        summary.update(discriminator=args.discriminator, own_run=str(args.own_run) if args.own_run else None,
+                       framing={"margin": args.framing.margin, "shift": list(args.framing.shift),
+                                "crop_size": args.crop_size})
+    return summary
 
 
 def own_run_row(args, judge, ordered: list[dict], probs: dict, counts: dict) -> dict:
@@ -560,18 +567,19 @@ def own_run_row(args, judge, ordered: list[dict], probs: dict, counts: dict) -> 
     from tqdm.auto import tqdm
 
     from core.data.sources import GENERATED_COUNTS, generated_crops
+    from core.detection.families import OWN_RUN
 
     n = args.limit or GENERATED_COUNTS["val"]
     c = generated_crops(args.discriminator, "val", n, judge.face_detector, args.crop_size, framing=args.framing,
                         run=args.own_run, progress=lambda it, total: tqdm(it, total=total, desc="own run", leave=False))
-    counts["own-run"] = {"judged": len(c.crops), "no_face": c.no_face, "unreadable": 0}
+    counts[OWN_RUN] = {"judged": len(c.crops), "no_face": c.no_face, "unreadable": 0}
     reals = [s for s in ordered if s["truth"] == "real"]
     n_real = sum(s["n"] for s in reals)
     own = judged(judge, c.crops)
     both = {k: np.concatenate([probs[k][:n_real], own[k]]) for k in probs}
-    src = {"name": "own-run", "truth": "fake", "n": len(c.crops), "crops": c.crops,
+    src = {"name": OWN_RUN, "truth": "fake", "n": len(c.crops), "crops": c.crops,
            "title": f"samples of the generator that trained beside it ({args.own_run})"}
-    row = per_source([*reals, src], both, judge.band)["own-run"]
+    row = per_source([*reals, src], both, judge.band)[OWN_RUN]
     row["pooled"] = False
     return row
 
