@@ -37,9 +37,10 @@ APP_FILES = ("app.py", ".streamlit/config.toml")
 APP_DIRS = ("pages", "core", "ui", "assets", "weights")
 # Left out wherever they are: bytecode, the resumable training checkpoint (optimizer state), hidden
 # files (including core.io.store's ".name.xxx.tmp" half-written files) and temp files.
-# weights/<gan>/discriminator/: the GANs' own discriminators serve only train.evaluate (the app shows their
-# figures from weights/comparison/), so the Space is spared their 28 MB
-SKIP = ("__pycache__", "*.pyc", "checkpoint.pt", ".*", "*.tmp", "discriminator")
+SKIP = ("__pycache__", "*.pyc", "checkpoint.pt", ".*", "*.tmp")
+# A GAN's own discriminator's weights serve only train.evaluate; the app shows its figures
+# (weights/comparison/) and training record, so the Space is spared their 28 MB
+NOT_SERVED = ("discriminator/model.safetensors",)
 DEV_ONLY = {"pytest", "ruff", "hypothesis", "playwright"}  # test and lint tools: not needed to serve
 COMMIT_MESSAGE = "Upload the Face GAN Lab Space"
 
@@ -145,7 +146,7 @@ the detectors are a teaching tool, not a forensic one.
 
 
 def _skipped(rel: Path) -> bool:
-    return any(fnmatch.fnmatchcase(part, pat) for part in rel.parts for pat in SKIP)
+    return any(fnmatch.fnmatchcase(part, pat) for part in rel.parts for pat in SKIP) or rel.as_posix().endswith(NOT_SERVED)
 
 
 def assemble(out: Path, root: Path = ROOT) -> list[str]:

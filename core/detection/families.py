@@ -133,7 +133,9 @@ class FamilyRecord:
 def read_record(name: str, folder: Path | None = None) -> FamilyRecord:
     """The record of family member `name`; a missing or unreadable file leaves it "not evaluated"."""
     family, kind, folder_ = label_of(name), kind_of(name), weights_dir(name)
-    if not (folder_ / "model.safetensors").exists():
+    # a discriminator's weights are not uploaded to the Space (train.push_space): its training record says it is kept
+    kept = folder_ / ("training.json" if discriminators.gan_of(name) else "model.safetensors")
+    if not kept.exists():
         return FamilyRecord(name, family, "not trained", kind=kind)
     try:
         training = json.loads((folder_ / "training.json").read_text())

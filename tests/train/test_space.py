@@ -92,7 +92,8 @@ def test_dry_run_holds_the_app_and_every_bundled_model_and_nothing_else(space_di
     assert {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")} <= set(files)
     models = [p.name for p in (ROOT / "weights").iterdir() if (p / "model.safetensors").is_file()]
     assert models and all(f"weights/{m}/model.safetensors" in files for m in models)
-    assert not [n for n in files if "/discriminator/" in n]  # for train.evaluate only: not served
+    kept = [n for n in files if "/discriminator/" in n]  # the weights serve train.evaluate only: not uploaded
+    assert kept and not [n for n in kept if n.endswith("model.safetensors")] and "weights/dcgan-64/discriminator/training.json" in kept
 
     for name in files:
         assert not name.startswith(NEVER), name
