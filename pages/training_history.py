@@ -1,9 +1,10 @@
 """Training History: how a model's losses, D's verdicts and fixed-noise faces changed while it trained.
 
 For a detector: its loss and accuracy per epoch, learning rate, and the evaluation in training.json
-(ROC curves, confusion matrices and the headline figures), then the CNN families side by side
-(ui/views/families.py). The sections are in ui/views/history.py, the sidebar's controls in
-ui/views/history_controls.py, the charts in ui/charts/.
+(ROC curves, confusion matrices and the headline figures), then the detectors side by side
+(ui/views/families.py); a GAN's page ends with its own discriminator's figures as a detector. The
+sections are in ui/views/history.py, the sidebar's controls in ui/views/history_controls.py, the
+charts in ui/charts/.
 """
 
 import streamlit as st
@@ -12,7 +13,7 @@ from core.models.history import HISTORY_FILE
 from ui.nav import ensure_app_navigation
 from ui.views import history as view
 from ui.views import history_controls as controls
-from ui.views.families import families_section
+from ui.views.families import discriminator_note, families_section
 
 ensure_app_navigation()
 
@@ -49,4 +50,5 @@ if view.is_detector(name):
     families_section()
 else:
     view.gan_view(name, folder, columns, compare, other, x_by, weight, training)
+    discriminator_note(name)
 view.model_card(folder)

@@ -41,6 +41,26 @@ def families_section(record_dir=None) -> None:
     _galleries(records)
 
 
+def discriminator_note(gan: str) -> None:
+    """On a GAN's page: how its own discriminator does as a detector, and a link to the comparison."""
+    name = families.discriminators.detector_name(gan)
+    record = families.read_record(name) if name in families.members() else None
+    rows = families.summary_rows([record]) if record is not None else []
+    if not rows:
+        return
+    row = rows[0]
+    text = (f"**Its discriminator as a detector.** The final discriminator of a second run of this recipe, asked "
+            f"about each face alone: accuracy {row['Accuracy']:.1%}, ROC AUC {row['ROC AUC']:.3f} on the validation "
+            "mix of real photos and every generator's faces")
+    if row["Own generator AUC"] is not None:
+        text += (f"; on the samples of the generator it trained beside, ROC AUC {row['Own generator AUC']:.3f} "
+                 f"({row['Own generator caught']:.0%} called GAN-made)")
+    st.info(text + ". It knows its own generator's flaws, not GAN-made faces in general.",
+            icon=":material/compare_arrows:")
+    st.page_link("pages/training_history.py", label="Beside the detectors: Detectors side by side",
+                 icon=":material/table_chart:", query_params={"model": "cnn"})
+
+
 def _not_ready(records: list[families.FamilyRecord]) -> None:
     for r in records:
         if r.status == "not trained":

@@ -246,3 +246,17 @@ def test_a_gallery_shows_behind_its_switch(records):
     assert not at.exception, at.exception
     images = at.get("image")
     assert len(images) == 1 and images[0].proto.imgs[0].caption.startswith("DenseNet (`cnn-densenet`)")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_gans_page_says_how_its_discriminator_does_as_a_detector():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["model"] = "lsgan-80"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    record = json.loads((families.RECORD_DIR / "D-lsgan-80.json").read_text())
+    info = next(i.value for i in at.info if "Its discriminator as a detector" in i.value)
+    assert f"accuracy {record['results']['D-lsgan-80']['accuracy']:.1%}" in info
+    assert f"ROC AUC {record['per_source']['own-run']['auc']:.3f}" in info  # its own generator's samples
+    assert "Detectors side by side" not in [h.value for h in at.subheader]  # the table itself is on a detector's page
