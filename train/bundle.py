@@ -72,6 +72,8 @@ def bundle_discriminator(spec, run: Path, dest: Path) -> int:
     out = dest / discriminators.FOLDER
     out.mkdir(parents=True, exist_ok=True)
     write_model(d, out, d_config, training, half=True)
+    if (dest / "model.safetensors").exists():  # the generator's card says what discriminator/ holds
+        update_record(dest, spec=spec)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"discriminator of {run} (step {state.get('step')}) -> {out} ({size / 1e6:.1f} MB); "
           + ("the same run as the bundled generator" if training["same_run_as_bundled_generator"]

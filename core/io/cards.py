@@ -81,8 +81,24 @@ def _quality_rows(q: dict) -> str:
     return quality_rows
 
 
-def generator_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
-    """Markdown model card with Hub front matter for a GAN generator."""
+def _discriminator_section(name: str, d: dict | None) -> str:
+    """The card's note on the discriminator kept in discriminator/ (its training.json), or "" without one."""
+    if not d:
+        return ""
+    tc = d.get("train_config", {})
+    origin = ("of this same run" if d.get("same_run_as_bundled_generator") else
+              f"of a second run of this recipe (`{d.get('run', '?')}`: seed {tc.get('seed', '?')}, "
+              f"{d.get('epochs_done', '?')} epochs, {tc.get('precision', 'float32')}; this run did not keep its own)")
+    return (f"\n## Its discriminator\n\n`discriminator/` keeps the final discriminator {origin}, in float16, for "
+            f"`python -m train.evaluate --split val --discriminator {name}`: the GAN's own discriminator asked as a "
+            "detector, beside the app's detectors (*Detectors side by side* in Face GAN Lab's README and Training "
+            "History). The app itself never loads it.\n")
+
+
+def generator_card(name: str, title: str, description: str, config: dict, training: dict,
+                   discriminator: dict | None = None) -> str:
+    """Markdown model card with Hub front matter for a GAN generator; `discriminator`: the training.json of
+    the discriminator kept beside it, if any."""
     tc = training.get("train_config", {})
     q = training.get("quality", {})
     sub = training.get("subset")
@@ -130,7 +146,7 @@ after each epoch.
 ## Quality
 
 {quality_rows or 'Not measured yet (`python -m train.evaluate_generators`).'}
-
+{_discriminator_section(name, discriminator)}
 ## Limits and bias
 
 {GENERATOR_LIMITS.format(size=config.get("image_size", 64))}{SUBSET_LIMITS if sub else ""}
@@ -266,6 +282,11 @@ def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:
     """Render the card of a registry spec (generator or detector) into folder/README.md, atomically."""
     from core.io.store import atomic_write_bytes
 
-    render = detector_card if spec.kind == "detector" else generator_card
-    card = render(spec.name, spec.title, spec.description, config, training)
+    if spec.kind == "detector":
+        card = detector_card(spec.name, spec.title, spec.description, config, training)
+    else:
+        from core.io.store import read_json
+
+        kept = read_json(Path(folder) / "discriminator" / "training.json", None)
+        card = generator_card(spec.name, spec.title, spec.description, config, training, kept)
     atomic_write_bytes(Path(folder) / "README.md", card.encode())

@@ -140,6 +140,14 @@ def test_a_generator_bundle_keeps_its_own_discriminator(dry_run, tmp_path):
     assert bundle.main(["--run", str(dry_run), "--name", "dcgan-64", "--dest", str(tmp_path), "--n", "4"]) == 0
     _, _, training = discriminators.load("dcgan-64", tmp_path / "dcgan-64" / discriminators.FOLDER)
     assert training["same_run_as_bundled_generator"] is True  # the pair from one run
+    card = (tmp_path / "dcgan-64" / "README.md").read_text()
+    assert "## Its discriminator" in card and "final discriminator of this same run" in card
+
+
+def test_the_bundled_generators_cards_say_where_their_discriminator_came_from():
+    for gan in discriminators.names():
+        card = (registry.get_spec(gan).bundled_dir / "README.md").read_text()
+        assert f"a second run of this recipe (`runs/rerun/{gan}`" in card and f"--discriminator {gan}" in card
 
 
 def test_evaluate_judges_folders_with_a_discriminator_and_its_own_generator(tmp_path, celeba_dir):
