@@ -55,10 +55,11 @@ def discriminator_note(gan: str) -> None:
     if row["Own generator AUC"] is not None:
         text += (f"; on the samples of the generator it trained beside, ROC AUC {row['Own generator AUC']:.3f} "
                  f"({row['Own generator caught']:.0%} called GAN-made)")
-    st.info(text + ". It knows its own generator's flaws, not GAN-made faces in general.",
-            icon=":material/compare_arrows:")
-    st.page_link("pages/training_history.py", label="Beside the detectors: Detectors side by side",
-                 icon=":material/table_chart:", query_params={"model": "cnn"})
+    # a bordered box, not st.info: the page's info boxes are the notes on what a link asked for
+    with st.container(border=True):
+        st.markdown(text + ". It knows its own generator's flaws, not GAN-made faces in general.")
+        st.page_link("pages/training_history.py", label="Beside the detectors: Detectors side by side",
+                     icon=":material/table_chart:", query_params={"model": "cnn"})
 
 
 def _not_ready(records: list[families.FamilyRecord]) -> None:

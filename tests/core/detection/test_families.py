@@ -256,7 +256,8 @@ def test_a_gans_page_says_how_its_discriminator_does_as_a_detector():
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     record = json.loads((families.RECORD_DIR / "D-lsgan-80.json").read_text())
-    info = next(i.value for i in at.info if "Its discriminator as a detector" in i.value)
+    info = next(m.value for m in at.markdown if "Its discriminator as a detector" in m.value)
+    assert not at.info  # the page's info boxes are the notes on what a link asked for
     assert f"accuracy {record['results']['D-lsgan-80']['accuracy']:.1%}" in info
     assert f"ROC AUC {record['per_source']['own-run']['auc']:.3f}" in info  # its own generator's samples
     assert "Detectors side by side" not in [h.value for h in at.subheader]  # the table itself is on a detector's page
