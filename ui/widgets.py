@@ -44,3 +44,18 @@ def show_image(img: np.ndarray, caption: str | None = None, container=st, png: b
         png = encode_png_fast(img)  # 2-3x faster than the PNG Streamlit would write
     container.image(img if png is None else png, caption=caption, output_format="PNG",
                     width="stretch" if shown >= STRETCH_FROM_PX else shown)
+
+
+def source_dataframe(per_source: dict, width: str = "content") -> None:
+    """The per-source test table (core.models.history.source_table): AUC as text, blank for real sources
+    (a number column would print "None" there), verdict shares as bars. Detect and Training History show it."""
+    from core.models.history import source_table
+
+    rows = [{**r, "AUC vs real": "" if r["AUC vs real"] is None else f"{r['AUC vs real']:.3f}"}
+            for r in source_table(per_source)]
+    st.dataframe(rows, hide_index=True, width=width, column_config={
+        "AUC vs real": st.column_config.TextColumn(help="How well the verdicts rank this generator's faces above "
+                                                        "every real one (1 = perfectly); none for a real source"),
+        "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+        "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+    })

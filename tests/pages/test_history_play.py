@@ -133,3 +133,14 @@ def test_a_link_value_the_page_cannot_show_is_said_and_dropped(query, said, kept
     assert dict(at.query_params) == kept
     at.run()  # said once: the URL no longer holds it
     assert not at.info and dict(at.query_params) == kept
+
+
+# --- the per-source table ------------------------------------------------------------------------
+
+def test_the_source_table_leaves_the_auc_of_a_real_source_blank():
+    at = open_page(model="cnn")
+    assert "Source by source" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "AUC vs real" in d.value.columns)
+    real, fake = table[table["Kind"] == "real"], table[table["Kind"] == "GAN-made"]
+    assert len(real) and set(real["AUC vs real"]) == {""}  # not "None"
+    assert all(0 < float(v) <= 1 for v in fake["AUC vs real"])

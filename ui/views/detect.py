@@ -25,12 +25,12 @@ from core.io.images import ImageError, jpeg_quality, open_upload
 from core.io.store import read_json
 from core.models import registry
 from core.models.detectors import to_input
-from core.models.history import limits_sentences, source_evaluation, source_table
+from core.models.history import limits_sentences, source_evaluation
 from core.models.registry import LoadedModel
 from ui import texts
 from ui.charts.detect import spectrum_chart, verdict_chart
 from ui.models import generate_faces
-from ui.widgets import csv_cell, md_text, show_image
+from ui.widgets import csv_cell, md_text, show_image, source_dataframe
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 REAL_EXAMPLES = {  # file -> credit; only photos whose licence allows showing them in a public demo
@@ -235,11 +235,7 @@ def explain_limits(detectors: dict[str, LoadedModel]) -> None:
     )
     if rec:
         with st.expander("How the detectors did on each source"):
-            st.dataframe(source_table(rec[1]), hide_index=True, column_config={
-                "AUC vs real": st.column_config.NumberColumn(format="%.3f"),
-                "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-                "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-            })
+            source_dataframe(rec[1])
             st.caption(f"Test set: {rec[0]} (faces the detectors did not train on). AUC: how well the ensemble ranks "
                        "that generator's faces above all the real ones (1 = perfectly). Called GAN-made: the share "
                        "given that verdict; for real sources, false alarms.")

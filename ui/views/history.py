@@ -39,7 +39,6 @@ from core.models.history import (
     shared_metrics,
     snapshot_paths,
     source_evaluation,
-    source_table,
     split_metrics,
     strip_front_matter,
     training_facts,
@@ -55,7 +54,7 @@ from ui.charts.history import (
     probability_chart,
 )
 from ui.charts.roc import roc_chart
-from ui.widgets import show_image
+from ui.widgets import show_image, source_dataframe
 
 PLAY_FRAME_S = 0.25  # a snapshot a quarter second while playing: 36 epochs in 9 s
 EPOCH_KEY = "snapshot_epoch"  # the epoch slider's value: the epoch shown
@@ -183,11 +182,7 @@ def per_source_section(training: dict) -> None:
         return
     label, per_source = rec
     st.subheader("Source by source")
-    st.dataframe(source_table(per_source), hide_index=True, width="stretch", column_config={
-        "AUC vs real": st.column_config.NumberColumn(format="%.3f"),
-        "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-        "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-    })
+    source_dataframe(per_source, width="stretch")
     st.caption(f"{label}: " + limits_sentences(per_source) + " Verdicts are the ensemble's, with the app's "
                "uncertain band; for a real source, \"called GAN-made\" is the false-alarm rate.")
 
