@@ -53,7 +53,7 @@ def source_dataframe(per_source: dict, width: str = "content") -> None:
 
     rows = [{**r, "AUC vs real": "" if r["AUC vs real"] is None else f"{r['AUC vs real']:.3f}"}
             for r in source_table(per_source)]
-    st.dataframe(rows, hide_index=True, width=width, column_config={
+    st.dataframe(rows, hide_index=True, width=width, height=35 * (len(rows) + 1) + 3, column_config={  # every row
         "AUC vs real": st.column_config.TextColumn(help="How well the verdicts rank this generator's faces above "
                                                         "every real one (1 = perfectly); none for a real source"),
         "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
