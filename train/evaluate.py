@@ -47,7 +47,8 @@ from pathlib import Path
 
 def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: list | None = None,
                 crop_size: int | None = None, framing=None):
-    """Crops of the best face of each image under `folder`; counts of unreadable and face-less files.
+    """The best face of each image under `folder` (core.data.sources.SourceCrops: crops, files, JPEG
+    qualities); counts of unreadable and face-less files.
 
     `paths_out`, when given, receives the path of each judged crop, in order. The same reading and
     cropping as the training caches (core.data.sources.crops_from_files); `crop_size` and `framing`
@@ -64,7 +65,7 @@ def read_folder(folder: Path, judge, limit: int | None, desc: str, paths_out: li
                          progress=lambda it, total: tqdm(it, total=total, desc=desc, leave=False), framing=framing)
     if paths_out is not None:
         paths_out += c.files
-    return c.crops, {"files": len(paths), "unreadable": c.unreadable, "no_face": c.no_face, "judged": len(c.crops)}
+    return c, {"files": len(paths), "unreadable": c.unreadable, "no_face": c.no_face, "judged": len(c.crops)}
 
 
 def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
@@ -121,11 +122,18 @@ def with_ensemble(judge, probs: dict, compressed=None) -> dict:
     return {**probs, "ensemble": np.where(mask, judge.ensemble(probs, True), judge.ensemble(probs))}
 
 
-def file_compressed(paths):
-    """Per file: a JPEG saved below COMPRESSED_BELOW, which the app judges with the compressed weights."""
+def compressed_of(qualities):
+    """Per crop: whether its file was a JPEG saved below COMPRESSED_BELOW (None: not a JPEG, or no file),
+    which the app judges with the compressed weights."""
     import numpy as np
 
     from core.detection.judge import COMPRESSED_BELOW
+
+    return np.array([q is not None and q < COMPRESSED_BELOW for q in qualities], bool)
+
+
+def file_compressed(paths):
+    """`compressed_of` for files read again (cached crops keep no quality; None: a generated sample)."""
     from core.io.images import jpeg_quality
 
     def quality(p):
@@ -136,7 +144,7 @@ def file_compressed(paths):
         except OSError:
             return None
 
-    return np.array([(q := quality(p)) is not None and q < COMPRESSED_BELOW for p in paths], bool)
+    return compressed_of([quality(p) for p in paths])
 
 
 def speed(judge, crops, n: int = 40) -> dict[str, float]:
@@ -280,10 +288,10 @@ def folder_sources(args, judge) -> tuple[list[dict], list, dict]:
                 name = f"{folder.parent.name}/{name}"
             names.add(name)
             judged_paths: list[str] = []
-            crops, c = read_folder(folder, judge, args.limit, name, judged_paths, args.crop_size, args.framing)
+            got, c = read_folder(folder, judge, args.limit, name, judged_paths, args.crop_size, args.framing)
             counts[name] = c
-            sources_.append({"name": name, "truth": truth, "crops": crops, "n": len(crops), "folder": str(folder),
-                             "compressed": file_compressed(judged_paths)})
+            sources_.append({"name": name, "truth": truth, "crops": got.crops, "n": len(got.crops),
+                             "folder": str(folder), "compressed": compressed_of(got.qualities)})
             paths += [(p, truth, name) for p in judged_paths]
             print(f"{name} ({truth}): {c['files']} files, {c['unreadable']} unreadable (skipped), "
                   f"{c['no_face']} without a face (skipped), {c['judged']} judged")

@@ -38,34 +38,18 @@ def distort(data: bytes, view: str) -> bytes:
     return buf.getvalue()
 
 
-def judge_files(judge, paths: list[Path], view: str, batch: int = 16):
-    """The ensemble's score of the best face of each file after `view` (files without a face left out)."""
+def judge_files(judge, paths: list[Path], view: str):
+    """The ensemble's score of the best face of each file after `view` (files without a face left out),
+    each judged with the weights the app would pick for that file (the compressed set below JPEG 85)."""
     import numpy as np
 
-    from core.data.sources import crops_from_images
-    from core.detection.judge import fit_size
-    from core.io.images import ImageError, jpeg_quality, open_image
+    from core.data.sources import crops_from_files
     from core.models.detectors import CROP_SIZE
+    from train.evaluate import judged
 
-    scores = []
-    for s in range(0, len(paths), batch):
-        images, flags = [], []
-        for p in paths[s : s + batch]:
-            try:
-                data = distort(p.read_bytes(), view)
-                images.append(np.asarray(fit_size(open_image(data))[0]))
-            except (OSError, ImageError):
-                continue
-            flags.append(judge.is_compressed(jpeg_quality(data)))
-        kept = [(c, f) for c, f in zip(crops_from_images(images, judge.face_detector, CROP_SIZE), flags, strict=True)
-                if c is not None]
-        if not kept:
-            continue
-        crops = np.stack([c for c, _ in kept])
-        probs = judge.probabilities(crops)
-        compressed = np.array([f for _, f in kept])
-        scores.append(np.where(compressed, judge.ensemble(probs, True), judge.ensemble(probs)))
-    return np.concatenate(scores) if scores else np.zeros(0)
+    c = crops_from_files(paths, judge.face_detector, CROP_SIZE, transform=lambda data: distort(data, view))
+    compressed = np.array([judge.is_compressed(q) for q in c.qualities], bool)
+    return judged(judge, c.crops, compressed)["ensemble"] if len(c.crops) else np.zeros(0)
 
 
 def main(argv=None) -> int:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +127,8 @@ class SourceCrops:
     files: list[str]  # relative paths, or "seed:N" for generated samples
     no_face: int  # images in which no face was found (left out)
     unreadable: int = 0
+    # per crop, the JPEG quality its file was saved at (None: not a JPEG); read files only, not caches or samples
+    qualities: list[int | None] = field(default_factory=list)
 
 
 def crops_from_images(images: list[np.ndarray], face_detector, size: int, framing=None) -> list[np.ndarray | None]:
@@ -141,12 +143,15 @@ def crops_from_images(images: list[np.ndarray], face_detector, size: int, framin
 
 
 def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | None = None,
-                     progress: Callable | None = None, batch: int = 16, framing=None) -> SourceCrops:
-    """The best face of each readable file, as the app would see it (open, down-scale, crop)."""
+                     progress: Callable | None = None, batch: int = 16, framing=None,
+                     transform: Callable[[bytes], bytes] | None = None) -> SourceCrops:
+    """The best face of each readable file, as the app would see it (open, down-scale, crop), with the
+    JPEG quality of each (as the app reads an upload's); `transform` first changes each file's bytes
+    (train.robustness re-encodes whole photos)."""
     from core.detection.judge import fit_size
-    from core.io.images import ImageError, open_image
+    from core.io.images import ImageError, jpeg_quality, open_image
 
-    crops, files, no_face, bad = [], [], 0, 0
+    crops, files, qualities, no_face, bad = [], [], [], 0, 0
     starts = range(0, len(paths), batch)
     if progress is not None:
         starts = progress(starts, total=-(-len(paths) // batch))
@@ -154,18 +159,21 @@ def crops_from_files(paths: list[Path], face_detector, size: int, root: Path | N
         images, kept = [], []
         for p in paths[s : s + batch]:
             try:
-                images.append(np.asarray(fit_size(open_image(p))[0]))
-                kept.append(p)
-            except ImageError:
+                data = Path(p).read_bytes()
+                data = transform(data) if transform is not None else data
+                images.append(np.asarray(fit_size(open_image(data))[0]))
+                kept.append((p, jpeg_quality(data)))
+            except (OSError, ImageError):
                 bad += 1
-        for p, crop in zip(kept, crops_from_images(images, face_detector, size, framing), strict=True):
+        for (p, quality), crop in zip(kept, crops_from_images(images, face_detector, size, framing), strict=True):
             if crop is None:
                 no_face += 1
             else:
                 crops.append(crop)
                 files.append(str(p.relative_to(root)) if root else str(p))
+                qualities.append(quality)
     arr = np.stack(crops) if crops else np.zeros((0, size, size, 3), np.uint8)
-    return SourceCrops("", "", arr, files, no_face, bad)
+    return SourceCrops("", "", arr, files, no_face, bad, qualities)
 
 
 def generated_crops(generator: str, split: str, n: int, face_detector, size: int,
