@@ -44,7 +44,7 @@ def bundle_discriminator(spec, run: Path, dest: Path) -> int:
     """The run's final discriminator beside the generator's bundle: weights/<name>/discriminator/."""
     import torch
 
-    from core.io.store import file_sha256, read_json
+    from core.io.store import read_json
     from core.models import discriminators
     from core.models.folder import read_record, write_model
 
@@ -61,8 +61,7 @@ def bundle_discriminator(spec, run: Path, dest: Path) -> int:
     d = discriminators.build(d_config)
     d.load_state_dict(state["D"])
     run_record = read_record(run)
-    generator = run / "model.safetensors"
-    pair_sha = file_sha256(generator) if generator.exists() else None
+    pair_sha = run_record.get("weights_sha256")  # the run's exported generator, as its trainer recorded it
     bundled_sha = read_record(dest).get("weights_sha256")
     training = {k: run_record[k] for k in ("dataset", "train_images", "loss", "epochs_done", "epochs_planned", "steps",
                                           "images_seen", "wall_time_s", "images_per_s", "hardware", "train_config",

@@ -31,7 +31,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.detection.faces import Framing
-from core.device import pick_device
 from core.models import registry
 from core.models.dcgan import DCGANConfig, Discriminator
 
@@ -95,27 +94,12 @@ def build(config: dict) -> Discriminator:
 
 def load(gan: str, folder: Path | None = None, device=None) -> tuple[DiscriminatorDetector, dict, dict]:
     """(detector, config, training record) of the discriminator kept with `gan` (or in `folder`)."""
-    from core.io.store import file_sha256, load_weights, read_json
-
     folder = folder or folder_of(gan)
-    weights = folder / "model.safetensors"
-    if not weights.exists():
-        raise registry.WeightsError(f"{weights} is missing: bundle a run's discriminator with "
+    if not (folder / "model.safetensors").exists():
+        raise registry.WeightsError(f"{folder / 'model.safetensors'} is missing: bundle a run's discriminator with "
                                     f"python -m train.bundle --run RUN --name {gan} --discriminator")
-    try:
-        config = read_json(folder / "config.json", {}) or {}
-        training = read_json(folder / "training.json", {}) or {}
-    except ValueError as err:
-        raise registry.WeightsError(f"cannot read the JSON files in {folder}: {err}") from err
-    expected = training.get("weights_sha256")
-    if expected and file_sha256(weights) != expected:
-        raise registry.WeightsError(f"{weights} is damaged or was replaced (its SHA-256 differs from training.json's)")
-    try:
-        d = load_weights(build(config), weights)
-    except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
-        raise registry.WeightsError(f"cannot read {weights}: {err}") from err
-    model = DiscriminatorDetector(d, config.get("loss", "dcgan"), int(config["image_size"]))
-    return model.to(pick_device(device)).eval(), config, training
+    d, config, training = registry.load_built(folder, build, device=device)
+    return DiscriminatorDetector(d, config.get("loss", "dcgan"), int(config["image_size"])).eval(), config, training
 
 
 def framing_of(config: dict) -> Framing:

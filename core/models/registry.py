@@ -235,11 +235,17 @@ class LoadedModel:
 
 def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, dict, dict]:
     """Build `spec`'s model from a folder holding model.safetensors + config.json."""
+    return load_built(folder, spec.build, spec.config, device)
+
+
+def load_built(folder: Path, build, defaults: dict | None = None, device=None) -> tuple[nn.Module, dict, dict]:
+    """`build(config)` loaded from a folder holding model.safetensors + config.json (over `defaults`) +
+    training.json, whose weights hash is checked: (model in eval mode, config, training record)."""
     weights = folder / "model.safetensors"
     if not weights.exists():
         raise WeightsError(f"{weights} is missing; train it with train/ or fetch it from the Hub")
     try:
-        config = {**spec.config, **(read_json(folder / "config.json", {}) or {})}
+        config = {**(defaults or {}), **(read_json(folder / "config.json", {}) or {})}
         training = read_record(folder)
     except ValueError as err:
         raise WeightsError(f"cannot read the JSON files in {folder}: {err}") from err
@@ -250,7 +256,7 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
             raise WeightsError(f"{weights} is damaged or was replaced: its SHA-256 is {actual[:16]}…, "
                                f"training.json expects {expected[:16]}…; bundle or download it again")
     try:
-        model = spec.build(config)
+        model = build(config)
         load_weights(model, weights)
     except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
         raise WeightsError(f"cannot read {weights}: {err}") from err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.detection import families
+from core.models import discriminators
 from ui import texts
 from ui.charts.roc import roc_chart as roc_figure
 
@@ -43,9 +44,7 @@ def families_section(record_dir=None) -> None:
 
 def discriminator_note(gan: str) -> None:
     """On a GAN's page: how its own discriminator does as a detector, and a link to the comparison."""
-    name = families.discriminators.detector_name(gan)
-    record = families.read_record(name) if name in families.members() else None
-    rows = families.summary_rows([record]) if record is not None else []
+    rows = families.summary_rows([families.read_record(discriminators.detector_name(gan))])
     if not rows:
         return
     row = rows[0]
