@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.resize import resize_square
+
 CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); README
 ARCHS = ("lstm", "cnn", "supcon", "densenet", "xception", "probe")
 RESIDUALS = ("none", "highpass", "npr", "rgb+npr")
@@ -309,13 +311,6 @@ class XceptionDetector(nn.Module):
 
     def forward(self, x):
         return self.head(self.body(x)).squeeze(1)
-
-
-def resize_square(x: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, C, H, W) -> (N, C, size, size), bilinear and antialiased (area-like when shrinking)."""
-    if x.shape[-1] == size and x.shape[-2] == size:
-        return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
 def _resize_input(size: int):

