@@ -1,4 +1,4 @@
-"""Every speed and memory figure the README quotes, as one table (what `make bench` runs).
+"""Every speed and memory figure docs/benchmarks.md quotes, as one table (what `make bench` runs).
 
     python -m bench.run_all [--json bench/results.json] [--quick]
 

@@ -54,7 +54,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop early (dry runs, tests)
     log_every: int = 1  # history rows every N iterations
     # "bfloat16": G's and D's passes under autocast (weights, Adam and losses stay float32). On CPUs with
-    # AVX512-BF16 an iteration takes ~0.6x the time; not bit-identical to float32 (README, make bench).
+    # AVX512-BF16 an iteration takes ~0.6x the time; not bit-identical to float32 (docs/benchmarks.md, make bench).
     precision: str = "float32"
 
     def __post_init__(self):

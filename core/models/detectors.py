@@ -33,7 +33,7 @@ from torch import nn
 
 from core.models.resize import resize_square
 
-CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); README
+CROP_SIZE = 128  # 48 px averaged away the traces of 512-1024 px generators (AUC 0.44-0.58 on them); docs/detectors.md
 ARCHS = ("lstm", "cnn", "supcon", "densenet", "xception", "probe")
 RESIDUALS = ("none", "highpass", "npr", "rgb+npr")
 

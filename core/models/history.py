@@ -146,7 +146,7 @@ def training_facts(training: dict) -> dict[str, str]:
         facts["Wall time"] = _duration(t["wall_time_s"])
     if "images_per_s" in t:
         facts["Images/s"] = f"{t['images_per_s']:.1f}"
-    if config.get("diffaug"):  # D saw every batch through these changes (see the README)
+    if config.get("diffaug"):  # D saw every batch through these changes (see docs/training.md)
         facts["DiffAugment"] = config["diffaug"].replace(",", ", ")
     if "face_found_rate" in quality:
         real = quality.get("real_face_found_rate")

@@ -3,7 +3,7 @@
 The idea of UnivFD (Ojha et al., CVPR 2023): a network trained for another task (here ImageNet
 classification) has features that GAN traces move, and a linear classifier on them learns less of
 one generator's quirks than a network trained end to end on the same few generators. Left out of
-training, StyleGAN2 and our LSGANs were ranked better this way than by the CNN (README, *Leave
+training, StyleGAN2 and our LSGANs were ranked better this way than by the CNN (docs/detectors.md, *Leave
 one generator out*).
 
 The backbone is EfficientNet-Lite0 (Tan & Le 2019, the mobile variant: ReLU6, no squeeze-excite),
@@ -19,7 +19,7 @@ head training: `train.probe_fit` measures why (the augmentation, JPEG, down-scal
 makes the head ignore the fine texture that carries over to a generator it never saw). So the app has
 two probes on one backbone: `probe` (all eight groups, head trained with augmentation: holds up after
 JPEG) and `probe-texture` (the first five, head fitted in closed form on clean crops by
-`train.detector --fit closed-form`: ranks unseen generators far better). README, *Leave one out*.
+`train.detector --fit closed-form`: ranks unseen generators far better). docs/detectors.md, *Leave one out*.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ SPECS: dict[str, ModelSpec] = {
             title="ResNet trained from scratch",
             description="A small ResNet whose first layers keep full resolution, trained from scratch (seed 002).",
             config={"arch": "cnn", "image_size": 128, "widths": [16, 32, 64, 128], "blocks": [1, 1, 1, 1],
-                    "residual": "npr"},  # measured best of five inputs and sizes (README, Which input)
+                    "residual": "npr"},  # measured best of five inputs and sizes (docs/detectors.md, Which input)
         ),
         detector(
             name="supcon",
