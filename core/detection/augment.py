@@ -82,4 +82,30 @@ def distorted_crops(crops: np.ndarray, view: str) -> np.ndarray | None:
         return jpeg_crops(crops, int(view[4:]))
     if view == "half":
         return half_scale_crops(crops)
+    if view in TONES:
+        return toned_crops(crops, view)
     return None
+
+
+# Colour is a shortcut: every training photo is in colour, so a black-and-white or sepia portrait is
+# unlike all of them, and a detector may call it whatever its training never contradicted. These tones
+# are applied to a share of every source's training crops (real and fake alike) and are check views.
+SEPIA = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
+TONES = ("gray", "sepia")
+
+
+def toned(img: np.ndarray, tone: str) -> np.ndarray:
+    """One (H, W, 3) uint8 image in black and white ("gray", ITU-R 601 luma) or sepia ("sepia")."""
+    x = np.asarray(img, np.float32)
+    if tone == "gray":
+        y = x @ np.array([0.299, 0.587, 0.114], np.float32)
+        out = np.repeat(y[..., None], 3, axis=-1)
+    elif tone == "sepia":
+        out = x @ SEPIA.T.astype(np.float32)
+    else:
+        raise ValueError(f"unknown tone {tone!r}: {', '.join(TONES)}")
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def toned_crops(crops: np.ndarray, tone: str) -> np.ndarray:
+    return np.stack([toned(c, tone) for c in crops]) if len(crops) else crops

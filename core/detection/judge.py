@@ -23,6 +23,14 @@ The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemb
 inside it is reported as "uncertain" rather than forced into a side. Each detector's calibrated
 probability is right about as often as it claims on validation data (ECE in the README).
 
+Real-only gate: a face may be called real only where the real-only detector (`core.detection.realonly`,
+a pixel coder of real photos that never saw a generated face) finds it as probable as real photos are.
+Its score is the share of held-out real faces that looked more probable (0-1); above the gate's
+threshold (ensemble.json's "real_gate", fitted on the real validation faces) the face's verdict score
+is lifted into the uncertain band (`gate_score`): the real-only detector can stop a "real" verdict but
+never make a "GAN-made" one. An unfamiliar face (below) is lifted the same way. The verdict's score is
+`FaceVerdict.score`; `ensemble` stays the supervised detectors' guarded mean.
+
 Familiarity: the CNN's pooled features of the validation mix are summarised by their mean and a
 shrunk inverse covariance (weights/familiarity.safetensors, fitted with the ensemble). A face whose
 Mahalanobis distance lies beyond the 99th percentile of held-out validation faces is flagged
@@ -49,6 +57,7 @@ LABELS = ("real", "GAN-made", "uncertain")  # the verdicts, as train.evaluate --
 # ... and as the app says them (Detect page, quiz)
 VERDICT_WORDS = {"real": "Looks real", "GAN-made": "Looks GAN-made", "uncertain": "Uncertain"}
 FALSE_ALARM_TARGET = 0.02  # at most this share of any real source's validation faces called GAN-made
+REAL_NOT_REAL_TARGET = 0.12  # at most this share of any real source's validation faces not called real
 COMPRESSED_BELOW = 85  # JPEG uploads saved below this quality are judged with the "compressed" weights
 
 
@@ -57,6 +66,28 @@ def detectors_split(probs: dict[str, float], weights: dict[str, float],
     """Whether the detectors that count (weight > 0) split: one below the band (real), another above it."""
     counted = [p for n, p in probs.items() if weights.get(n, 0.0) > 0]
     return bool(counted) and min(counted) < band[0] and max(counted) > band[1]
+
+
+def gate_score(q, threshold: float, band: tuple[float, float] = UNCERTAIN_BAND):
+    """The real-only detector's real-quantile `q` (0-1) on the verdict's scale: below `threshold` into the
+    "real" range under the band, from it on into the band itself, never above it: alone it can stop a face
+    being called real, never call one GAN-made."""
+    q = np.clip(np.asarray(q, float), 0.0, 1.0)
+    lo, hi = band
+    t = min(max(float(threshold), 1e-6), 1.0)
+    above = lo + np.clip((q - t) / max(1.0 - t, 1e-6), 0.0, 1.0) * (hi - lo) * 0.999
+    return np.where(q < t, q / t * lo * 0.999, above)
+
+
+def verdict_scores(ensemble, gate=None, unfamiliar=None, band: tuple[float, float] = UNCERTAIN_BAND) -> np.ndarray:
+    """The score the verdict is read from: the supervised ensemble, lifted to the real-only gate's score
+    where that is higher, and into the band where the face is unfamiliar. Never lower than the ensemble."""
+    s = np.asarray(ensemble, float)
+    if gate is not None:
+        s = np.maximum(s, np.asarray(gate, float))
+    if unfamiliar is not None:
+        s = np.where(np.asarray(unfamiliar, bool), np.maximum(s, band[0]), s)
+    return s
 
 
 def label_for(p: float, band: tuple[float, float] = UNCERTAIN_BAND) -> str:
@@ -81,6 +112,13 @@ class FaceVerdict:
     unfamiliar: bool = False  # far from every face the detectors were tested on (see `Familiarity`)
     distance: float | None = None  # its Mahalanobis distance, where a familiarity check is bundled
     weights: dict[str, float] | None = None  # the ensemble weights that made this verdict (None: the judge's)
+    realonly: float | None = None  # the real-only detector's score: share of real faces more probable (0-1)
+    improbable: bool = False  # the real-only detector's score is beyond the gate: it cannot be called real
+    score: float | None = None  # what the label is read from (`verdict_scores`); None: the ensemble
+
+    @property
+    def verdict_score(self) -> float:
+        return self.ensemble if self.score is None else self.score
 
 
 @dataclass
@@ -188,6 +226,13 @@ def read_ensemble_weights() -> dict[str, float] | None:
     return {str(k): float(v) for k, v in w.items()}
 
 
+def read_real_gate() -> float | None:
+    """The real-only gate's threshold (a real-quantile in (0, 1]), or None where none is fitted."""
+    g = _read_ensemble().get("real_gate")
+    t = g.get("threshold") if isinstance(g, dict) else None
+    return float(t) if isinstance(t, (int, float)) and 0 < t <= 1 else None
+
+
 def read_ensemble_shift() -> float:
     """The fitted false-alarm guard (a logit shift >= 0); 0 when none is bundled or it is unreadable."""
     s = _read_ensemble().get("shift", 0.0)
@@ -226,6 +271,18 @@ def fit_false_alarm_shift(real_scores: dict[str, np.ndarray], hi: float = UNCERT
         if all((shifted(v, s) > hi).mean() <= target for v in scores):
             return s
     return max_shift
+
+
+def fit_real_gate(real: dict[str, tuple], band: tuple[float, float] = UNCERTAIN_BAND,
+                  target: float = REAL_NOT_REAL_TARGET, step: float = 0.0025) -> float:
+    """The real-only gate's threshold: the lowest real-quantile (on a grid of `step` from 0.5 to 1) at which no
+    real source has more than `target` of its faces kept from a "real" verdict, by the gate, the familiarity
+    check or the ensemble itself. `real` maps source -> (guarded ensemble, real-only quantiles, unfamiliar)."""
+    for t in np.arange(0.5, 1.0 + step / 2, step):
+        if all((verdict_scores(e, gate_score(q, t, band), u, band) >= band[0]).mean() <= target
+               for e, q, u in real.values() if len(e)):
+            return round(float(t), 4)
+    return 1.0
 
 
 def fit_ensemble_weights(probs: dict[str, np.ndarray], labels: np.ndarray, sample_weights: np.ndarray | None = None,
@@ -292,6 +349,9 @@ class Judge:
                                "shift": float(compressed.get("shift", 0.0))}
         self.device = next(next(iter(self.detectors.values()))[0].parameters()).device
         self.familiarity: Familiarity | None = None  # set by from_loaded when one fits these detectors
+        self.realonly = None  # core.detection.realonly.RealOnlyDetector, set by from_loaded where bundled
+        self.realonly_record: dict = {}
+        self.gate: float | None = None  # the real-only gate's threshold, where one is fitted
 
     @classmethod
     def from_loaded(cls, loaded: dict) -> Judge:
@@ -307,7 +367,19 @@ class Judge:
         m = loaded.get(fam.detector) if fam else None
         if fam and m is not None and fam.weights_sha256 == m.training.get("weights_sha256") and hasattr(m.model, "body"):
             judge.familiarity = fam
+        from core.detection import realonly
+
+        got = realonly.load()
+        if got is not None:
+            judge.realonly, judge.realonly_record = got
+            judge.gate = read_real_gate()
         return judge
+
+    def real_quantiles(self, crops: np.ndarray) -> np.ndarray | None:
+        """The real-only detector's score of each crop (share of real faces more probable), or None without it."""
+        if self.realonly is None or not len(crops):
+            return None
+        return self.realonly(np.asarray(crops, np.uint8))
 
     @classmethod
     def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:
@@ -365,16 +437,23 @@ class Judge:
     def judge_crops(self, crops: list[FaceCrop], whole_image: bool = False, compressed: bool = False) -> list[FaceVerdict]:
         if not crops:
             return []
-        probs, dist = self.probabilities_and_distances(np.stack([c.crop for c in crops]))
+        stacked = np.stack([c.crop for c in crops])
+        probs, dist = self.probabilities_and_distances(stacked)
         ens = self.ensemble(probs, compressed)
         weights = self.weights_for(compressed)[0]
+        q = self.real_quantiles(stacked)
+        gate = None if q is None or self.gate is None else gate_score(q, self.gate, self.band)
+        unfamiliar = (np.zeros(len(crops), bool) if dist is None
+                      else np.asarray(dist) > self.familiarity.threshold)
+        scores = verdict_scores(ens, gate, unfamiliar, self.band)
         verdicts = []
         for i, c in enumerate(crops):
             p = {n: float(v[i]) for n, v in probs.items()}
             d = None if dist is None else float(dist[i])
-            verdicts.append(FaceVerdict(c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(ens[i]), self.band),
-                                        whole_image, detectors_split(p, weights, self.band),
-                                        d is not None and d > self.familiarity.threshold, d, weights))
+            verdicts.append(FaceVerdict(
+                c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(scores[i]), self.band), whole_image,
+                detectors_split(p, weights, self.band), bool(unfamiliar[i]), d, weights,
+                None if q is None else float(q[i]), bool(gate is not None and q[i] >= self.gate), float(scores[i])))
         return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False,

@@ -6,7 +6,8 @@ one linear logit) is then a logistic regression on standardised features. Fittin
 seconds, so leaving a generator out, choosing the feature groups and the regularisation can all be
 measured instead of guessed (`python -m train.probe_fit`).
 
-Views of a crop: "clean" (as cached), "aug<k>" (the detectors' training augmentation,
+Views of a crop: "clean" (as cached), "noise<s>" (Gaussian noise of sigma s levels, for the real-only
+check of RIGID, He et al. 2024), "aug<k>" (the detectors' training augmentation,
 `core.detection.augment.Augment`, with its own seed per source, split and k), "jpeg75" and "half"
 (the robustness checks of `train.evaluate`). Sources weigh alike within their class, as in the
 detectors' balanced batches (families alike, then sources within a family).
@@ -31,13 +32,17 @@ def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
     """The crops as `view` shows them ("clean", "aug<k>", "jpeg75", "half")."""
     from core.detection.augment import Augment, distorted_crops
 
-    if view in ("clean", "jpeg75", "half") or not len(crops):
+    if view in ("clean", "jpeg75", "half", "gray", "sepia") or not len(crops):
         return distorted_crops(crops, view)
+    if view.startswith("noise") and view[5:].isdigit():  # RIGID's probe: Gaussian noise of sigma N levels
+        rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+        noisy = crops.astype(np.float32) + rng.normal(0.0, int(view[5:]), crops.shape).astype(np.float32)
+        return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
     if view.startswith("aug") and view[3:].isdigit():
         aug = Augment()
         rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
         return np.stack([aug(c, rng) for c in crops])
-    raise ValueError(f"unknown view {view!r}: clean, aug<k>, jpeg75 or half")
+    raise ValueError(f"unknown view {view!r}: clean, aug<k>, noise<s>, jpeg75 or half")
 
 
 def backbone_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
