@@ -58,4 +58,7 @@ def source_dataframe(per_source: dict, width: str = "content") -> None:
                                                         "every real one (1 = perfectly); none for a real source"),
         "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
         "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+        "Called real": st.column_config.ProgressColumn(
+            min_value=0.0, max_value=1.0, format="percent",
+            help="For a generator: its faces that got through as real, the miss that matters most"),
     })

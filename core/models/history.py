@@ -413,6 +413,9 @@ def source_table(per_source: dict) -> list[dict]:
             "AUC vs real": r.get("auc") if fake else None,
             "Called GAN-made": r.get("called_gan"),
             "Uncertain": r.get("uncertain"),
+            # a generator's faces called real are the misses that matter most; older records lack the share
+            "Called real": r.get("called_real", None if r.get("called_gan") is None or r.get("uncertain") is None
+                                 else max(0.0, 1.0 - r["called_gan"] - r["uncertain"])),
         })
     return rows
 

@@ -414,6 +414,9 @@ def test_per_source_record_reads_as_a_table_and_sentences():
     rows = source_table(per_source)
     assert [r["Source"] for r in rows] == list(per_source)
     assert rows[2]["What"] == "SD" and rows[2]["AUC vs real"] == 0.91 and rows[0]["AUC vs real"] is None
+    assert rows[2]["Called real"] == pytest.approx(0.25)  # the misses: neither caught nor uncertain
+    assert source_table({"g": {"truth": "fake", "called_real": 0.4, "called_gan": 0.5, "uncertain": 0.1}})[0][
+        "Called real"] == 0.4
     text = limits_sentences(per_source)
     assert "150 real faces (celeba, lfw)" in text and "100 made ones (sd21, dcgan-64)" in text
     assert "55% of sd21" in text and "97% of dcgan-64" in text and "10% of lfw" in text
