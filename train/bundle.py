@@ -80,15 +80,34 @@ def bundle_discriminator(spec, run: Path, dest: Path) -> int:
     return 0
 
 
+def bundle_realonly(run: Path, dest: Path) -> int:
+    """The real-only detector (core.detection.realonly): its files, and its card from the record."""
+    from core.io.cards import realonly_card
+    from core.io.store import atomic_write_bytes, read_json
+    from core.models.folder import read_record
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in BUNDLE_FILES:
+        copy_file(run / f, dest / f)
+    card = realonly_card(read_record(dest), read_json(dest / "config.json", {}) or {})
+    atomic_write_bytes(dest / "README.md", card.encode())
+    size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    print(f"bundled {run} -> {dest} ({size / 1e3:.0f} kB)")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", type=Path, required=True, help="training run folder")
-    ap.add_argument("--name", required=True, help=f"registry name: {', '.join(registry.names(comparison=None))}")
+    ap.add_argument("--name", required=True,
+                    help=f"registry name: {', '.join(registry.names(comparison=None))}, or realonly")
     ap.add_argument("--dest", type=Path, default=registry.WEIGHTS_DIR)
     ap.add_argument("--n", type=int, default=256, help="samples for the quality figure")
     ap.add_argument("--discriminator", action="store_true",
                     help="generators: bundle only the run's final discriminator, keeping the bundled generator")
     args = ap.parse_args(argv)
+    if args.name == "realonly":
+        return bundle_realonly(args.run, args.dest / args.name)
     spec = registry.get_spec(args.name)
     dest = args.dest / args.name
     dest.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from core.detection.judge import (
     shifted,
 )
 
-NOT_DETECTORS = ("path", "truth", "source", "ensemble", "verdict")
+NOT_DETECTORS = ("path", "truth", "source", "ensemble", "verdict", "real-only", "verdict-score")
 
 
 def read_scores(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, np.ndarray]]:

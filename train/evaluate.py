@@ -14,7 +14,7 @@ every source in core.data.sources instead (make them with `python -m train.detec
 pooled figures per detector, then a table per source: for each fake source its ROC AUC against all
 the reals and the share caught (the verdict says GAN-made); for each real source the share wrongly
 called GAN-made. `--scores FILE.csv` writes one row per judged image:
-path,truth,source,<one column per detector>,ensemble,verdict.
+path,truth,source,<one column per detector>,ensemble[,real-only,verdict-score],verdict.
 
 Folders are read recursively (JPEG, PNG, WebP, BMP, GIF; any size). Each image goes through the
 app's own path: open (EXIF rotation, alpha, CMYK...), down-scale if huge, find faces with MTCNN,
@@ -99,27 +99,55 @@ def gallery(crops, labels, probs, out: Path, k: int = 8) -> int:
 
 def judged(judge, crops, compressed=None) -> dict:
     """Each detector's probabilities for `crops` and the ensemble's; `compressed` (one bool per crop, or one
-    for all) says which crops came from a compressed JPEG and get the compressed weights, as in the app."""
+    for all) says which crops came from a compressed JPEG and get the compressed weights, as in the app.
+    Where the judge has the real-only detector, its score ("real-only") and the verdict's score ("verdict-score",
+    the ensemble lifted by the real-only gate and the familiarity check) come too."""
     import numpy as np
 
     out = {k: [] for k in judge.detectors}
+    extra = {"real-only": [], "unfamiliar": []}
     for s in range(0, len(crops), 256):
-        p = judge.probabilities(crops[s : s + 256])
+        chunk = crops[s : s + 256]
+        p, dist = judge.probabilities_and_distances(chunk) if len(chunk) else ({k: np.zeros(0) for k in out}, None)
         for k in out:
             out[k].append(p[k])
+        q = judge.real_quantiles(chunk)
+        extra["real-only"].append(q if q is not None else np.full(len(chunk), np.nan))
+        extra["unfamiliar"].append(np.zeros(len(chunk), bool) if dist is None
+                                   else np.asarray(dist) > judge.familiarity.threshold)
     probs = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
+    if judge.realonly is not None and extra["real-only"]:
+        probs["real-only"] = np.concatenate(extra["real-only"])
+    if extra["unfamiliar"]:
+        probs["unfamiliar"] = np.concatenate(extra["unfamiliar"])
     return with_ensemble(judge, probs, compressed)
 
 
+NOT_DETECTORS = ("ensemble", "verdict-score", "unfamiliar")  # keys of a probabilities dict that no detector made
+
+
 def with_ensemble(judge, probs: dict, compressed=None) -> dict:
-    """`probs` (detector -> probabilities) with the ensemble's added, compressed crops weighted as such."""
+    """`probs` (detector -> probabilities) with the ensemble's added, compressed crops weighted as such, and the
+    verdict's score where the real-only gate or the familiarity check can lift it (`judge.verdict_scores`)."""
     import numpy as np
 
-    probs = {k: v for k, v in probs.items() if k != "ensemble"}
-    if not len(next(iter(probs.values()))):
+    from core.detection.judge import gate_score, verdict_scores
+
+    unfamiliar = probs.get("unfamiliar")
+    probs = {k: v for k, v in probs.items() if k not in NOT_DETECTORS}
+    n = len(next(iter(probs.values())))
+    if not n:
         return {**probs, "ensemble": np.zeros(0)}
-    mask = np.broadcast_to(np.asarray(False if compressed is None else compressed, bool), len(next(iter(probs.values()))))
-    return {**probs, "ensemble": np.where(mask, judge.ensemble(probs, True), judge.ensemble(probs))}
+    mask = np.broadcast_to(np.asarray(False if compressed is None else compressed, bool), n)
+    ens = np.where(mask, judge.ensemble(probs, True), judge.ensemble(probs))
+    out = {**probs, "ensemble": ens}
+    q = probs.get("real-only")
+    gate = gate_score(q, judge.gate, judge.band) if q is not None and judge.gate is not None else None
+    if gate is not None or unfamiliar is not None:
+        out["verdict-score"] = verdict_scores(ens, gate, unfamiliar, judge.band)
+    if unfamiliar is not None:
+        out["unfamiliar"] = unfamiliar
+    return out
 
 
 def compressed_of(qualities):
@@ -194,7 +222,7 @@ def evaluate(judge, real_crops, fake_crops, views: dict | None = None, compresse
     half = with_ensemble(judge, probs["half"], compressed)
     ms = speed(judge, crops)
     results = {}
-    for name in clean:
+    for name in [k for k in clean if k != "unfamiliar"]:
         r = detector_scores(labels, clean[name])
         j = detector_scores(labels, jpeg[name])
         h = detector_scores(labels, half[name])
@@ -235,7 +263,7 @@ def per_source(sources_: list[dict], probs: dict, band) -> dict[str, dict]:
     real = [sl for src, sl in spans.values() if src["truth"] == "real"]
     out = {}
     for name, (src, sl) in spans.items():
-        verdicts = [label_for(float(p), band) for p in probs["ensemble"][sl]]
+        verdicts = [label_for(float(p), band) for p in probs.get("verdict-score", probs["ensemble"])[sl]]
         n = len(verdicts)
         row = {"truth": src["truth"], "count": n, "called_gan": verdicts.count("GAN-made") / n if n else None,
                "uncertain": verdicts.count("uncertain") / n if n else None,
@@ -244,6 +272,8 @@ def per_source(sources_: list[dict], probs: dict, band) -> dict[str, dict]:
             row["title"] = src["title"]
         if src["truth"] == "fake" and real and n:
             for det, p in probs.items():
+                if det == "unfamiliar":
+                    continue
                 r = np.concatenate([p[s] for s in real])
                 y = np.r_[np.zeros(len(r)), np.ones(n)]
                 row[f"auc_{det}"] = float(roc_auc_score(y, np.r_[r, p[sl]])) if len(r) else None
@@ -270,11 +300,11 @@ def write_scores(path: Path, rows: list[tuple[str, str, str]], probs: dict, band
 
     buf = io.StringIO()
     w = csv.writer(buf)
-    dets = list(probs)
+    dets = [d for d in probs if d != "unfamiliar"]
     w.writerow(["path", "truth", "source", *dets, "verdict"])
     for i, (p, truth, source) in enumerate(rows):
         w.writerow([p, truth, source, *(f"{float(probs[d][i]):.6f}" for d in dets),
-                    label_for(float(probs["ensemble"][i]), band)])
+                    label_for(float(probs.get("verdict-score", probs["ensemble"])[i]), band)])
     atomic_write_bytes(path, buf.getvalue().encode())
 
 

@@ -290,3 +290,64 @@ def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:
         kept = read_json(Path(folder) / "discriminator" / "training.json", None)
         card = generator_card(spec.name, spec.title, spec.description, config, training, kept)
     atomic_write_bytes(Path(folder) / "README.md", card.encode())
+
+
+REALONLY_LIMITS = (
+    "- It knows the four real sources it learnt from (CelebA, FFHQ, LFW, UTKFace: mostly frontal, well-lit "
+    "faces, JPEG-compressed at quality 75-90). A real photo unlike them (a scan, a heavily edited or filtered "
+    "picture, an unusual camera) can look improbable to it: that is why it can only keep a face from a *real* "
+    "verdict, never call one GAN-made.\n"
+    "- A generator whose pixels are as predictable as camera photos' at these three scales gets past it; "
+    "the leave-one-family-out table shows how often the whole verdict still called such faces real.\n"
+    "- It reads the 128 px face crop only, after the cropper has resized it: the camera's own noise at full "
+    "resolution, the strongest trace in ZED's paper, is mostly gone by then."
+)
+
+
+def realonly_card(training: dict, config: dict) -> str:
+    """Markdown model card with Hub front matter for the real-only detector (core.detection.realonly)."""
+    data = ModelCardData(license="other", license_name="non-commercial-research-only", library_name="pytorch",
+                         tags=["gan-detection", "zero-shot", "one-class", "faces", "face-gan-lab"],
+                         datasets=["celeba", "ffhq", "lfw", "utkface"])
+    crops = training.get("train_crops", {})
+    lo = training.get("leave_out_alone", {})
+    rows = "".join(f"| {src} | {r.get('auc', float('nan')):.3f} | {r.get('beyond_gate', float('nan')):.1%} |\n"
+                   for src, r in lo.items())
+    figures = (f"Alone, against all validation reals (its AUC, and the share of the source's validation faces beyond "
+               f"the gate {training.get('gate', float('nan')):.3f}):\n\n| source | AUC | beyond the gate |\n|---|---|---|\n"
+               + rows) if rows else "No figures recorded yet: `python -m train.leave_out --record`."
+    return _card(data, f"""
+# realonly: a detector that never saw a generated face
+
+A blind-spot pixel coder of real photos (`core.detection.realonly.PixelCoder`: each pixel's three values get a
+Laplace distribution from its 7x7 neighbourhood, itself left out) at full, half and quarter resolution, and a
+one-class model of its coding statistics (per scale: coding cost, expected cost, their gap; after ZED,
+Cozzolino et al., ECCV 2024). Its score is the share of held-out real faces more probable than the face.
+In the verdict it is a gate: beyond the threshold in `weights/ensemble.json` a face cannot be called real.
+
+Made by `python -m train.realonly` in Face GAN Lab; `core.detection.realonly.load()` reads it.
+
+## Data and licence
+
+Real photos only ({training.get('fakes_seen', 0)} generated faces seen): {', '.join(f'{k} {v}' for k, v in crops.items())}
+training crops (CelebA: non-commercial research only; FFHQ: CC BY-NC-SA 4.0; LFW: research use; UTKFace:
+non-commercial research only), {training.get('gray', 0):.0%} of them shown in black and white and
+{training.get('sepia', 0):.0%} in sepia. So are these weights: non-commercial research only.
+
+## Training
+
+| | |
+|---|---|
+| coder | `{config}` |
+| recipe | {training.get('epochs')} epochs of {training.get('per_epoch')} crops, batch {training.get('batch')}, {training.get('patch')} px windows, AdamW {training.get('lr')} |
+| one-class model | {training.get('one_class', '')} |
+| wall time | {_fmt_minutes(training.get('wall_time_s'))} ({training.get('threads', '?')} CPU thread(s)) |
+
+## Evaluation
+
+{figures}
+
+## Limits
+
+{REALONLY_LIMITS}
+""")

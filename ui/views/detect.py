@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from core.detection.explain import grad_cam, radial_spectrum
 from core.detection.judge import LABELS, UNCERTAIN_BAND, VERDICT_WORDS, FaceVerdict, ImageVerdict, Judge
+from core.detection.meaning import read_leave_out, real_meaning
 from core.gan.sampling import encode_image
 from core.io.images import ImageError, jpeg_quality, open_upload
 from core.io.store import read_json
@@ -188,9 +189,21 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
         what = "The whole image (no face found)" if face.whole_image else f"Face {i}"
         st.markdown(f"#### {what}: :{colour}[{icon} {words}]")
         st.caption(f"Ensemble probability of GAN-made (the weighted average after the false-alarm guard): **{face.ensemble:.1%}**"
-                   + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face."))
+                   + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face.")
+                   + (f" The verdict reads **{face.verdict_score:.1%}**: kept from *real* by the checks below."
+                      if face.verdict_score > face.ensemble + 1e-9 else ""))
         if face.split:
             st.caption(":material/call_split: " + split_sentence(judge, face))
+        if face.realonly is not None:
+            st.caption(realonly_sentence(judge, face))
+        if face.improbable:
+            st.warning("The real-only check finds this face improbable for a camera photo: it is more unusual than "
+                       f"{face.realonly:.0%} of real faces, beyond the {judge.gate:.0%} a real verdict allows. "
+                       "The detectors trained on generators may have found no trace of theirs, but a face this "
+                       "unusual is not called real.", icon=":material/policy:")
+        if face.label == "real" and not face.split:
+            st.caption(":material/info: " + real_meaning(trained_generators(detectors), read_leave_out(),
+                                                         judge.realonly is not None and judge.gate is not None))
         if face.unfamiliar:
             st.warning("This face is unlike the faces the detectors were tested on: further from them than "
                        f"{judge.familiarity.quantile:.0%} of the test faces (by what the CNN sees). A photo source, "
@@ -209,6 +222,20 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
             c2.caption(texts.DETECT_SPECTRUM)
 
 
+def realonly_sentence(judge: Judge, face: FaceVerdict) -> str:
+    """The real-only check's figure in words (it is a rank among real faces, not a probability)."""
+    gate = f"; above {judge.gate:.0%} a face is not called real" if judge.gate is not None else \
+        "; no gate is fitted, so it does not change the verdict"
+    return (f"Real-only check (a model of real photos alone, never shown a generated face): more unusual than "
+            f"**{face.realonly:.0%}** of real faces{gate}.")
+
+
+def trained_generators(detectors: dict[str, LoadedModel]) -> list[str]:
+    """The generators the detectors learned from, by title, from their training record."""
+    t = next(iter(detectors.values())).training if detectors else {}
+    return [v.get("title", k) for k, v in (t.get("sources") or {}).items() if v.get("truth") == "fake"]
+
+
 def recorded_sources(detectors: dict[str, LoadedModel]) -> tuple[str, dict] | None:
     """The per-source test recorded with the detectors (train.evaluate --record), or None."""
     return next((r for m in detectors.values() if (r := source_evaluation(m.training))), None)
@@ -219,7 +246,7 @@ def training_sources_sentence(detectors: dict[str, LoadedModel]) -> str:
     t = next(iter(detectors.values())).training
     srcs = t.get("sources") or {}
     real = [v.get("title", k) for k, v in srcs.items() if v.get("truth") == "real"]
-    fake = [v.get("title", k) for k, v in srcs.items() if v.get("truth") == "fake"]
+    fake = trained_generators(detectors)
     if not real or not fake:
         return "The detectors' training record does not say which photos they learned from."
     return f"The detectors learned from real {', '.join(real)} and from faces made by {', '.join(fake)}."
@@ -291,18 +318,20 @@ def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str
         if error or not verdict.faces:
             problems.append((name, error or "no face found; open its details below to judge the whole image"))
             rows.append({"file": name, "verdict": "Unreadable" if error else "No face", "ensemble": None,
-                         "face": DASH, **{d: None for d in judge.detectors}})
+                         "real-only": None, "face": DASH, **{d: None for d in judge.detectors}})
             thumbs.append(NO_CROP)
             continue
         for i, f in enumerate(verdict.faces, 1):
-            rows.append({"file": name, "verdict": state_words(f)[0] + (" (unfamiliar face)" if f.unfamiliar else ""),
+            rows.append({"file": name, "verdict": state_words(f)[0] + (" (unfamiliar face)" if f.unfamiliar else "")
+                         + (" (unusual for a photo)" if f.improbable else ""),
                          "ensemble": round(f.ensemble, 4),
+                         "real-only": None if f.realonly is None else round(f.realonly, 4),
                          "face": f"{i} of {len(verdict.faces)}",
                          **{d: round(p, 4) for d, p in f.probabilities.items()}})
             thumbs.append(thumbnail_uri(f.crop))
     progress.empty()
     prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent", width="small")
-                for d in [*judge.detectors, "ensemble"]}
+                for d in [*judge.detectors, "ensemble", "real-only"]}
     st.subheader(f"Verdicts for {len(items)} files")
     st.dataframe([{"crop": t, **r} for t, r in zip(thumbs, rows, strict=True)], hide_index=True,
                  column_config={"crop": st.column_config.ImageColumn("crop", width="small"),
@@ -318,7 +347,8 @@ def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str
     st.download_button("Download the table (CSV)", buf.getvalue(), "verdicts.csv", "text/csv",
                        icon=":material/download:")
     st.caption("Probabilities are each detector's calibrated P(GAN-made); the ensemble is their weighted average, moved "
-               "down by the false-alarm guard. "
+               "down by the false-alarm guard. Real-only: the share of real faces more probable than this one under "
+               "a model of real photos alone (high: unusual for a photo; beyond the gate it cannot be called real). "
                "Pick a file below for its details.")
     explain_limits(detectors)
     chosen = st.selectbox("Details for", [n for n, _ in items], index=None, placeholder="choose a file")
