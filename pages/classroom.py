@@ -20,8 +20,7 @@ live_tab, quiz_tab = st.tabs([LIVE_TAB, QUIZ_TAB], key="part", bind="query-param
 if live_tab.open:
     with live_tab:
         st.caption(texts.CLASSROOM_LIVE_GAN)
-        playing = st.session_state.get("toy_playing", False)
-        st.fragment(live_gan.live_gan, run_every=live_gan.PLAY_EVERY_S if playing else None)(playing)
+        st.fragment(live_gan.live_gan)()
 if quiz_tab.open:
     with quiz_tab:
         quiz.quiz()

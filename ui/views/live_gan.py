@@ -29,7 +29,6 @@ from ui.charts.toygan import ARROW_MAX_LEN, ARROW_POINTS, GRID_LINES, history_ch
 
 LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
 STEPS_PER_CLICK = [1, 10, 50, 100, 200]
-PLAY_EVERY_S = 0.3  # Play's timer: a frame at most every 0.3 s; queued frames coalesce when the CPU is slower
 PLAY_TRAIN_S = 0.25  # each frame trains this long, then draws: a Pause click waits for one short frame
 MAX_PLAY_STEPS = 20_000  # Play pauses itself here, so a forgotten browser tab does not train forever
 TRAIN_WORDS = {TRAIN_BOTH: "D and G", TRAIN_D: "D only", TRAIN_G: "G only"}
@@ -56,7 +55,6 @@ def toy_trainer(distribution: str, lr_g: float, lr_d: float, seed: int, loss: st
     return trainer
 
 
-
 def step_trainer(steps: int, train: str) -> None:
     """Step's callback: it trains the trainer the click was made on, before the rerun draws it."""
     trainer = st.session_state.get("toy_trainer")
@@ -67,6 +65,40 @@ def step_trainer(steps: int, train: str) -> None:
 def set_playing(playing: bool) -> None:
     # set, not toggled: a click can reach the server twice when it lands between two frames
     st.session_state.toy_playing = playing
+
+
+# Play's clock is the browser, not a timer. A timer (the fragment's run_every) asked for a frame every
+# 0.3 s whether or not the browser had drawn the last one; drawing one (three Plotly charts, 2,000
+# markers) took a busy browser 0.5-1 s, so trained frames queued up unseen, and Pause stopped the
+# counter only after they had all been drawn (1-3 s, up to 100 steps later on a loaded 2-core
+# machine). Now each frame ends with this element: once the browser has painted the frame (two
+# animation frames later) it reports the frame's number, and only that report trains the next one.
+# A hidden tab paints nothing, so a forgotten tab stops training too.
+_FRAME_CLOCK_JS = """
+export default function ({ data, parentElement, setStateValue }) {
+  if (!data || !data.playing || parentElement.__frameReported === data.frame) return;
+  parentElement.__frameReported = data.frame;
+  requestAnimationFrame(() => requestAnimationFrame(() => setStateValue("drawn", data.frame)));
+}
+"""
+_frame_clock = st.components.v2.component("facegan_live_gan_frame_clock", js=_FRAME_CLOCK_JS)
+
+
+def _record_frame_drawn() -> None:
+    # a callback, so the report is known before the run decides whether to train
+    st.session_state.toy_frame_drawn = st.session_state.toy_frame_clock["drawn"]
+
+
+def frame_clock(frame: int, playing: bool) -> None:
+    """Hand the browser this run's frame number; while playing, it reports back once it has painted it."""
+    _frame_clock(key="toy_frame_clock", data={"frame": frame, "playing": playing}, default={"drawn": None},
+                 on_drawn_change=_record_frame_drawn, height=0)
+
+
+def next_frame_due() -> bool:
+    """While playing, whether to train a frame now: once the browser has painted the last one it was sent."""
+    sent = st.session_state.get("toy_frame_sent", 0)
+    return sent == 0 or st.session_state.get("toy_frame_drawn") == sent
 
 
 @dataclass
@@ -115,14 +147,12 @@ def lab_options() -> LabOptions:
     return LabOptions(train, d_steps, loss, arrows, grid)
 
 
-def live_gan(timer_on: bool) -> None:
-    """Controls, buttons and charts; a fragment, so a click reruns this part only (and Play's timer).
+def live_gan() -> None:
+    """Controls, buttons and charts; a fragment, so a click reruns this part only.
 
-    While playing, each run of the fragment (one frame) trains for PLAY_TRAIN_S and draws; `timer_on`
-    says whether it was declared with Play's timer, which only a full run can set or clear.
+    While playing, a run of the fragment trains one frame (PLAY_TRAIN_S of training) when the browser has
+    painted the previous frame, then draws; the browser's report of that painting reruns it (`frame_clock`).
     """
-    if st.session_state.get("toy_playing", False) != timer_on:  # Play or Pause was just pressed
-        st.rerun(scope="app")
     distribution, lr_g, lr_d, steps, seed = _controls()
     lab = lab_options()
     trainer = _buttons(toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps),
@@ -136,6 +166,16 @@ def live_gan(timer_on: bool) -> None:
             _losses(trainer)
         else:
             st.info("Press **Step** (or **Play**) to train; the losses appear here.")
+    _frame_clock_tick()
+
+
+def _frame_clock_tick() -> None:
+    """The frame's last element: after a frame trained, a new frame number for the browser to report."""
+    frame = st.session_state.get("toy_frame_sent", 0)
+    if st.session_state.pop("toy_frame_trained", False):
+        frame += 1
+        st.session_state.toy_frame_sent = frame
+    frame_clock(frame, st.session_state.get("toy_playing", False))
 
 
 def _controls() -> tuple:
@@ -166,16 +206,18 @@ def _buttons(trainer, settings: tuple, steps: int, lab):
                       on_click=step_trainer, args=(steps, lab.train), help=f"Train {steps} steps: {per_step}.")
     buttons[1].button("Pause" if playing else "Play", width="content", on_click=set_playing, args=(not playing,),
                       icon=":material/pause:" if playing else ":material/play_arrow:",
-                      help=None if playing else f"Train until Pause, drawing every {PLAY_TRAIN_S:g} s of training: "
-                                                "Pause takes effect at the next drawing.")
+                      help=None if playing else f"Train until Pause: {PLAY_TRAIN_S:g} s of training, then a drawing, "
+                                                "and the next only once your browser has shown it, so Pause "
+                                                "stops at once (or after the quarter second in progress).")
     if buttons[2].button("Reset", icon=":material/restart_alt:", width="content", help="Start again from step 0."):
         st.session_state.toy_trainer = None
         trainer = toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps)
-    if playing:
+    if playing and next_frame_due():
         trainer.train_for(PLAY_TRAIN_S, MAX_PLAY_STEPS - trainer.steps_done)
+        st.session_state.toy_frame_trained = True
         if trainer.steps_done >= MAX_PLAY_STEPS:
             st.session_state.toy_playing = False
-            st.rerun(scope="app")  # a full run clears the fragment's timer
+            st.rerun(scope="fragment")  # the button says Play again
     buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
     if (trainer.d_updates, trainer.g_updates) != (trainer.steps_done, trainer.steps_done):
         buttons[3].caption(f"{trainer.d_updates:,} D updates and {trainer.g_updates:,} G updates so far.")
