@@ -82,6 +82,9 @@ def test_least_squares_starts_again_and_draws_its_clipped_output():
     assert not at.exception, at.exception
     t = trainer(at)
     assert t.config.loss == toygan.LEAST_SQUARES and t.steps_done == 0, "a new loss starts again"
+    said = "Started again from step 0: the loss changed (the last run had reached step 50)."
+    assert [c.value for c in at.caption if "Started again" in c.value] == [f":material/restart_alt: {said}"]
+    assert [toast.value for toast in at.toast] == [said]
     step(at)
     assert t.steps_done > 0 and np.isfinite(t.history["loss_g"]).all()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -123,3 +126,28 @@ def test_the_coverage_readout_says_spread_before_closeness():
     assert [m.label for m in at.metric] == ["Modes covered", "Close to some centre"]
     caption = next(c.value for c in at.caption if "Read the left number first" in c.value)
     assert "counts spread" in caption and "closeness, not spread" in caption and "mode collapse" in caption
+
+
+def restart_captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption if "Started again" in c.value]
+
+
+def test_a_setting_that_starts_again_says_so_and_one_that_does_not_keeps_the_run():
+    at = open_page()
+    at.select_slider(key="toy_lr_g").set_value(2e-4).run()  # nothing trained yet: nothing to lose, nothing said
+    assert not restart_captions(at) and not at.toast
+    step(at)
+    t = trainer(at)
+    at.select_slider(key="toy_lr_d").set_value(5e-3)
+    at.select_slider(key="toy_k").set_value(2).run()  # learning rates and k change the run in place
+    assert trainer(at) is t and t.steps_done == 50 and not restart_captions(at) and not at.toast
+    at.number_input(key="toy_seed").set_value(3).run()
+    assert trainer(at).steps_done == 0 and trainer(at).config.lr_d == 5e-3, "a new run keeps the other settings"
+    assert restart_captions(at) == [":material/restart_alt: Started again from step 0: the seed changed (the last "
+                                    "run had reached step 50)."]
+    assert len(at.toast) == 1 and "the seed changed" in at.toast[0].value
+    step(at)
+    assert len(restart_captions(at)) == 1 and not at.toast, "the caption stays with the new run, the toast goes"
+    at.selectbox(key="toy_distribution").set_value("two moons").run()
+    assert restart_captions(at) == [":material/restart_alt: Started again from step 0: the distribution changed "
+                                    "(the last run had reached step 50)."]

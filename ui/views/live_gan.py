@@ -44,15 +44,33 @@ def toy_trainer(distribution: str, lr_g: float, lr_d: float, seed: int, loss: st
     trainer = st.session_state.get("toy_trainer")
     c = trainer.config if trainer is not None else None
     if c is None or (c.distribution, c.seed, c.loss) != (distribution, seed, loss):
+        note = restart_note(c, distribution, seed, loss, trainer.steps_done) if trainer is not None else None
         trainer = ToyGANTrainer(ToyGANConfig(distribution=distribution, lr_g=lr_g, lr_d=lr_d, seed=seed, loss=loss,
                                              d_steps=d_steps))
         st.session_state.toy_trainer = trainer
+        if note:  # a run with steps was dropped: say so beside the counter, and in a toast
+            st.toast(note, icon=":material/restart_alt:")
+            st.session_state.toy_restart_note = (trainer, note)
     else:
         if (c.lr_g, c.lr_d) != (lr_g, lr_d):
             trainer.set_learning_rates(lr_g, lr_d)
         if c.d_steps != d_steps:
             trainer.set_d_steps(d_steps)
     return trainer
+
+
+# What starting again costs the teacher: the settings a run cannot change halfway (the points it learns,
+# the seed that makes it repeatable, the game it plays); learning rates and k change live instead.
+RESTARTING_SETTINGS = ("distribution", "seed", "loss")
+
+
+def restart_note(old: ToyGANConfig, distribution: str, seed: int, loss: str, steps_done: int) -> str | None:
+    """What to tell the teacher when a settings change replaced a run that had trained; None if it had not."""
+    if not steps_done:
+        return None
+    new = {"distribution": distribution, "seed": seed, "loss": loss}
+    changed = " and ".join(k for k in RESTARTING_SETTINGS if getattr(old, k) != new[k])
+    return f"Started again from step 0: the {changed} changed (the last run had reached step {steps_done:,})."
 
 
 def step_trainer(steps: int, train: str) -> None:
@@ -182,14 +200,16 @@ def _controls() -> tuple:
     """Distribution, learning rates, steps per click and seed, in one row."""
     cols = st.columns([2, 1, 1, 1, 1])
     distribution = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key="toy_distribution",
-                                     format_func=lambda n: DISTRIBUTIONS[n].title)
+                                     format_func=lambda n: DISTRIBUTIONS[n].title,
+                                     help="The real points G learns to imitate. Changing it starts again from "
+                                          "step 0.")
     lr_g = cols[1].select_slider("lr G", LEARNING_RATES, value=1e-3, format_func=fmt_lr, key="toy_lr_g",
                                  help="Generator's Adam learning rate; changes apply from the next step.")
     lr_d = cols[2].select_slider("lr D", LEARNING_RATES, value=1e-3, format_func=fmt_lr, key="toy_lr_d",
                                  help="Discriminator's Adam learning rate; changes apply from the next step.")
     steps = cols[3].select_slider("Steps per click", STEPS_PER_CLICK, value=50, key="toy_steps")
     seed = cols[4].number_input("Seed", 0, 9_999, 0, key="toy_seed",
-                                help="The same seed and settings give the same run; a new seed starts again.")
+                                help="The same seed and settings give the same run; a new seed starts again from step 0.")
     return distribution, lr_g, lr_d, steps, seed
 
 
@@ -221,6 +241,9 @@ def _buttons(trainer, settings: tuple, steps: int, lab):
     buttons[3].markdown(f"**Step {trainer.steps_done:,}**" + ("  ·  playing" if playing else ""))
     if (trainer.d_updates, trainer.g_updates) != (trainer.steps_done, trainer.steps_done):
         buttons[3].caption(f"{trainer.d_updates:,} D updates and {trainer.g_updates:,} G updates so far.")
+    restarted, note = st.session_state.get("toy_restart_note", (None, None))
+    if restarted is trainer:  # for this whole run: the toast is gone after a few seconds; Reset clears it
+        buttons[3].caption(f":material/restart_alt: {note}")
     return trainer
 
 
