@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.gan import toygan
 from core.gan.toygan import ToyGANTrainer
+from ui.charts.toygan import OFF_CHART_NAME, off_chart, points_chart
 
 PAGE = "pages/classroom.py"
 
@@ -100,10 +101,11 @@ def test_arrows_and_grid_are_drawn_on_the_points_chart():
     at.toggle(key="toy_arrows").set_value(True)
     at.toggle(key="toy_grid").set_value(True).run()
     step(at)
-    assert traces(at) == [("heatmap", "D(x)"), ("scatter", "real"), ("scatter", "generated"),
-                          ("scatter", "G's noise grid"), ("scatter", "G's gradient")]
+    drawn = [trace for trace in traces(at) if trace[1] != OFF_CHART_NAME]  # early steps send some points far
+    assert drawn == [("heatmap", "D(x)"), ("scatter", "real"), ("scatter", "generated"),
+                     ("scatter", "G's noise grid"), ("scatter", "G's gradient")]
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    grid, arrows = spec["data"][3], spec["data"][4]
+    grid, arrows = spec["data"][-2], spec["data"][-1]
     lines, per_line = 2 * 11, 41  # the page's GRID_LINES in each direction, GRID_POINTS_PER_LINE each
     assert len(grid["x"]) == lines * (per_line + 1) and grid["x"].count(None) == lines
     n = 250  # the page's ARROW_POINTS
@@ -151,3 +153,40 @@ def test_a_setting_that_starts_again_says_so_and_one_that_does_not_keeps_the_run
     at.selectbox(key="toy_distribution").set_value("two moons").run()
     assert restart_captions(at) == [":material/restart_alt: Started again from step 0: the distribution changed "
                                     "(the last run had reached step 50)."]
+
+
+def test_g_only_sends_every_point_off_the_chart_and_the_page_says_so():
+    at = open_page()
+    at.radio(key="toy_train_what").set_value(toygan.TRAIN_G).run()
+    for _ in range(4):
+        step(at)
+    assert off_chart(trainer(at).generated_points()).all(), "the case the tester saw: an empty red square"
+    warning = " ".join(w.value for w in at.warning)
+    assert "All 1,000 gold points are beyond the chart's edge" in warning and "*G only*" in warning
+    assert "open circles" in warning
+    assert traces(at)[-1] == ("scatter", OFF_CHART_NAME)
+    pinned = points_chart(trainer(at)).data[-1]  # what the page drew, as a figure
+    assert len(pinned.x) == 1000 and np.abs(np.concatenate([pinned.x, pinned.y])).max() == toygan.EXTENT
+
+
+@pytest.mark.parametrize("loss", toygan.LOSSES)
+def test_no_setting_empties_the_chart_without_a_word(loss):
+    """Every way to train, with either loss: gold points are either on the chart or pinned to its edge."""
+    for train in toygan.TRAIN_WHAT:
+        t = ToyGANTrainer(toygan.ToyGANConfig(loss=loss))
+        for _ in range(6):
+            t.step(50, train=train)
+            fig = points_chart(t)
+            shown = {trace.name: len(trace.x) for trace in fig.data if trace.name != "real" and trace.x is not None}
+            assert shown.get("generated", 0) + shown.get(OFF_CHART_NAME, 0) == 1000, (loss, train, shown)
+            for trace in fig.data:
+                if trace.name == OFF_CHART_NAME:
+                    assert np.abs(np.concatenate([trace.x, trace.y])).max() <= toygan.EXTENT
+
+
+def test_some_points_off_the_chart_get_a_caption():
+    at = open_page()
+    step(at)  # the first 50 steps of the default run throw some points far out before D reins them in
+    outside = int(off_chart(trainer(at).generated_points()).sum())
+    assert 0 < outside < 1000
+    assert any(c.value.startswith(f"{outside:,} of 1,000 gold points are beyond the chart's edge") for c in at.caption)

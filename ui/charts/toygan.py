@@ -22,6 +22,7 @@ CURVE_COLORS = qualitative.Plotly  # as on Training History: blue, red; two blue
 ARROW_POINTS = 250  # G's gradient drawn on this many of the gold points: all 1,000 arrows hide the points
 ARROW_MAX_LEN = 0.45  # the longest arrow, in plot units (the plot is 2 * EXTENT = 6 wide); the rest in proportion
 ARROW_COLOR, GRID_COLOR = "#4e342e", "rgba(40, 40, 40, 0.6)"
+OFF_CHART_NAME = "generated, beyond the edge"
 GRID_LINES, GRID_POINTS_PER_LINE = 11, 41
 
 
@@ -57,9 +58,17 @@ def grid_trace(trainer: ToyGANTrainer) -> go.Scatter:
                       line={"color": GRID_COLOR, "width": 1})
 
 
+def off_chart(points: np.ndarray, extent: float = EXTENT) -> np.ndarray:
+    """(n,) bool: which points lie beyond the chart's square [-extent, extent]^2."""
+    return (np.abs(np.asarray(points)) > extent).any(axis=1)
+
+
 def points_chart(trainer: ToyGANTrainer, arrows: bool = False, grid: bool = False) -> go.Figure:
+    """D's surface, the real points and the gold points; gold points beyond the chart are pinned to its edge
+    as open circles (a "G only" run can send all of them there), so the chart never goes blank without a sign."""
     axis, probs = trainer.decision_surface(SURFACE_RESOLUTION)
     real, fake = trainer.real_points(), trainer.generated_points()
+    outside = off_chart(fake)
     fig = go.Figure()
     fig.add_trace(go.Heatmap(
         x=axis, y=axis, z=probs, zmin=0, zmax=1, colorscale=SURFACE_COLORS, name="D(x)",
@@ -69,15 +78,22 @@ def points_chart(trainer: ToyGANTrainer, arrows: bool = False, grid: bool = Fals
     ))
     fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
                              marker={"size": 4, "color": REAL_COLOR, "opacity": 0.45}, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+    inside = fake[~outside]
+    fig.add_trace(go.Scatter(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated",
                              marker={"size": 5, "color": FAKE_COLOR, "line": {"width": 0.5, "color": "#3e2723"}},
                              hoverinfo="skip"))
+    if outside.any():  # where each left the chart: its position clipped to the edge, drawn whole on the edge
+        pinned = np.clip(fake[outside], -EXTENT, EXTENT)
+        fig.add_trace(go.Scatter(x=pinned[:, 0], y=pinned[:, 1], mode="markers", name=OFF_CHART_NAME,
+                                 cliponaxis=False, hoverinfo="skip",
+                                 marker={"size": 7, "symbol": "circle-open", "color": FAKE_COLOR,
+                                         "line": {"width": 1.5}}))
     if grid:  # over the points: behind them, the slice's small image would hide under the gold
         fig.add_trace(grid_trace(trainer))
     if arrows:
         fig.add_trace(arrows_trace(trainer))
     fig.update_xaxes(range=[-EXTENT, EXTENT], constrain="domain")
-    fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
+    fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(title=f"Real vs generated points after {trainer.steps_done:,} steps", height=520,
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0.0},
                       margin={"t": 80, "b": 30, "l": 30, "r": 10})

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from core.gan.toygan import (
     DISTRIBUTIONS,
+    EXTENT,
     LEAST_SQUARES,
     LOG_LOSS,
     LOSSES,
@@ -25,7 +27,7 @@ from core.gan.toygan import (
     equilibrium_losses,
 )
 from ui import texts
-from ui.charts.toygan import ARROW_MAX_LEN, ARROW_POINTS, GRID_LINES, history_chart, points_chart
+from ui.charts.toygan import ARROW_MAX_LEN, ARROW_POINTS, GRID_LINES, history_chart, off_chart, points_chart
 
 LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
 STEPS_PER_CLICK = [1, 10, 50, 100, 200]
@@ -249,6 +251,7 @@ def _buttons(trainer, settings: tuple, steps: int, lab):
 
 def _points(trainer, lab) -> None:
     st.plotly_chart(points_chart(trainer, lab.arrows, lab.grid), width="stretch", key="toy_points")
+    _off_chart_note(trainer, lab)
     st.caption(texts.LIVE_GAN_CHART)
     if lab.arrows:
         st.caption(f"Brown arrows, on {ARROW_POINTS} gold points: where G's loss pulls each point right now "
@@ -259,6 +262,28 @@ def _points(trainer, lab) -> None:
                    f"-{NOISE_GRID_SPAN:g} to {NOISE_GRID_SPAN:g}"
                    + (")" if trainer.config.nz == 2 else f", the other {trainer.config.nz - 2} set to 0)")
                    + ": where the mesh is stretched thin, G spreads few noise vectors over a wide area.")
+
+
+def _off_chart_note(trainer, lab) -> None:
+    """Say why gold points are missing from the chart: they are beyond its edge, pinned there as open circles."""
+    points = trainer.generated_points()
+    outside = off_chart(points)
+    if not outside.any():
+        return
+    n, gone = len(points), int(outside.sum())
+    if gone < n:
+        st.caption(f"{gone:,} of {n:,} gold points are beyond the chart's edge; each is drawn as an open circle "
+                   "on the edge, where it left.")
+        return
+    nearest = float(np.abs(points).max(axis=1).min())
+    why = ("With *G only*, D never changes, so G climbs D's slope (the arrows) on and on, past the chart's edge: "
+           "switch *Step trains* to *D and G* and D learns to pull them back, or **Reset**."
+           if lab.train == TRAIN_G else
+           "G has followed D's slope past the edge; D usually pulls them back within a few more steps of "
+           "*D and G*, or **Reset** starts again.")
+    st.warning(f"All {n:,} gold points are beyond the chart's edge (it shows -{EXTENT:g} to {EXTENT:g} on each "
+               f"axis; the nearest point is at {nearest:.1f}); the open circles on the edge show where they left. "
+               f"{why}", icon=":material/open_in_full:")
 
 
 def _coverage(trainer) -> None:
