@@ -7,9 +7,10 @@
 Families (`FAMILIES`): stylegan2, sd21, our DCGANs (dcgan-64, dcgan-64-z60), our LSGANs (lsgan-80,
 -female, -male). For each one, everything the verdict is fitted on is fitted again without it:
 - `probe-texture`'s and `probe`'s heads, in closed form on the frozen backbone's cached features of the
-  training crops (`core.detection.probe_fit`): texture taps 5, C 10, clean views; probe all eight groups,
-  C 1, the clean crops and two augmented views (the closed-form counterpart of the bundled probe's
-  augmented SGD head: `--probe-views`);
+  training crops (`core.detection.probe_fit`): texture taps 5, C 10, clean views (as bundled); probe all
+  eight groups, C 1, on the clean crops by default: the bundled probe's head was trained by SGD on augmented
+  crops, which takes ~15 min a family; its closed-form stand-in can read augmented views too
+  (`--probe-views clean,aug0,aug1`, ~20 min more of features on 2 threads the first time);
 - the CNN: from `--cnn-runs` (a folder pattern with {family}: `train.detector --arch cnn --exclude ...`),
   else the bundled CNN, which did see the family (the table then says so);
 - each detector's temperature, the ensemble's weights and false-alarm guard, the familiarity check
@@ -38,7 +39,8 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     ap.add_argument("--cnn-runs", default=None, help="run folder pattern with {family}, e.g. runs/loo-cnn-{family}")
-    ap.add_argument("--probe-views", default="clean,aug0,aug1", help="training views of the probe's head")
+    ap.add_argument("--probe-views", default="clean",
+                    help="training views of the probe's head, comma-joined (clean, aug0, aug1, ...)")
     ap.add_argument("--realonly", type=Path, default=None, help="a real-only run folder instead of the bundled one")
     ap.add_argument("--limit", type=int, default=None, help="at most N validation crops per source (quick looks)")
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
