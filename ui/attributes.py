@@ -10,7 +10,9 @@ from core.gan.latent import load_directions
 from core.io.store import file_sha256, read_json
 from core.models import registry
 from ui.models import generate_faces, load_model
+from ui.widgets import number_or_missing, table_height
 
+TABLE_ROWS = 10  # the age table shows this many faces, then scrolls
 OVERLAY_HELP = ("Under the grid: the age and gender a face-attribute model (dlib-models, trained on photos of "
                 "real people) guesses for each face, with the probability it gives that gender. A guess from "
                 "pixels, with that model's biases: it says how a face looks to it, nothing more.")
@@ -28,11 +30,13 @@ def show_attribute_table(results: list[FaceAttributes], nrow: int, container=st)
     import pandas as pd  # here, not at the top: half a second off every page's first start
 
     rows = [{"face": f"#{i}", "place": f"row {i // nrow + 1}, column {i % nrow + 1}",
-             "age (years)": round(r.age) if r.found else None,
+             "age (years)": number_or_missing(round(r.age) if r.found else None),  # a dash, not "None"
              "looks": r.gender if r.found else NO_FACE,
              "P(male)": r.p_male if r.found else None} for i, r in enumerate(results)]
-    container.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 * len(rows) + 40, 400),
-                        column_config={"P(male)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+    container.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                        height=table_height(len(rows), max_rows=TABLE_ROWS),
+                        column_config={"age (years)": st.column_config.TextColumn(alignment="right"),
+                                       "P(male)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                                    format="%.2f")})
     s = summarise(results)
     if s["faces_found"]:

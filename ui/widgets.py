@@ -17,6 +17,25 @@ STRETCH_FROM_PX = 640
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-!|~:$])")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a table cell shows for a figure that does not exist (no face, a real source's AUC): a number column
+# would print "None" or "nan", a blank reads as a gap in the data
+MISSING = "—"
+# st.dataframe's rows and header are 35 px, plus 3 px of border: a taller frame shows an empty half row
+ROW_PX, FRAME_PX = 35, 3
+
+
+def table_height(rows: int, max_rows: int | None = None) -> int:
+    """The height of an st.dataframe that shows `rows` rows (at most `max_rows`, then it scrolls) and no
+    empty space below the last one."""
+    shown = rows if max_rows is None else min(rows, max_rows)
+    return ROW_PX * (shown + 1) + FRAME_PX
+
+
+def number_or_missing(value, fmt: str = "{}") -> str:
+    """`value` formatted for a text cell, or MISSING when there is none (None or NaN)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return MISSING
+    return fmt.format(value)
 
 
 def md_text(text: str) -> str:
@@ -47,15 +66,15 @@ def show_image(img: np.ndarray, caption: str | None = None, container=st, png: b
 
 
 def source_dataframe(per_source: dict, width: str = "content") -> None:
-    """The per-source test table (core.models.history.source_table): AUC as text, blank for real sources
+    """The per-source test table (core.models.history.source_table): AUC as text, a dash for real sources
     (a number column would print "None" there), verdict shares as bars. Detect and Training History show it."""
     from core.models.history import source_table
 
-    rows = [{**r, "AUC vs real": "" if r["AUC vs real"] is None else f"{r['AUC vs real']:.3f}"}
-            for r in source_table(per_source)]
-    st.dataframe(rows, hide_index=True, width=width, height=35 * (len(rows) + 1) + 3, column_config={  # every row
+    rows = [{**r, "AUC vs real": number_or_missing(r["AUC vs real"], "{:.3f}")} for r in source_table(per_source)]
+    st.dataframe(rows, hide_index=True, width=width, height=table_height(len(rows)), column_config={  # every row
         "AUC vs real": st.column_config.TextColumn(help="How well the verdicts rank this generator's faces above "
-                                                        "every real one (1 = perfectly); none for a real source"),
+                                                        "every real one (1 = perfectly); none for a real source",
+                                                   alignment="right"),
         "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
         "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
         "Called real": st.column_config.ProgressColumn(

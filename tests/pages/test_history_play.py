@@ -142,5 +142,5 @@ def test_the_source_table_leaves_the_auc_of_a_real_source_blank():
     assert "Source by source" in [h.value for h in at.subheader]
     table = next(d.value for d in at.dataframe if "AUC vs real" in d.value.columns)
     real, fake = table[table["Kind"] == "real"], table[table["Kind"] == "GAN-made"]
-    assert len(real) and set(real["AUC vs real"]) == {""}  # not "None"
+    assert len(real) and set(real["AUC vs real"]) == {"—"}  # not "None", not a blank
     assert all(0 < float(v) <= 1 for v in fake["AUC vs real"])

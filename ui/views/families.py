@@ -12,6 +12,7 @@ from core.detection import families
 from core.models import discriminators
 from ui import texts
 from ui.charts.roc import roc_chart as roc_figure
+from ui.widgets import MISSING
 
 
 def roc_chart(records: list[families.FamilyRecord]):
@@ -74,9 +75,9 @@ def _not_ready(records: list[families.FamilyRecord]) -> None:
 
 def _shown(row: dict) -> dict:
     """A summary row as the table shows it: a discriminator's two own-generator figures in one text cell,
-    blank for the rows that have no generator of their own (rather than "None")."""
+    a dash for the rows that have no generator of their own (rather than "None" or a blank)."""
     caught, auc = row["Own generator caught"], row["Own generator AUC"]
-    own = f"{caught:.1%} / {auc:.3f}" if caught is not None and auc is not None else ""
+    own = f"{caught:.1%} / {auc:.3f}" if caught is not None and auc is not None else MISSING
     out = {}
     for k, v in row.items():
         if k == "Own generator caught":

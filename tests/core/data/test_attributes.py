@@ -153,7 +153,10 @@ def test_generate_overlay_toggle_adds_captions_and_the_url_parameter():
     rows = table_rows(at)
     assert [r["face"] for r in rows] == ["#0", "#1", "#2", "#3"]
     for r in rows:
-        assert r["looks"] == NO_FACE or (r["looks"] in GENDERS and 0 <= r["age (years)"] <= 100), r
+        if r["looks"] == NO_FACE:
+            assert r["age (years)"] == "—", r  # a dash, not "None"
+        else:
+            assert r["looks"] in GENDERS and 0 <= int(r["age (years)"]) <= 100, r
 
 
 def test_label_gender_writes_labels_counts_and_a_sheet(celeba_dir, tmp_path, capsys):

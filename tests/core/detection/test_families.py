@@ -204,7 +204,7 @@ def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(r
     assert "Best on this validation mix: **DenseNet**" in text
     assert "77% to 96%" in text and "other data" in text
     assert "The GANs' own discriminators (1)" in text and "58.53%" in text
-    assert summary["Own generator (caught / AUC)"].tolist() == ["", "", "", "60.0% / 0.850"]
+    assert summary["Own generator (caught / AUC)"].tolist() == ["—", "—", "—", "60.0% / 0.850"]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves, one per detector (validation mix)")].proto.spec)
     assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn) (AUC 0.9900)", "DenseNet (cnn-densenet) (AUC 0.9950)",

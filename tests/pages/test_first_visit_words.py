@@ -1,0 +1,68 @@
+"""Words and numbers that looked like bugs on a first visit (issue 35, part 5): each says what it is."""
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from ui.widgets import MISSING, number_or_missing, table_height
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def open_page(page: str | None = None, params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    if page:
+        for k, v in (params or {}).items():
+            at.query_params[k] = v
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --- Training History -----------------------------------------------------------------------------
+
+def test_comparison_and_source_tables_show_a_dash_where_a_figure_does_not_exist():
+    at = open_page("pages/training_history.py", {"model": "cnn"})
+    summary = next(d.value for d in at.dataframe if "Own generator (caught / AUC)" in d.value.columns)
+    own = summary.set_index("Kind")["Own generator (caught / AUC)"]
+    assert set(own.drop("GAN discriminator", errors="ignore")) == {MISSING}, "no blank cells"
+    assert all("/" in v for v in own.get("GAN discriminator", []))
+    sources = next(d.value for d in at.dataframe if "AUC vs real" in d.value.columns)
+    assert set(sources[sources["Kind"] == "real"]["AUC vs real"]) == {MISSING}
+    for frame in at.dataframe:
+        text = frame.value.astype(str)
+        assert not text.isin(["None", "nan", "NaN", ""]).any().any(), frame.value
+
+
+# --- Generate -------------------------------------------------------------------------------------
+
+def test_a_face_without_a_face_found_gets_a_dash_and_the_table_no_empty_row():
+    at = open_page("pages/generate.py", {"model": "lsgan-80", "seed": "7", "n": "9", "ages": "true"})
+    table = at.dataframe[0].value
+    assert table["looks"][6] == "no face found" and table["age (years)"][6] == MISSING  # was "None"
+    assert not table[["face", "place", "age (years)", "looks"]].astype(str).isin(["None", "nan", ""]).any().any()
+
+
+def test_the_age_table_is_as_tall_as_its_rows():
+    """st.dataframe rows are 35 px: the old 36 px a row + 40 left a half-empty row under the last face."""
+    from core.data.attributes import predict_attributes
+    from ui.attributes import TABLE_ROWS, show_attribute_table
+    from ui.models import generate_faces
+
+    class Recorder:
+        def dataframe(self, data, **kw):
+            self.rows, self.height = len(data), kw["height"]
+
+        def caption(self, text):
+            pass
+
+    for n in (1, 9, 64):
+        table = Recorder()
+        show_attribute_table(predict_attributes(generate_faces("lsgan-80", n, 7, None)), 3, container=table)
+        assert table.rows == n and table.height == 35 * (min(n, TABLE_ROWS) + 1) + 3
+
+
+def test_table_helpers():
+    assert [number_or_missing(v, "{:.3f}") for v in (None, float("nan"), 0.5)] == [MISSING, MISSING, "0.500"]
+    assert table_height(3) == 143 and table_height(64, max_rows=10) == table_height(10)
