@@ -35,6 +35,27 @@ def test_comparison_and_source_tables_show_a_dash_where_a_figure_does_not_exist(
         assert not text.isin(["None", "nan", "NaN", ""]).any().any(), frame.value
 
 
+# --- Latent Lab -----------------------------------------------------------------------------------
+
+def test_the_default_groups_match_their_labels_on_the_default_grid():
+    """Picked by eye (smiling or not); the face-attribute model checks the genders: A and B women, C men."""
+    from core.data.attributes import predict_attributes
+    from ui.models import generate_faces
+    from ui.views.latent import CANDIDATES, DEFAULT_GROUPS, DEFAULT_GROUPS_GRID
+
+    at = open_page("pages/latent_lab.py")
+    assert (at.selectbox(key="model").value, at.number_input(key="aseed").value) == DEFAULT_GROUPS_GRID
+    assert {k: at.multiselect(key=k.lower()).value for k in "ABC"} == DEFAULT_GROUPS
+    model, seed = DEFAULT_GROUPS_GRID
+    found = predict_attributes(generate_faces(model, CANDIDATES, seed, None))
+    looks = {k: [found[i].gender if found[i].found else None for i in faces] for k, faces in DEFAULT_GROUPS.items()}
+    assert looks == {"A": ["female"] * 3, "B": ["female"] * 3, "C": ["male"] * 3}
+    assert any("three smiling women, three neutral women and three neutral men of this grid" in c.value
+               for c in at.caption)
+    at.number_input(key="aseed").set_value(4).run()
+    assert any("on this grid, pick faces that fit each group's recipe" in c.value for c in at.caption)
+
+
 # --- Generate -------------------------------------------------------------------------------------
 
 def test_a_face_without_a_face_found_gets_a_dash_and_the_table_no_empty_row():

@@ -33,6 +33,13 @@ CANDIDATES = GRID_SIDE * GRID_SIDE  # faces numbered 0..35, row by row
 FACE_NUMBERS = list(range(CANDIDATES))
 PATHS = {"spherical": "slerp", "linear": "linear"}  # what the radio shows -> core.gan.latent method
 GROUP_SIZE = 3  # as in the DCGAN paper: one face per concept is too noisy, three averaged is enough
+# Vector arithmetic's first groups, picked by eye on the grid a first visit shows (dcgan-64, seed 1) to match
+# their labels; the face-attribute model agrees on the genders (A and B female, C male), and A - B + C
+# comes out a smiling man. Faces 2 and 23 are the rough ones: that grid has few men.
+DEFAULT_GROUPS_GRID = ("dcgan-64", 1)
+DEFAULT_GROUPS = {"A": [5, 18, 32],  # smiling women, teeth showing
+                  "B": [0, 3, 8],  # neutral women, mouths closed
+                  "C": [2, 12, 23]}  # neutral men
 RESULTS = 6  # A - B + C itself and 5 noisy neighbours
 GIF_FRAME_MS = 120
 GIF_SCALE = 2  # 128x128 frames: a 64x64 GIF is too small to watch
@@ -141,17 +148,24 @@ def arithmetic_section(name: str, show_ages: bool) -> None:
     """Vector arithmetic: A - B + C on group means of a numbered grid, and its neighbours."""
     grid_col, controls_col = st.columns([3, 2], gap="large")
     with controls_col:
-        arithmetic_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=1, step=1,
+        arithmetic_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1,
+                                              value=DEFAULT_GROUPS_GRID[1], step=1,
                                               key="aseed", bind="query-params",
                                               help="The same seed and model always give the same grid."))
         st.button("New grid", on_click=new_seed, args=("aseed",), icon=":material/casino:",
                   key="new_arithmetic_grid")
         groups = {}
-        for label, key, example, default in [("A", "a", "e.g. smiling women", [0, 1, 2]),
-                                             ("B", "b", "e.g. neutral women", [3, 4, 5]),
-                                             ("C", "c", "e.g. neutral men", [6, 7, 8])]:
-            groups[label] = st.multiselect(f"Group {label} ({example})", FACE_NUMBERS, default=default, key=key,
-                                           bind="query-params", help=f"Pick {GROUP_SIZE} face numbers from the grid.")
+        for label, key, example in [("A", "a", "e.g. smiling women"), ("B", "b", "e.g. neutral women"),
+                                    ("C", "c", "e.g. neutral men")]:
+            groups[label] = st.multiselect(f"Group {label} ({example})", FACE_NUMBERS, default=DEFAULT_GROUPS[label],
+                                           key=key, bind="query-params",
+                                           help=f"Pick {GROUP_SIZE} face numbers from the grid.")
+        if (name, arithmetic_seed) == DEFAULT_GROUPS_GRID:
+            st.caption("To start, the groups hold three smiling women, three neutral women and three neutral men "
+                       "of this grid, picked by eye.")
+        else:
+            st.caption(f"The groups' first faces were picked on {DEFAULT_GROUPS_GRID[0]}'s grid with seed "
+                       f"{DEFAULT_GROUPS_GRID[1]}; on this grid, pick faces that fit each group's recipe.")
         noise = st.slider("Neighbour noise", 0.0, 1.0, 0.3, step=0.05, key="noise", bind="query-params",
                           help="Scale of the random N(0, I) noise added to A − B + C for its neighbours.")
     with grid_col:
