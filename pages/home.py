@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.models import registry
-from core.models.history import snapshot_paths, source_evaluation
+from core.models.history import VAL_ACCURACY_HELP, VAL_ACCURACY_LABEL, duration_text, snapshot_paths, source_evaluation
 from ui import texts
 from ui.models import get_model, source_words
 from ui.nav import ensure_app_navigation
@@ -35,6 +35,11 @@ def source_caption(name: str, loaded, extra: str = "") -> None:
     st.caption(f"Trained on {t.get('hardware', 'unknown hardware')}{extra}.{where}")
 
 
+def training_time(t: dict) -> str:
+    seconds = t.get("wall_time_s")
+    return duration_text(seconds) if isinstance(seconds, (int, float)) else "n/a"
+
+
 def metrics(items: list[tuple]) -> None:
     """Metrics in a row that wraps, each as wide as its figure: no "3..." at narrow widths."""
     with st.container(horizontal=True, gap="medium"):
@@ -56,7 +61,7 @@ for name in registry.names("generator"):
             q = t.get("quality", {})
             quality = q.get("face_found_rate")
             metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"), ("Epochs", t.get("epochs_done", "?")),
-                     ("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min"),
+                     ("Training time", training_time(t)),
                      ("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
                       f"Share of {q.get('n', 256)} samples in which the MTCNN face detector finds a face with "
                       f"probability >= {q.get('threshold', 0.99):.2f} (after upscaling to 160 px).")])
@@ -84,17 +89,20 @@ for name in registry.names("detector"):
         worst = min(aucs, key=aucs.get) if aucs else None
         caught = per.get(worst, {}).get("called_gan") if worst else None
         metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"),
-                 ("Validation accuracy", f"{t.get('val_accuracy', 0):.1%}"),
+                 (VAL_ACCURACY_LABEL, f"{t.get('val_accuracy', 0):.1%}", VAL_ACCURACY_HELP),
                  ("Weakest generator, AUC", f"{aucs[worst]:.3f}" if worst else "n/a",
                   (f"ROC AUC on validation faces of {worst}, the generator it separates worst from all the real "
                    "validation photos (python -m train.evaluate --split val).") if worst
                   else "No per-source test recorded yet (python -m train.evaluate --split val --record)."),
-                 *([(f"{worst}: called GAN-made", f"{caught:.0%}",
-                     f"Share of {worst}'s validation faces that the page's verdict (all detectors, weighted) calls "
-                     "GAN-made. AUC says how well faces are ranked; this is what a visitor is told.")]
+                 # the verdict's figure, not this detector's: the record keeps each detector's AUC per source,
+                 # but only the ensemble's verdicts, so the label says whose figure it is
+                 *([(f"{worst} caught (all detectors)", f"{caught:.0%}",
+                     f"Share of {worst}'s validation faces that the Detect page's verdict calls GAN-made: all "
+                     f"detectors together (their weighted mean), not {name} alone, so every card whose weakest "
+                     f"generator is {worst} shows the same figure. The AUC beside it is {name}'s own.")]
                    if caught is not None
                    else []),
-                 ("Training time", f"{t.get('wall_time_s', 0) / 60:.0f} min")])
+                 ("Training time", training_time(t))])
         source_caption(name, loaded)
 
 st.divider()

@@ -140,14 +140,16 @@ HISTORY_TEST_TERMS = (  # ui/views/history.py
 )
 
 HISTORY_DETECTOR_FACTS = (  # ui/views/history.py
-    "Validation accuracy: of the weights kept, from the epoch with the lowest validation loss. "
+    "Validation accuracy (balanced): of the weights kept, from the epoch with the lowest validation loss, at the "
+    "0.5 threshold with real and GAN-made weighing alike (the table below counts every crop once). "
     "Temperature: the T in P(GAN-made) = sigmoid(logit / T), fitted on validation data so the "
     "probability is calibrated (ECE before → after). Held-out generators: never seen in "
     "training, tested below."
 )
 
 HISTORY_FIT_FACTS = (  # ui/views/history.py, a head fitted in closed form
-    "Validation accuracy: of the fitted head, sources weighing alike. Fit: a logistic regression on the frozen "
+    "Validation accuracy (balanced): of the fitted head at the 0.5 threshold, real and GAN-made weighing alike "
+    "(the table below counts every crop once). Fit: a logistic regression on the frozen "
     "backbone's features, C its inverse regularisation strength. "
     "Temperature: the T in P(GAN-made) = sigmoid(logit / T), fitted on validation data so the "
     "probability is calibrated (ECE before → after). Held-out generators: never seen in "

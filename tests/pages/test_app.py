@@ -37,7 +37,7 @@ def test_home_lists_every_model_with_its_source():
     # a detector's weakest generator: its AUC and, beside it, the share of its faces the verdict catches
     detectors = len(registry.names("detector"))
     assert labels.count("Weakest generator, AUC") == detectors
-    assert sum(lab.endswith(": called GAN-made") for lab in labels) == detectors
+    assert sum(lab.endswith(" caught (all detectors)") for lab in labels) == detectors
     assert len(images(at)) >= 1  # a snapshot per model
 
 

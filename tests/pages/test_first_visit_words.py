@@ -1,9 +1,13 @@
 """Words and numbers that looked like bugs on a first visit (issue 35, part 5): each says what it is."""
 
+import json
+
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from core.models import registry
+from core.models.history import VAL_ACCURACY_LABEL, duration_text
 from ui.widgets import MISSING, number_or_missing, table_height
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -20,7 +24,49 @@ def open_page(page: str | None = None, params: dict | None = None) -> AppTest:
     return at
 
 
+def training(name: str) -> dict:
+    return json.loads((registry.get_spec(name).bundled_dir / "training.json").read_text())
+
+
+# --- Home -----------------------------------------------------------------------------------------
+
+def test_training_times_under_90_s_are_in_seconds():
+    assert [duration_text(s) for s in (11.2, 89, 90, 1673.9, 9000)] == ["11 s", "89 s", "2 min", "28 min", "2.5 h"]
+
+
+def test_home_cards_say_whose_figure_each_is_and_a_closed_form_fit_takes_seconds():
+    at = open_page()
+    metrics = {}
+    for m in at.metric:
+        metrics.setdefault(m.label, []).append(m)
+    times = [m.value for m in metrics["Training time"]]
+    assert "0 min" not in times
+    assert f"{training('probe-texture')['wall_time_s']:.0f} s" in times  # the closed-form fit: 11 s
+    detectors = registry.names("detector")
+    ensemble = [m for label, ms in metrics.items() if label.endswith(" caught (all detectors)")
+                for m in ms]
+    assert len(ensemble) == len(detectors), "one per detector card, each saying it is the verdict's figure"
+    assert all("not " in m.help and "alone" in m.help for m in ensemble)
+    accuracy = metrics[VAL_ACCURACY_LABEL]
+    assert len(accuracy) == len(detectors) and all("0.5 threshold" in m.help for m in accuracy)
+
+
 # --- Training History -----------------------------------------------------------------------------
+
+def test_the_two_accuracies_say_how_each_is_counted():
+    at = open_page("pages/training_history.py", {"model": "cnn"})
+    t = training("cnn")
+    card = next(m for m in at.metric if m.label == VAL_ACCURACY_LABEL)
+    assert card.value == f"{t['val_accuracy']:.1%}" and "weighing half each" in card.help
+    table = next(d.value for d in at.dataframe if "Test set" in d.value.columns)
+    assert "Accuracy (every crop)" in table.columns and "Accuracy" not in table.columns
+    pooled = t["evaluation"]["validation mix"]["accuracy"]
+    assert table["Accuracy (every crop)"].tolist() == pytest.approx([pooled])
+    said = " ".join(c.value for c in at.caption)
+    assert "Accuracy (every crop): each test crop counts once, at the 0.5 threshold." in said
+    assert (f"The model card's validation accuracy (balanced), {t['val_accuracy']:.1%}, is on the same 2,729 "
+            "validation crops as the validation mix row, also at 0.5") in said
+
 
 def test_comparison_and_source_tables_show_a_dash_where_a_figure_does_not_exist():
     at = open_page("pages/training_history.py", {"model": "cnn"})

@@ -23,6 +23,8 @@ from core.models.history import (
     HISTORY_FILE,
     PHASE_NAMES,
     SUPCON_LOSSES,
+    VAL_ACCURACY_HELP,
+    VAL_ACCURACY_LABEL,
     closed_form,
     confusion_counts,
     detector_facts,
@@ -169,10 +171,26 @@ def evaluation_section(training: dict) -> None:
                  for label, e in entries.items()
                  if isinstance(e.get("ensemble"), dict) and {"accuracy", "auc"} <= set(e["ensemble"])]
     st.caption(
-        texts.HISTORY_TEST_TERMS
+        accuracy_sentence(training, entries) + " " + texts.HISTORY_TEST_TERMS
         + (" All detectors together (the fitted ensemble): " + "; ".join(ensembles) + "." if ensembles else "")
     )
     per_source_section(training)
+
+
+def accuracy_sentence(training: dict, entries: dict) -> str:
+    """Why the table's accuracy is not the model card's: both at the 0.5 threshold, weighted differently."""
+    heading = EVALUATION_FIGURES["accuracy"]
+    text = f"{heading}: each test crop counts once, at the 0.5 threshold."
+    val = training.get("val_accuracy")
+    if not isinstance(val, (int, float)):
+        return text
+    val_count = sum((r or {}).get("count") or 0 for r in (training.get("val_by_source") or {}).values())
+    same = [label for label, e in entries.items() if val_count and e.get("count") == val_count]
+    where = (f"the same {val_count:,} validation crops as the {same[0]} row" if same
+             else "the validation crops")
+    return (text + f" The model card's {VAL_ACCURACY_LABEL.lower()}, {val:.1%}, is on {where}, also at 0.5, but "
+            "weighs real and GAN-made photos half each and balances the sources within each half, as training "
+            "did; the two differ because each source's share of the crops differs from its weight.")
 
 
 def per_source_section(training: dict) -> None:
@@ -194,7 +212,7 @@ def model_card_facts(facts: dict[str, str], explanation: str) -> None:
     hardware = facts.pop("Hardware", None)
     diffaug = facts.pop("DiffAugment", None)  # too long for a tile
     for label, value in facts.items():
-        st.metric(label, value)
+        st.metric(label, value, help=VAL_ACCURACY_HELP if label == VAL_ACCURACY_LABEL else None)
     if hardware:
         st.caption(f"Trained on {hardware}.")
     if diffaug:

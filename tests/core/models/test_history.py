@@ -174,7 +174,7 @@ def test_evaluation_helpers_refuse_broken_entries():
     assert history.roc_points({"roc": {"fpr": [0, 1], "tpr": [0]}}) is None
     assert history.confusion_counts({"confusion": [[1, 2, 3]]}) is None
     assert history.evaluation_table({"evaluation": {"t": {"count": 4, "auc": 0.5}}}) == [
-        {"Test set": "t", "Crops": 4, "Accuracy": None, "ROC AUC": 0.5, "AP": None, "EER": None, "ECE": None,
+        {"Test set": "t", "Crops": 4, "Accuracy (every crop)": None, "ROC AUC": 0.5, "AP": None, "EER": None, "ECE": None,
          "JPEG-75 AUC": None, "JPEG-75 accuracy": None}]
 
 
@@ -182,7 +182,7 @@ def test_detector_facts():
     supcon = json.loads((registry.get_spec("supcon").bundled_dir / "training.json").read_text())
     facts = history.detector_facts(supcon)
     assert facts["Epochs (encoder + head)"] == f"{supcon['epochs_run']['encoder']} + {supcon['epochs_run']['head']}"
-    assert facts["Validation accuracy"] == f"{supcon['val_accuracy']:.1%}"
+    assert facts["Validation accuracy (balanced)"] == f"{supcon['val_accuracy']:.1%}"
     assert facts["Temperature"] == f"{supcon['temperature']:.2f}" and facts["Iterations"] == f"{supcon['steps']:,}"
     assert facts["Held-out generators"] == (", ".join(supcon["held_out"]) or "none")
     assert facts["Hardware"] == supcon["hardware"]
@@ -246,7 +246,7 @@ def test_page_opens_for_every_model(model):
     assert "Classification loss per epoch" in titles and "Accuracy per epoch" in titles
     assert "Losses per iteration" not in titles and not at.get("image")
     assert not [s for s in at.sidebar.slider if s.label == "Smoothing"]
-    assert "Validation accuracy" in labels and "Temperature" in labels
+    assert "Validation accuracy (balanced)" in labels and "Temperature" in labels
     entries = history.evaluation_entries(training)
     if entries:
         assert "ROC curves on the test sets" in titles
