@@ -89,3 +89,12 @@ def two_real_photos(tmp_path, celeba_dir) -> Path:
     for src in sorted((celeba_dir / "val").rglob("*.jpg"))[:2]:
         shutil.copy(src, folder / src.name)
     return folder
+
+
+def weights_fingerprint() -> dict[str, tuple[int, int, str]]:
+    """Every file under weights/ as (size, mtime in ns, SHA-256): equal before and after a command that
+    must not write there."""
+    import hashlib
+
+    return {str(p.relative_to(ROOT)): (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted((ROOT / "weights").rglob("*")) if p.is_file()}
