@@ -32,9 +32,13 @@ and cached apart); `--own-run RUN` adds the samples of the generator that traine
 discriminator came from) as one more fake source, reported on its own and left out of the pooled figures.
 A JPEG saved below quality 85 (CelebA's photos are 75) is judged as the app judges such an upload, with
 the ensemble's weights for compressed photos (core.detection.judge.COMPRESSED_BELOW); so are the crops
-re-encoded at JPEG 75 for the robustness figures. `--fit-ensemble` fits both sets of weights.
+re-encoded at JPEG 75 for the robustness figures.
 `--record LABEL` stores the figures in each detector's training.json under evaluation[LABEL]
 (the model cards and the Training History page read them from there).
+
+Evaluation reads, fitting writes: nothing is written under weights/ unless --record (or a --json, --scores
+or --gallery path points there). The ensemble's weights and guards and the familiarity check are fitted by
+`python -m train.fit_ensemble`, the real-only gate by `python -m train.fit_gate`.
 """
 
 from __future__ import annotations
@@ -203,11 +207,10 @@ def speed(judge, crops, n: int = 40) -> dict[str, float]:
     return out
 
 
-def evaluate(judge, real_crops, fake_crops, views: dict | None = None, compressed=None) -> dict:
+def evaluate(judge, real_crops, fake_crops, compressed=None) -> dict:
     """Scores per detector and for the ensemble, clean, after JPEG 75 and after a half-scale; per
-    detector also its parameters and milliseconds per face (`speed`). `views`: the detectors'
-    probabilities of these crops per view ("clean", "jpeg75", "half") where the caller has them already;
-    `compressed`: per crop, whether it came from a compressed JPEG (`judged`)."""
+    detector also its parameters and milliseconds per face (`speed`). `compressed`: per crop, whether it
+    came from a compressed JPEG (`judged`)."""
     import numpy as np
 
     from core.detection.augment import distorted_crops
@@ -215,8 +218,7 @@ def evaluate(judge, real_crops, fake_crops, views: dict | None = None, compresse
 
     crops = np.concatenate([real_crops, fake_crops])
     labels = np.r_[np.zeros(len(real_crops), int), np.ones(len(fake_crops), int)]
-    views = views or {}
-    probs = {v: views[v] if v in views else judged(judge, distorted_crops(crops, v)) for v in ("clean", "jpeg75", "half")}
+    probs = {v: judged(judge, distorted_crops(crops, v)) for v in ("clean", "jpeg75", "half")}
     clean = with_ensemble(judge, probs["clean"], compressed)
     jpeg = with_ensemble(judge, probs["jpeg75"], True)  # a JPEG 75 upload gets the compressed weights
     half = with_ensemble(judge, probs["half"], compressed)
@@ -349,92 +351,6 @@ def split_sources(args) -> tuple[list[dict], list, dict]:
     return out, paths, counts
 
 
-COMPRESSED_VIEWS = ("clean", "jpeg90", "jpeg75", "half")  # what the compressed weights are fitted on
-
-
-def fit_weights_and_guard(probs: list[dict], ordered: list[dict], band_hi: float) -> tuple[dict, float, float]:
-    """Ensemble weights fitted on the detectors' probabilities of the crops in one or more views (each a
-    dict detector -> probabilities, crops in `ordered`'s order), sources alike within each view and views
-    alike; then the guard: the smallest shift leaving every real source of every view at most
-    FALSE_ALARM_TARGET called GAN-made. Returns (weights, log loss, shift)."""
-    import numpy as np
-
-    from core.detection.judge import FALSE_ALARM_TARGET, fit_ensemble_weights, fit_false_alarm_shift
-
-    labels = np.concatenate([np.full(s["n"], int(s["truth"] == "fake")) for s in ordered])
-    per_class = {t: sum(1 for s in ordered if s["truth"] == t and s["n"]) for t in ("real", "fake")}
-    sw = np.concatenate([np.full(s["n"], 1.0 / max(1, s["n"]) / max(1, per_class[s["truth"]])) for s in ordered])
-    stacked = {n: np.concatenate([p[n] for p in probs]) for n in probs[0]}
-    weights, loss = fit_ensemble_weights(stacked, np.tile(labels, len(probs)), np.tile(sw, len(probs)))
-    starts = np.cumsum([0] + [s["n"] for s in ordered])
-    reals = {}
-    for k, p in enumerate(probs):
-        mean = np.sum([weights[n] * p[n] for n in weights], axis=0)
-        reals.update({f"{s['name']}/{k}": mean[a:b] for s, a, b in zip(ordered, starts[:-1], starts[1:], strict=True)
-                      if s["truth"] == "real"})
-    shift = fit_false_alarm_shift(reals, band_hi, FALSE_ALARM_TARGET)
-    return weights, loss, shift
-
-
-def fit_ensemble(judge, ordered: list[dict], real, fake, compressed=None) -> dict:
-    """Fit the ensemble's two sets of weights and guards on these crops and bundle them: one for every
-    upload, on the crops as they are, and one for compressed JPEGs, on the crops and their JPEG-90,
-    JPEG-75 and half-scale copies. Returns the detectors' probabilities per view, for `evaluate`."""
-    import numpy as np
-
-    from core.detection.augment import distorted_crops
-    from core.detection.judge import FALSE_ALARM_TARGET, ensemble_path
-    from core.io.store import write_json
-
-    crops = np.concatenate([real, fake])
-    views = {v: {n: p for n, p in judged(judge, distorted_crops(crops, v)).items() if n != "ensemble"}
-             for v in COMPRESSED_VIEWS}
-    weights, loss, shift = fit_weights_and_guard([views["clean"]], ordered, judge.band[1])
-    c_weights, c_loss, c_shift = fit_weights_and_guard([views[v] for v in COMPRESSED_VIEWS], ordered, judge.band[1])
-    judge.weights, judge.shift = weights, shift
-    judge.compressed = {"weights": c_weights, "shift": c_shift}
-    guard = f"smallest logit shift leaving every real source at most {FALSE_ALARM_TARGET:.0%} called GAN-made"
-    write_json(ensemble_path(), {
-        "weights": weights, "log_loss": round(loss, 5), "shift": shift, "false_alarm_target": FALSE_ALARM_TARGET,
-        "fitted_on": "validation crops of " + ", ".join(s["name"] for s in ordered),
-        "method": f"grid over the simplex (step 0.05), sources weighted alike; then the {guard}",
-        "compressed": {"weights": c_weights, "log_loss": round(c_loss, 5), "shift": c_shift,
-                       "fitted_on": "the same crops, as they are and re-encoded as JPEG 90, JPEG 75 and at half "
-                                    "scale (views weighted alike)",
-                       "method": f"as above; the guard the {guard} in any of the views",
-                       "for": "uploads that are JPEGs saved below quality COMPRESSED_BELOW (core.detection.judge)"}})
-    print(f"ensemble weights {weights} (log loss {loss:.4f}), false-alarm shift {shift:.2f}; for compressed "
-          f"JPEGs {c_weights} (log loss {c_loss:.4f}), shift {c_shift:.2f} -> {ensemble_path()}")
-    fit_familiarity(judge, crops, [s["name"] for s in ordered])
-    return views
-
-
-def fit_familiarity(judge, crops, names: list[str]) -> None:
-    """Fit and bundle the familiarity check on the CNN's pooled features of these crops."""
-    import numpy as np
-    import torch
-
-    from core.detection.judge import FAMILIARITY_DETECTOR, Familiarity, familiarity_path, pooled_features
-    from core.models import registry
-    from core.models.detectors import to_input
-    from core.models.folder import read_record
-
-    if FAMILIARITY_DETECTOR not in judge.detectors:
-        print(f"no familiarity check: no {FAMILIARITY_DETECTOR} detector")
-        return
-    model = judge.detectors[FAMILIARITY_DETECTOR][0]
-    with torch.inference_mode():
-        feats = np.concatenate([pooled_features(model, to_input(crops[i:i + 256], judge.device))[1].float().cpu().numpy()
-                                for i in range(0, len(crops), 256)])
-    order = np.random.default_rng(0).permutation(len(feats))  # the halves mix every source
-    sha = read_record(registry.get_spec(FAMILIARITY_DETECTOR).bundled_dir).get("weights_sha256", "")  # the bundled CNN's, which from_loaded compares against
-    fam = Familiarity.fit(feats[order], FAMILIARITY_DETECTOR, weights_sha256=sha)
-    fam.save(familiarity_path(), fitted_on="validation crops of " + ", ".join(names))
-    judge.familiarity = fam
-    print(f"familiarity check: {FAMILIARITY_DETECTOR} features, distance threshold {fam.threshold:.2f} "
-          f"({fam.quantile:.0%} of held-out validation faces are within it) -> {familiarity_path()}")
-
-
 def load_judge(args):
     """The judge of the bundled detectors, of one run folder's detector (--run), or of a GAN's discriminator
     (--discriminator: also sets args.crop_size and args.framing, how its faces are cut)."""
@@ -489,16 +405,20 @@ def parser() -> argparse.ArgumentParser:
                     help="store the figures in weights/<detector>/training.json under this label")
     ap.add_argument("--data", type=Path, default=None, help="with --split: shared data folder")
     ap.add_argument("--cache-dir", type=Path, default=None, help="with --split: the crop caches")
-    ap.add_argument("--fit-ensemble", action="store_true",
-                    help="with --split val: fit the ensemble weights on these crops and write weights/ensemble.json")
+    ap.add_argument("--fit-ensemble", action="store_true", help=argparse.SUPPRESS)  # moved: FIT_MOVED says where
     ap.add_argument("--threads", type=int, default=None)
     return ap
 
 
+FIT_MOVED = ("--fit-ensemble has moved: train.evaluate only measures. Fit the ensemble's weights, guards and "
+             "familiarity check with python -m train.fit_ensemble, then the real-only gate with python -m "
+             "train.fit_gate, then measure with python -m train.evaluate --split val --record \"validation mix\"")
+
+
 def check_args(args) -> str | None:
     """What is wrong with this combination of flags, in words; None when it can run."""
-    if args.fit_ensemble and (args.split != "val" or args.run):
-        return "--fit-ensemble needs --split val and the bundled detectors"
+    if args.fit_ensemble:
+        return FIT_MOVED
     if args.split is None and not (args.real and args.fake):
         return "give --real and --fake folders, or --split val"
     for folder in (args.real or []) + (args.fake or []):
@@ -506,8 +426,8 @@ def check_args(args) -> str | None:
             return f"{folder} is not a folder"
     if args.record and args.run:
         return "--record stores figures with the bundled detectors; drop --run"
-    if args.discriminator and (args.run or args.record or args.fit_ensemble):
-        return "--discriminator judges with a GAN's discriminator alone: drop --run, --record and --fit-ensemble"
+    if args.discriminator and (args.run or args.record):
+        return "--discriminator judges with a GAN's discriminator alone: drop --run and --record"
     if args.own_run and not args.discriminator:
         return "--own-run goes with --discriminator"
     if args.own_run and not (args.own_run / "model.safetensors").is_file():
@@ -558,8 +478,7 @@ def main(argv=None) -> int:
         print("error: no faces to judge", file=sys.stderr)
         return 2
     compressed = np.concatenate([s["compressed"] for s in ordered]) if ordered else np.zeros(0, bool)
-    views = fit_ensemble(judge, ordered, real, fake) if args.fit_ensemble else None
-    ev = evaluate(judge, real, fake, views, compressed)
+    ev = evaluate(judge, real, fake, compressed)
     print_results(ev["results"])
     table = per_source(ordered, ev["probs"], judge.band)
     if args.own_run:

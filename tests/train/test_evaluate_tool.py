@@ -6,6 +6,7 @@ import json
 import pytest
 from PIL import Image
 
+import core.detection.realonly
 from core.gan.sampling import encode_image, generate, sample_latents
 from core.models import registry
 
@@ -44,7 +45,9 @@ def test_evaluate_reads_folders_skips_bad_files_and_writes_figures(celeba_dir, t
     rows = list(csv.DictReader(scores.open()))
     judged = 6 + figures["counts"]["fake"]["judged"]
     assert len(rows) == judged
-    assert list(rows[0]) == ["path", "truth", "source", *registry.names("detector"), "ensemble", "verdict"]
+    realonly = ["real-only"] if core.detection.realonly.load() is not None else []  # where it is bundled
+    assert list(rows[0]) == ["path", "truth", "source", *registry.names("detector"), *realonly, "ensemble",
+                             "verdict-score", "verdict"]
     assert {r["source"] for r in rows} == {"real", "fake"} and {r["truth"] for r in rows} == {"real", "fake"}
     assert all(r["verdict"] in ("real", "GAN-made", "uncertain") for r in rows)
     assert all(r["truth"] == r["source"] for r in rows)  # each folder is one source, named by the folder
@@ -97,34 +100,53 @@ def test_evaluate_refuses_missing_folders(tmp_path, capsys):
     assert evaluate.main(["--real", str(tmp_path), "--fake", str(tmp_path), "--fit-ensemble"]) == 2
 
 
-def test_fit_ensemble_fits_both_weight_sets_and_hands_evaluate_what_it_judged(tmp_path, monkeypatch):
-    import numpy as np
-    import torch
-
-    import core.detection.judge
-    from core.detection.augment import jpeg_crops
-    from core.detection.judge import Judge, read_compressed_ensemble
-    from core.models.detectors import CROP_SIZE
+def test_evaluate_refuses_to_fit_and_says_which_command_does(capsys):
     from train import evaluate
 
-    monkeypatch.setattr(core.detection.judge, "ensemble_path", lambda: tmp_path / "ensemble.json")
-    torch.manual_seed(0)
-    judge = Judge({n: (registry.get_spec(n).build(registry.get_spec(n).config), 1.0) for n in ("lstm", "supcon")})
+    assert evaluate.main(["--split", "val", "--fit-ensemble"]) == 2
+    err = capsys.readouterr().err
+    assert "python -m train.fit_ensemble" in err and "python -m train.fit_gate" in err
+    assert "--fit-ensemble" not in evaluate.parser().format_help()
+
+
+def test_evaluate_of_the_validation_split_writes_nothing_under_weights(celeba_dir, tmp_path, capsys):
+    """Evaluation reads, fitting writes: without --record nothing under weights/ changes (train.fit_ensemble
+    and train.fit_gate are what write the ensemble, its guards, the familiarity check and the gate)."""
+    import shutil
+
+    from conftest import weights_fingerprint
+
+    from train import evaluate
+
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    (data / "celeba" / "val").mkdir(parents=True)
+    for p in sorted((celeba_dir / "val").rglob("*.jpg"))[:3]:
+        shutil.copy(p, data / "celeba" / "val" / p.name)
+    before = weights_fingerprint()
+    out = tmp_path / "eval.json"
+    assert evaluate.main(["--split", "val", "--limit", "3", "--data", str(data), "--cache-dir", str(cache),
+                          "--threads", "1", "--json", str(out), "--scores", str(tmp_path / "scores.csv"),
+                          "--gallery", str(tmp_path / "gallery.png")]) == 0
+    assert weights_fingerprint() == before
+    assert not cache.exists() or not any(cache.iterdir())  # --limit never touches the crop caches
+    table = json.loads(out.read_text())["per_source"]
+    assert table["celeba"]["truth"] == "real" and table["dcgan-64"]["truth"] == "fake"
+    assert "celeba" in capsys.readouterr().out
+
+
+def test_compressed_crops_get_the_compressed_weights():
+    import numpy as np
+
+    from core.detection.judge import Judge
+    from train import evaluate
+
+    judge = Judge({n: (registry.get_spec(n).build(registry.get_spec(n).config), 1.0) for n in ("lstm", "supcon")},
+                  weights={"lstm": 0.8, "supcon": 0.2}, shift=0.5,
+                  compressed={"weights": {"lstm": 0.1, "supcon": 0.9}, "shift": 1.0})
     rng = np.random.default_rng(0)
-    real, fake = (rng.integers(0, 256, (5, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8) for _ in range(2))
-    ordered = [{"name": "a", "truth": "real", "n": 5}, {"name": "b", "truth": "fake", "n": 5}]
-    views = evaluate.fit_ensemble(judge, ordered, real, fake)
-    bundled = json.loads((tmp_path / "ensemble.json").read_text())
-    assert bundled["weights"] == judge.weights and bundled["shift"] == judge.shift
-    assert read_compressed_ensemble() == {"weights": bundled["compressed"]["weights"],
-                                          "shift": bundled["compressed"]["shift"]} == judge.compressed
-    assert set(views) == set(evaluate.COMPRESSED_VIEWS)
-    crops = np.concatenate([real, fake])
-    for view, again in (("clean", evaluate.judged(judge, crops)), ("jpeg75", evaluate.judged(judge, jpeg_crops(crops, 75)))):
-        assert set(views[view]) == set(judge.detectors)  # what evaluate would judge without them
-        for k in judge.detectors:
-            np.testing.assert_allclose(views[view][k], again[k], rtol=1e-6)
-    # the ensemble of a compressed crop uses the compressed set, the others the plain one
-    mixed = evaluate.with_ensemble(judge, views["clean"], np.r_[np.ones(5, bool), np.zeros(5, bool)])
-    np.testing.assert_allclose(mixed["ensemble"][:5], judge.ensemble({k: v[:5] for k, v in views["clean"].items()}, True))
-    np.testing.assert_allclose(mixed["ensemble"][5:], judge.ensemble({k: v[5:] for k, v in views["clean"].items()}))
+    probs = {"lstm": rng.random(10), "supcon": rng.random(10)}
+    mixed = evaluate.with_ensemble(judge, probs, np.r_[np.ones(5, bool), np.zeros(5, bool)])
+    np.testing.assert_allclose(mixed["ensemble"][:5], judge.ensemble({k: v[:5] for k, v in probs.items()}, True))
+    np.testing.assert_allclose(mixed["ensemble"][5:], judge.ensemble({k: v[5:] for k, v in probs.items()}))
+    assert not np.allclose(judge.ensemble(probs, True), judge.ensemble(probs))
+

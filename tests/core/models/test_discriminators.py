@@ -186,7 +186,7 @@ def test_evaluate_judges_folders_with_a_discriminator_and_its_own_generator(tmp_
 def test_evaluate_refuses_discriminator_flags_that_do_not_go_together(tmp_path, capsys):
     from train import evaluate
 
-    assert evaluate.main(["--split", "val", "--discriminator", "dcgan-64", "--fit-ensemble"]) == 2
+    assert evaluate.main(["--split", "val", "--discriminator", "dcgan-64", "--record", "x"]) == 2
     assert "--discriminator judges with a GAN's discriminator alone" in capsys.readouterr().err
     assert evaluate.main(["--split", "val", "--own-run", str(tmp_path)]) == 2
     assert "--own-run goes with --discriminator" in capsys.readouterr().err
