@@ -86,6 +86,19 @@ def test_verdict_chart_has_a_bar_per_detector_then_the_ensemble_and_shades_the_u
     assert (band.x0, band.x1) == UNCERTAIN_BAND
 
 
+def test_uncertain_label_sits_above_the_bars_so_it_never_covers_a_value():
+    """Bar values are drawn inside the plot area, beside their bars; the band's name stands on the plot
+    area's top edge, in the margin, so a top bar ending in the band (46%) keeps its value readable."""
+    from ui.charts.detect import verdict_chart
+
+    fig = verdict_chart({"lstm": 0.46, "cnn": 0.41}, {"lstm": 0.5, "cnn": 0.5}, 0.44, "orange")
+    (label,) = fig.layout.annotations
+    assert label.text == "uncertain"
+    assert label.yref == "y domain" and label.y == 1 and label.yanchor == "bottom"  # on top of the plot area
+    assert fig.layout.margin.t >= 20  # room for one line of text there
+    assert fig.data[0].textposition == "outside" and fig.data[0].orientation == "h"  # values beside the bars
+
+
 def test_spectrum_chart_is_relative_to_the_real_mean_without_the_constant_bin():
     from ui.charts.detect import spectrum_chart
 

@@ -19,8 +19,11 @@ def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], en
         marker_color=["#9e9e9e"] * len(probabilities) + [ensemble_colour],
         hovertemplate="%{y}: P(GAN-made) = %{x:.3f}<extra></extra>",
     ))
+    # the band's name sits in the top margin, above the plot area: inside it, it covered the value of a
+    # top bar that ends in the band
     fig.add_vrect(x0=UNCERTAIN_BAND[0], x1=UNCERTAIN_BAND[1], fillcolor="orange", opacity=0.12, line_width=0,
-                  annotation_text="uncertain", annotation_position="top")
+                  annotation=dict(text="uncertain", y=1, yanchor="bottom", font_color="#8a5a00"),
+                  annotation_position="top")
     fig.update_layout(xaxis=dict(range=[0, 1.1], title="probability that the face is GAN-made", tickformat=".0%"),
                       yaxis=dict(autorange="reversed"), height=60 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
                       showlegend=False)
