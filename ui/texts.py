@@ -40,11 +40,12 @@ DETECT_LIMITS = (  # ui/views/detect.py
     "judge only the face crop, not the rest of the picture. Treat a verdict as evidence, not proof."
 )
 
-DETECT_SPECTRUM = (  # ui/views/detect.py
-    "How much of the crop's detail sits at each scale, compared with real training faces "
-    "(0 = like them). Our GANs' faces carry less fine detail than real photos on average (red "
-    "line below 0 at the right), and up-sampling can add bumps. A curve that follows the red "
-    "line looks generated to a spectrum; JPEG and blur also remove fine detail."
+DETECT_SPECTRUM = (  # ui/views/detect.py; {red}: ui.charts.detect.spectrum_summary, read from the spectra
+    "How much of the crop's detail sits at each scale (left: coarse, right: the finest), compared with "
+    "the real training faces (green line at 0). The mean of our GANs' training faces (red line) runs "
+    "{red}. A crop whose curve follows the red line looks generated to a spectrum; one near the green "
+    "line looks like the real photos. JPEG and blur remove fine detail (the curve falls at the right) "
+    "whatever made the face."
 )
 
 # ----------------------------------------------------------------------------- Detect: the detector families

@@ -266,3 +266,20 @@ def test_detect_page_warns_when_a_face_is_unfamiliar(face_img, monkeypatch):
     assert all("unfamiliar face" in v for v in at.dataframe[0].value["verdict"])
     at.selectbox[0].set_value("real.jpg").run()
     assert any("unlike the faces the detectors were tested on" in w.value for w in at.warning)
+
+
+# ----------------------------------------------------------------------------- what the page shows (issue 35)
+
+
+def test_spectrum_caption_is_read_from_the_chart_it_explains(face_img):
+    import json
+
+    from ui import texts
+    from ui.charts.detect import spectrum_summary
+
+    at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
+    captions = " ".join(c.value for c in at.caption)
+    first = registry.names("detector")[0]  # the page reads the first detector's stored spectra
+    spectra = json.loads((ROOT / "weights" / first / "spectra.json").read_text())
+    assert texts.DETECT_SPECTRUM.format(red=spectrum_summary(spectra)) in captions
+    assert "below 0 at the right" not in captions

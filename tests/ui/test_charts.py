@@ -104,6 +104,42 @@ def test_spectrum_chart_is_relative_to_the_real_mean_without_the_constant_bin():
 
     spectra = {"real": [9.0, 1.0, 2.0, 3.0], "fake": [9.0, 1.0, 1.5, 2.0]}
     fig = spectrum_chart(spectra, np.array([5.0, 1.5, 2.0, 2.5]))
-    fake, own = fig.data
+    real, fake, own = fig.data
     assert np.allclose(fake.y, [0.0, -0.5, -1.0]) and np.allclose(own.y, [0.5, 0.0, -0.5])
     assert np.allclose(own.x, [1.5 / 4, 2.5 / 4, 3.5 / 4])
+    # the real mean is named in the legend, not by a label printed over the curves
+    assert real.name == "real training faces (mean)" and np.allclose(real.y, 0)
+    assert not fig.layout.annotations
+
+
+def test_spectrum_summary_says_where_the_gan_mean_runs_above_and_below_zero():
+    from ui.charts.detect import spectrum_bins, spectrum_stretches, spectrum_summary
+
+    diff = [0.0, -1, -1, -1, -1, 1, 1, 1, -1]  # the last bin flicks alone: left out of the words
+    spectra = {"real": [0.0] * 9, "fake": diff}
+    freq = spectrum_bins(9)
+    assert spectrum_stretches(spectra) == [(freq[0], freq[3], -1), (freq[4], freq[6], 1)]
+    assert spectrum_summary(spectra) == (f"below 0 (less power) from {freq[0]:.2f} to {freq[3]:.2f} and "
+                                         f"above 0 (more power than real photos) from {freq[4]:.2f} to {freq[6]:.2f}")
+    assert spectrum_summary({"real": [0.0] * 4, "fake": [0.0] * 4}) == "close to 0 all along"
+
+
+def test_spectrum_summary_of_the_bundled_spectra_matches_the_red_line():
+    from ui.charts.detect import spectrum_bins, spectrum_stretches, spectrum_summary
+
+    spectra = json.loads((WEIGHTS / "cnn" / "spectra.json").read_text())
+    red = np.asarray(spectra["fake"])[1:] - np.asarray(spectra["real"])[1:]
+    freq = spectrum_bins(len(red) + 1)
+    stretches = spectrum_stretches(spectra)
+    said = spectrum_summary(spectra)
+    assert stretches
+    for a, b, sign in stretches:
+        inside = (freq >= a) & (freq <= b)
+        assert inside.sum() >= 3 and np.all(np.sign(red[inside]) == sign)
+        assert f"{'above' if sign > 0 else 'below'} 0" in said and f"from {a:.2f} to {b:.2f}" in said
+    # every stretch of 3 bins or more is named: nothing the chart shows is left unsaid
+    covered = np.zeros(len(red), bool)
+    for a, b, _ in stretches:
+        covered |= (freq >= a) & (freq <= b)
+    runs = np.split(np.arange(len(red)), np.flatnonzero(np.diff(np.sign(red))) + 1)
+    assert all(covered[r].all() for r in runs if len(r) >= 3)

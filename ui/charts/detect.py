@@ -30,18 +30,53 @@ def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], en
     return fig
 
 
+def spectrum_bins(n_bins: int) -> np.ndarray:
+    """Where each radial bin after the constant one sits on the chart's frequency axis (1 = the finest)."""
+    return (np.arange(1, n_bins) + 0.5) / n_bins
+
+
 def spectrum_chart(spectra: dict, own: np.ndarray) -> go.Figure:
     """A crop's radial spectrum (`own`) and the GAN training faces' mean, each relative to the mean of the
     real training faces (`spectra` as train.detector stores it: {"real": [...], "fake": [...]})."""
     real, fake, own = (np.asarray(v)[1:] for v in (spectra["real"], spectra["fake"], own))
-    n = len(own) + 1  # the constant (DC) bin is left out: it only says how bright the crop is
-    freq = (np.arange(1, n) + 0.5) / n
+    freq = spectrum_bins(len(own) + 1)  # the constant (DC) bin is left out: it only says how bright the crop is
     fig = go.Figure()
-    fig.add_hline(y=0, line=dict(color="green", width=2), annotation_text="real training faces (mean)",
-                  annotation_position="top left")
+    # the real mean is a legend entry, not a label on the chart: a label at 0 sat on the curves
+    fig.add_scatter(x=freq, y=np.zeros_like(freq), name="real training faces (mean)", hoverinfo="skip",
+                    line=dict(color="green", width=2))
     fig.add_scatter(x=freq, y=fake - real, name="GAN training faces (mean)", line=dict(color="red", width=2))
     fig.add_scatter(x=freq, y=own - real, name="this crop", line=dict(color="black", width=3))
-    fig.update_layout(xaxis_title="spatial frequency (1 = the finest the crop can hold)",
+    fig.update_layout(xaxis_title="spatial frequency (1 = the finest)",
                       yaxis_title="power vs real faces (log10)", height=300, margin=dict(l=10, r=10, t=10, b=10),
                       legend=dict(orientation="h", y=-0.3))
     return fig
+
+
+def spectrum_stretches(spectra: dict, min_bins: int = 3) -> list[tuple[float, float, int]]:
+    """Where the GAN training faces' mean spectrum lies above (+1) or below (-1) the real faces' mean, as
+    (first, last, sign) on the chart's frequency axis, bin centres; stretches shorter than `min_bins`
+    bins are left out (the last bin also holds the square's corners and can flick alone)."""
+    real, fake = (np.asarray(v, dtype=float)[1:] for v in (spectra["real"], spectra["fake"]))
+    freq = spectrum_bins(len(real) + 1)
+    signs = np.sign(fake - real).astype(int)
+    out, start = [], 0
+    for i in range(1, len(signs) + 1):
+        if i == len(signs) or signs[i] != signs[start]:
+            if signs[start] and i - start >= min_bins:
+                out.append((float(freq[start]), float(freq[i - 1]), int(signs[start])))
+            start = i
+    return out
+
+
+def spectrum_summary(spectra: dict) -> str:
+    """Where the red line (the GAN faces' mean) runs above and below 0, left to right, in words, read from
+    the stored spectra."""
+    said, seen = [], set()
+    for a, b, sign in spectrum_stretches(spectra):
+        side = "above 0" if sign > 0 else "below 0"
+        gloss = " again" if sign in seen else " (more power than real photos)" if sign > 0 else " (less power)"
+        seen.add(sign)
+        said.append(f"{side}{gloss} from {a:.2f} to {b:.2f}")
+    if not said:
+        return "close to 0 all along"
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]

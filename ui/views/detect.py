@@ -29,7 +29,7 @@ from core.models.detectors import to_input
 from core.models.history import limits_sentences, source_evaluation
 from core.models.registry import LoadedModel
 from ui import texts
-from ui.charts.detect import spectrum_chart, verdict_chart
+from ui.charts.detect import spectrum_chart, spectrum_summary, verdict_chart
 from ui.models import generate_faces
 from ui.widgets import csv_cell, md_text, show_image, source_dataframe
 
@@ -171,10 +171,13 @@ def cam_overlay(judge: Judge, crop: np.ndarray) -> np.ndarray | None:
 
 
 def crop_spectrum(detectors: dict[str, LoadedModel], crop: np.ndarray):
-    """The crop's spectrum against the training faces' means, or None when no detector stored them."""
+    """(chart, caption) of the crop's spectrum against the training faces' means, or None when no
+    detector stored them; the caption says where the GAN faces' mean runs, read from the same means."""
     folder = next((m.folder for m in detectors.values()), None)
     spectra = training_spectra(str(folder)) if folder else None
-    return spectrum_chart(spectra, radial_spectrum(crop)) if spectra else None
+    if not spectra:
+        return None
+    return spectrum_chart(spectra, radial_spectrum(crop)), texts.DETECT_SPECTRUM.format(red=spectrum_summary(spectra))
 
 
 def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: FaceVerdict) -> None:
@@ -216,10 +219,10 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
         overlay = cam_overlay(judge, face.crop)
         if overlay is not None:
             show_image(overlay, "Grad-CAM of the CNN: bright areas pushed its answer most", container=c1)
-        fig = crop_spectrum(detectors, face.crop)
-        if fig is not None:
-            c2.plotly_chart(fig, key=f"spectrum-{i}-{id(face)}")
-            c2.caption(texts.DETECT_SPECTRUM)
+        spectrum = crop_spectrum(detectors, face.crop)
+        if spectrum is not None:
+            c2.plotly_chart(spectrum[0], key=f"spectrum-{i}-{id(face)}")
+            c2.caption(spectrum[1])
 
 
 def realonly_sentence(judge: Judge, face: FaceVerdict) -> str:
