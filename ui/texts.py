@@ -40,6 +40,12 @@ DETECT_LIMITS = (  # ui/views/detect.py
     "judge only the face crop, not the rest of the picture. Treat a verdict as evidence, not proof."
 )
 
+DETECT_GRADCAM = (  # ui/views/detect.py
+    "Grad-CAM of the CNN: red and yellow mark where its features raised its GAN-made score most, blue "
+    "where they did little or nothing. The map is scaled to its own strongest spot, so it shows where the "
+    "CNN looked, not how sure it is: a face it calls real has a red spot too."
+)
+
 DETECT_SPECTRUM = (  # ui/views/detect.py; {red}: ui.charts.detect.spectrum_summary, read from the spectra
     "How much of the crop's detail sits at each scale (left: coarse, right: the finest), compared with "
     "the real training faces (green line at 0). The mean of our GANs' training faces (red line) runs "

@@ -271,14 +271,18 @@ def test_detect_page_warns_when_a_face_is_unfamiliar(face_img, monkeypatch):
 # ----------------------------------------------------------------------------- what the page shows (issue 35)
 
 
-def test_spectrum_caption_is_read_from_the_chart_it_explains(face_img):
+def test_why_shows_a_gradcam_map_with_its_key_and_a_spectrum_caption_read_from_the_chart(face_img):
     import json
 
     from ui import texts
     from ui.charts.detect import spectrum_summary
 
     at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    cam = [s for s in specs if any(t.get("type") == "heatmap" for t in s["data"])]
+    assert len(cam) == 1 and "GAN-made" in cam[0]["data"][-1]["colorbar"]["title"]["text"]
     captions = " ".join(c.value for c in at.caption)
+    assert texts.DETECT_GRADCAM in captions
     first = registry.names("detector")[0]  # the page reads the first detector's stored spectra
     spectra = json.loads((ROOT / "weights" / first / "spectra.json").read_text())
     assert texts.DETECT_SPECTRUM.format(red=spectrum_summary(spectra)) in captions

@@ -143,3 +143,21 @@ def test_spectrum_summary_of_the_bundled_spectra_matches_the_red_line():
         covered |= (freq >= a) & (freq <= b)
     runs = np.split(np.arange(len(red)), np.flatnonzero(np.diff(np.sign(red))) + 1)
     assert all(covered[r].all() for r in runs if len(r) >= 3)
+
+
+def test_gradcam_chart_shows_the_crop_beside_the_map_with_a_colour_key():
+    from ui.charts.detect import gradcam_chart
+
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    cam = np.linspace(0, 1, 256).reshape(16, 16)
+    fig = gradcam_chart(crop, cam)
+    shown, grey, heat = fig.data
+    assert (shown.type, grey.type, heat.type) == ("image", "image", "heatmap")
+    np.testing.assert_array_equal(np.asarray(shown.z), crop)
+    g = np.asarray(grey.z)
+    assert np.all(g[..., 0] == g[..., 1]) and np.all(g[..., 1] == g[..., 2])  # only the map has colour
+    np.testing.assert_allclose(np.asarray(heat.z), cam)
+    assert (heat.zmin, heat.zmax) == (0, 1) and heat.opacity >= 0.5 and heat.xaxis == grey.xaxis
+    key = heat.colorbar
+    assert "GAN-made" in key.title.text and list(key.ticktext) == ["none", "half", "strongest"]

@@ -1,4 +1,5 @@
-"""The Detect page's charts (plain Plotly, no Streamlit): a bar per detector, and a crop's spectrum."""
+"""The Detect page's charts (plain Plotly, no Streamlit): a bar per detector, a crop's Grad-CAM map, and
+its spectrum."""
 
 from __future__ import annotations
 
@@ -27,6 +28,32 @@ def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], en
     fig.update_layout(xaxis=dict(range=[0, 1.1], title="probability that the face is GAN-made", tickformat=".0%"),
                       yaxis=dict(autorange="reversed"), height=60 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
                       showlegend=False)
+    return fig
+
+
+CAM_COLOURS = "Turbo"  # Grad-CAM's usual key: blue where the map is weak, through green and yellow, to red
+
+
+def gradcam_chart(crop: np.ndarray, cam: np.ndarray) -> go.Figure:
+    """The crop beside its Grad-CAM map (`cam`, (S, S) in [0, 1]) laid over a grey copy of it, so the only
+    colours in the second panel are the map's, with a colour bar as its key."""
+    from plotly.subplots import make_subplots
+
+    grey = np.asarray(crop, dtype=float) @ np.array([0.299, 0.587, 0.114])
+    grey = np.repeat(grey[..., None], 3, axis=-1).astype(np.uint8)
+    fig = make_subplots(1, 2, horizontal_spacing=0.03, subplot_titles=("the crop", "where the CNN looked (Grad-CAM)"))
+    fig.add_trace(go.Image(z=crop, hoverinfo="skip"), 1, 1)
+    fig.add_trace(go.Image(z=grey, hoverinfo="skip"), 1, 2)
+    fig.add_trace(go.Heatmap(
+        z=np.asarray(cam, dtype=float), zmin=0, zmax=1, colorscale=CAM_COLOURS, opacity=0.6, zsmooth="best",
+        hovertemplate="pull toward GAN-made: %{z:.0%} of the strongest<extra></extra>",
+        colorbar=dict(title=dict(text="pull toward<br>GAN-made", side="top"), tickvals=[0, 0.5, 1],
+                      ticktext=["none", "half", "strongest"], thickness=12, len=0.9),
+    ), 1, 2)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=280, margin=dict(l=0, r=0, t=24, b=0))
+    fig.update_annotations(font_size=13)
     return fig
 
 

@@ -29,7 +29,7 @@ from core.models.detectors import to_input
 from core.models.history import limits_sentences, source_evaluation
 from core.models.registry import LoadedModel
 from ui import texts
-from ui.charts.detect import spectrum_chart, spectrum_summary, verdict_chart
+from ui.charts.detect import gradcam_chart, spectrum_chart, spectrum_summary, verdict_chart
 from ui.models import generate_faces
 from ui.widgets import csv_cell, md_text, show_image, source_dataframe
 
@@ -162,12 +162,11 @@ def boxes_drawn(verdict: ImageVerdict, min_side: int = 320) -> np.ndarray:
     return np.asarray(img)
 
 
-def cam_overlay(judge: Judge, crop: np.ndarray) -> np.ndarray | None:
+def cam_chart(judge: Judge, crop: np.ndarray):
+    """The CNN's Grad-CAM map beside the crop, or None without the CNN."""
     if "cnn" not in judge.detectors:
         return None
-    cam = grad_cam(judge.detectors["cnn"][0], to_input(crop[None]))
-    heat = np.stack([cam, cam**2, 0.25 * (1 - cam)], axis=-1) * 255  # dark blue -> red -> yellow
-    return (0.55 * crop + 0.45 * heat).clip(0, 255).astype(np.uint8)
+    return gradcam_chart(crop, grad_cam(judge.detectors["cnn"][0], to_input(crop[None])))
 
 
 def crop_spectrum(detectors: dict[str, LoadedModel], crop: np.ndarray):
@@ -215,14 +214,14 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
         chart = verdict_chart(face.probabilities, face.weights or judge.weights, face.ensemble, state_words(face)[1])
         st.plotly_chart(chart, key=f"bars-{i}-{id(face)}")
     with st.expander("Why? Where the CNN looked, and the crop's frequency spectrum"):
-        c1, c2 = st.columns([1, 2])
-        overlay = cam_overlay(judge, face.crop)
-        if overlay is not None:
-            show_image(overlay, "Grad-CAM of the CNN: bright areas pushed its answer most", container=c1)
+        cam = cam_chart(judge, face.crop)
+        if cam is not None:
+            st.plotly_chart(cam, key=f"gradcam-{i}-{id(face)}")
+            st.caption(texts.DETECT_GRADCAM)
         spectrum = crop_spectrum(detectors, face.crop)
         if spectrum is not None:
-            c2.plotly_chart(spectrum[0], key=f"spectrum-{i}-{id(face)}")
-            c2.caption(spectrum[1])
+            st.plotly_chart(spectrum[0], key=f"spectrum-{i}-{id(face)}")
+            st.caption(spectrum[1])
 
 
 def realonly_sentence(judge: Judge, face: FaceVerdict) -> str:
