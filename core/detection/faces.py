@@ -10,11 +10,14 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
 
 from core.io.images import ImageError, center_crop, open_image
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -146,12 +149,29 @@ def detect_any_size(images: Sequence[np.ndarray], detector: FaceDetector,
 
 def crop_faces(images: Sequence[np.ndarray], detector: FaceDetector, size: int, margin: float = 0.25,
                min_prob: float = 0.90, shift: tuple[float, float] = (0.0, 0.0)) -> list[list[FaceCrop]]:
-    """Every face with probability >= `min_prob` in each image, as square crops, best first."""
+    """Every face with probability >= `min_prob` in each image, as square crops, most confident first
+    (training crops take faces[0]; `largest_first` numbers them for people)."""
     out = []
     for img, faces in zip(images, detect_any_size(images, detector), strict=True):
         faces = sorted((f for f in faces if f.prob >= min_prob), key=lambda f: -f.prob)
         out.append([FaceCrop(f.box, f.prob, square_crop(np.asarray(img), f.box, size, margin, shift)) for f in faces])
     return out
+
+
+def box_area(box: tuple[float, float, float, float]) -> float:
+    x0, y0, x1, y1 = box
+    return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+
+def largest_first(faces: Sequence[T]) -> list[T]:
+    """Faces (anything with a `box`: FaceCrop, a judge's FaceVerdict) by box area, largest first; equal
+    boxes keep their order.
+
+    How a photo's faces are numbered for people: the person in front is Face 1, not a small face in
+    the background that MTCNN happened to be surer of. `crop_faces` keeps MTCNN's order (most confident
+    first), which the training crops rely on (they take faces[0]).
+    """
+    return sorted(faces, key=lambda f: -box_area(f.box))
 
 
 def training_frame(image: np.ndarray, size: int, crop: str = "center", detector: FaceDetector | None = None,

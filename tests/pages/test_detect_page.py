@@ -287,3 +287,19 @@ def test_why_shows_a_gradcam_map_with_its_key_and_a_spectrum_caption_read_from_t
     spectra = json.loads((ROOT / "weights" / first / "spectra.json").read_text())
     assert texts.DETECT_SPECTRUM.format(red=spectrum_summary(spectra)) in captions
     assert "below 0 at the right" not in captions
+
+
+def test_faces_are_numbered_largest_first(face_img, monkeypatch):
+    """MTCNN is surer of two small background faces than of the person in front: the person is Face 1,
+    in the sections and (from the same list) in the numbered boxes."""
+    from core.detection.faces import FaceCrop
+
+    crop = np.asarray(face_img.resize((CROP_SIZE, CROP_SIZE)))
+    found = [FaceCrop((10, 10, 40, 40), 0.999, crop), FaceCrop((150, 10, 175, 35), 0.998, crop),
+             FaceCrop((60, 60, 180, 180), 0.951, crop)]  # MTCNN's order: most confident first
+    monkeypatch.setattr(Judge, "find_faces", lambda self, images: [list(found)])
+    at = run_detect([("group.png", image_bytes(face_img.resize((200, 200)), "PNG"))])
+    headings = [m.value for m in at.markdown if m.value.startswith("#### Face")]
+    assert [h.split(":")[0] for h in headings] == ["#### Face 1", "#### Face 2", "#### Face 3"]
+    sure = [c.value for c in at.caption if "sure this is a face" in c.value]
+    assert ["95.1%" in sure[0], "99.9%" in sure[1], "99.8%" in sure[2]] == [True] * 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import io
 import random
@@ -19,6 +20,7 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 from core.detection.explain import grad_cam, radial_spectrum
+from core.detection.faces import largest_first
 from core.detection.judge import LABELS, UNCERTAIN_BAND, VERDICT_WORDS, FaceVerdict, ImageVerdict, Judge
 from core.detection.meaning import read_leave_out, real_meaning
 from core.gan.sampling import encode_image
@@ -115,6 +117,8 @@ def judge_bytes(judge: Judge, data: bytes, whole_image: bool) -> tuple[ImageVerd
             cache[key] = None, [], str(err)
         else:
             verdict = judge.judge(img, whole_image_if_no_face=whole_image, jpeg_quality=jpeg_quality(data))
+            # numbered largest first, in the boxes, the sections and the batch table alike
+            verdict = dataclasses.replace(verdict, faces=largest_first(verdict.faces))
             cache[key] = verdict, notes + verdict.notes, None
         while len(cache) > MAX_KEPT_VERDICTS:
             cache.pop(next(iter(cache)))  # oldest first

@@ -177,3 +177,31 @@ def test_training_frame_matches_how_each_generator_saw_its_photos(detector, cele
     noise = random_image(120, 150)
     assert np.array_equal(training_frame(noise, 80, "mtcnn", detector), center_crop(noise, 80))  # no face: centre
     assert np.array_equal(training_frame(photo, 80, "mtcnn", None), center_crop(photo, 80))
+
+
+class StubDetector:
+    """Answers with fixed boxes, as FaceDetector.detect does: one list per image."""
+
+    def __init__(self, faces):
+        self.faces = faces
+
+    def detect(self, images):
+        return [list(self.faces) for _ in images]
+
+
+def test_people_are_numbered_largest_first_but_training_keeps_the_most_confident_face():
+    """One person in front and two small faces behind that MTCNN is surer of: the Detect page numbers the
+    person Face 1 (largest_first); crop_faces, and so every training cache (faces[0]), keeps MTCNN's order."""
+    from core.detection.faces import FaceBox, crop_faces, largest_first, training_frame
+
+    img = np.zeros((200, 200, 3), np.uint8)
+    img[60:180, 60:180] = 255  # the person's box is white, the background faces' black
+    small, person, smaller = (FaceBox((10, 10, 40, 40), 0.999), FaceBox((60, 60, 180, 180), 0.95),
+                              FaceBox((150, 10, 175, 35), 0.98))
+    detector = StubDetector([person, smaller, small])
+    found = crop_faces([img], detector, 32)[0]
+    assert [f.prob for f in found] == [0.999, 0.98, 0.95]  # most confident first, as before
+    assert [f.box for f in largest_first(found)] == [person.box, small.box, smaller.box]
+    assert training_frame(img, 32, "mtcnn", detector).max() == 0  # the most confident face, not the person
+    same = [FaceBox((0, 0, 10, 10), 0.9), FaceBox((50, 50, 60, 60), 0.8)]
+    assert largest_first(same) == same  # equal sizes keep their order
