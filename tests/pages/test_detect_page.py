@@ -303,3 +303,18 @@ def test_faces_are_numbered_largest_first(face_img, monkeypatch):
     assert [h.split(":")[0] for h in headings] == ["#### Face 1", "#### Face 2", "#### Face 3"]
     sure = [c.value for c in at.caption if "sure this is a face" in c.value]
     assert ["95.1%" in sure[0], "99.9%" in sure[1], "99.8%" in sure[2]] == [True] * 3
+
+
+def test_a_second_example_replaces_the_first():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/detect.py").run()
+    at.button(key="example-astronaut.png").click().run()
+    generator = registry.names("generator")[0]
+    at.button(key=f"example-{generator}").click().run()
+    assert not at.exception, at.exception
+    kept = at.session_state["detect_inputs"]
+    assert len(kept) == 1 and kept[0][0].startswith(f"{generator} seed ")
+    assert not any(h.value.startswith("Verdicts for") for h in at.subheader)  # one file in full, not a batch
+    assert any(m.value.startswith("#### Face 1") for m in at.markdown)
+    assert any("One example at a time" in c.value for c in at.caption)

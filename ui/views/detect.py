@@ -52,7 +52,9 @@ ACCEPT = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
 
 
 def add_example(name: str, data: bytes) -> None:
-    st.session_state.setdefault(INPUTS_KEY, []).append((name, data))
+    """Show this example in place of the last one: a click on an example asks to see that face judged,
+    and several files would turn the page into a batch table the visitor did not ask for."""
+    st.session_state[INPUTS_KEY] = [(name, data)]
 
 
 def generated_example(model: str) -> None:
@@ -88,15 +90,19 @@ def inputs() -> list[tuple[str, bytes]]:
             for file in REAL_EXAMPLES:
                 st.button(file.rsplit(".", 1)[0], on_click=real_example, args=(file,), icon=":material/person:",
                           key=f"example-{file}", help=REAL_EXAMPLES[file])
+        st.caption("One example at a time: another click replaces it. To judge several files together, upload them.")
         if st.session_state.get(INPUTS_KEY):
-            st.button(f"Clear examples ({len(st.session_state[INPUTS_KEY])})", icon=":material/delete:",
-                      on_click=lambda: st.session_state.pop(INPUTS_KEY, None))
+            st.button("Clear the example", icon=":material/delete:", on_click=lambda: st.session_state.pop(INPUTS_KEY, None))
 
     found = [(f.name, f.getvalue()) for f in uploads or []]
     if shot is not None:
         found.append(("camera.jpg", shot.getvalue()))
-    found += st.session_state.get(INPUTS_KEY, [])
-    return found
+    examples = st.session_state.get(INPUTS_KEY, [])
+    if examples and found:
+        yours = "your file" if len(found) == 1 else f"your {len(found)} files"
+        st.info(f"The example **{md_text(examples[0][0])}** is judged with {yours} as a batch. Clear the example "
+                f"(Examples tab) to see {yours} alone.", icon=":material/library_add:")
+    return found + examples
 
 
 # ----------------------------------------------------------------------------- judging
