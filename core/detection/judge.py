@@ -3,7 +3,7 @@
 `Judge.judge(image)` returns, for each face found (box, MTCNN probability, the crop as the
 detectors see it), each detector's calibrated probability that the face is GAN-made, the
 ensemble probability (their weighted mean: weights fitted on the validation mix of every source by
-`python -m train.evaluate --split val --fit-ensemble`, kept in weights/ensemble.json; equal weights
+`python -m train.fit_ensemble`, kept in weights/ensemble.json; equal weights
 without it) and a label: "real", "GAN-made" or "uncertain".
 
 False-alarm guard: the weighted mean is then moved down on the logit scale by `shift` (also fitted on
