@@ -3,8 +3,10 @@
     python -m train.fit_gate --threads 2              # the bundled detectors, real-only detector and ensemble
     python -m train.fit_gate --target 0.10            # at most 10% of any real source kept from "real"
 
-The gate (`core.detection.judge.gate_score`): a face whose real-only score (the share of real faces more
-probable than it, `core.detection.realonly`) reaches the threshold cannot be called real. The threshold is
+The gate (`core.detection.judge.gate_score`): a face whose unusualness (`core.detection.judge.unusualness`:
+the real-only score, the share of real faces more probable than it under `core.detection.realonly`, combined
+with the ensemble's rank among the real validation faces) reaches the threshold cannot be called real. The
+real faces' ensemble scores are kept beside the threshold (201 quantiles) for that rank. The threshold is
 the lowest one at which no real source of the validation mix has more than `--target` of its faces kept
 from a "real" verdict by the gate, the familiarity check and the ensemble together
 (`core.detection.judge.fit_real_gate`). Only real faces are read: no generated face sets it.
@@ -27,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+REFERENCE_POINTS = 201  # quantiles of the real faces' ensemble scores kept in ensemble.json
+
+
 def real_inputs(judge, crops) -> tuple:
     """(guarded ensemble, real-only scores, unfamiliar flags) of some real crops, as the app computes them."""
     import numpy as np
@@ -43,7 +48,15 @@ def main(argv=None) -> int:
     import torch
 
     from core.data import sources
-    from core.detection.judge import Judge, ensemble_path, fit_real_gate, gate_score, verdict_scores
+    from core.detection.judge import (
+        Judge,
+        ensemble_path,
+        fit_real_gate,
+        gate_score,
+        real_rank,
+        unusualness,
+        verdict_scores,
+    )
     from core.io.store import read_json, write_json
     from core.models.detectors import CROP_SIZE
 
@@ -62,8 +75,10 @@ def main(argv=None) -> int:
     if not real:
         print("error: no real validation faces here (python -m train.detector_data)", file=sys.stderr)
         return 2
-    t = fit_real_gate(real, judge.band, args.target)
-    for name, (e, q, u) in real.items():
+    reference = np.quantile(np.concatenate([e for e, _, _ in real.values()]), np.linspace(0, 1, REFERENCE_POINTS))
+    inputs = {n: (e, unusualness(q, real_rank(e, reference)), u) for n, (e, q, u) in real.items()}
+    t = fit_real_gate(inputs, judge.band, args.target)
+    for name, (e, q, u) in inputs.items():
         s = verdict_scores(e, gate_score(q, t, judge.band), u, judge.band)
         print(f"{name:<10} {len(e):>5} faces: called real {np.mean(s < judge.band[0]):.1%}, uncertain "
               f"{np.mean((s >= judge.band[0]) & (s <= judge.band[1])):.1%}, GAN-made {np.mean(s > judge.band[1]):.1%}; "
@@ -74,10 +89,13 @@ def main(argv=None) -> int:
     data = read_json(ensemble_path(), {}) or {}
     data["real_gate"] = {
         "threshold": t, "target": args.target, "realonly_sha256": judge.realonly_record.get("weights_sha256"),
+        "ensemble_reference": [round(float(v), 6) for v in reference],
         "fitted_on": "validation crops of " + ", ".join(real),
-        "method": "the lowest real-only score (share of real faces more probable) at which no real source has more "
-                  "than the target of its faces kept from a real verdict by the gate, the familiarity check and the "
-                  "ensemble together; no generated face is read"}
+        "method": "unusualness: the real-only score (share of real faces more probable) and the ensemble's rank among "
+                  "the real validation faces (ensemble_reference: their scores at evenly spaced quantiles), combined "
+                  "as independent p-values (Fisher); the threshold is the lowest unusualness at which no real source "
+                  "has more than the target of its faces kept from a real verdict by the gate, the familiarity check "
+                  "and the ensemble together; no generated face is read"}
     write_json(ensemble_path(), data)
     print(f"-> {ensemble_path()}")
     return 0

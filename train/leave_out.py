@@ -44,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--realonly", type=Path, default=None, help="a real-only run folder instead of the bundled one")
     ap.add_argument("--limit", type=int, default=None, help="at most N validation crops per source (quick looks)")
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
+    ap.add_argument("--dump", type=Path, default=None, help="a folder for each family's per-crop scores (npz)")
     ap.add_argument("--record", action="store_true",
                     help="keep the table in weights/leave-out.json (read by the Detect page under a real verdict) "
                          "and the real-only detector's figures alone in its record and card")
@@ -119,8 +120,7 @@ def main(argv=None) -> int:
     if got is None:
         sys.exit("error: no real-only detector (python -m train.realonly, then train.bundle --name realonly)")
     ro = got[0]
-    print("real-only scores of every validation crop ...", flush=True)
-    q = {n: ro(c) for n, c in crops.items()}
+    q = realonly_scores(ro, got[1], crops, args.limit)
     feats = Features()
     alone = realonly_alone(names, labels, q)
     for n, r in alone.items():
@@ -183,6 +183,23 @@ def record(results: dict, alone: dict, args) -> None:
     print(f"recorded -> {leave_out_path()}")
 
 
+def realonly_scores(ro, record: dict, crops: dict, limit: int | None) -> dict[str, np.ndarray]:
+    """The real-only detector's score of every validation crop, cached per detector (its weights' hash)."""
+    from core.data.sources import CACHE_DIR
+
+    path = CACHE_DIR / f"realonly-{str(record.get('weights_sha256', 'none'))[:16]}-val.npz"
+    if limit is None and path.exists():
+        cached = dict(np.load(path))
+        if all(n in cached and len(cached[n]) == len(c) for n, c in crops.items()):
+            return {n: cached[n] for n in crops}
+    print("real-only scores of every validation crop ...", flush=True)
+    q = {n: ro(c) for n, c in crops.items()}
+    if limit is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **q)
+    return q
+
+
 def one_family(fam: str, out: list[str], names, labels, families, crops, q, feats, args) -> dict:
     """Refit without the family's sources `out`, then judge them and every real source."""
     from core.detection.judge import (
@@ -192,7 +209,9 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
         fit_false_alarm_shift,
         fit_real_gate,
         gate_score,
+        real_rank,
         shifted,
+        unusualness,
         verdict_scores,
     )
 
@@ -218,13 +237,19 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
     fam_check = Familiarity.fit(np.concatenate([cnn_feats[n] for n in kept])[
         np.random.default_rng(0).permutation(sum(len(crops[n]) for n in kept))], "cnn")
     unfamiliar = {n: fam_check.distance(cnn_feats[n]) > fam_check.threshold for n in names}
-    gate = fit_real_gate({n: (ens[n], q[n], unfamiliar[n]) for n in reals})
-    score = {n: verdict_scores(ens[n], gate_score(q[n], gate), unfamiliar[n]) for n in names}
+    reference = np.quantile(np.concatenate([ens[n] for n in reals]), np.linspace(0, 1, 201))
+    unusual = {n: unusualness(q[n], real_rank(ens[n], reference)) for n in names}
+    gate = fit_real_gate({n: (ens[n], unusual[n], unfamiliar[n]) for n in reals})
+    score = {n: verdict_scores(ens[n], gate_score(unusual[n], gate), unfamiliar[n]) for n in names}
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        np.savez(args.dump / f"{fam}.npz", **{f"{k}|{n}": v[n] for k, v in (("ens", ens), ("q", q), (
+            "unfamiliar", unfamiliar)) for n in names})
     return {"left_out": out, "weights": weights, "shift": shift, "gate": gate, "cnn_refitted": cnn_refit,
-            "sources": judged_rows(names, labels, out, score, ens, q, UNCERTAIN_BAND)}
+            "sources": judged_rows(names, labels, out, score, ens, q, UNCERTAIN_BAND, unusual)}
 
 
-def judged_rows(names, labels, out, score, ens, q, band) -> dict:
+def judged_rows(names, labels, out, score, ens, q, band, unusual) -> dict:
     """Per left-out source and real source: AUC of the verdict's score against all reals (and of the
     ensemble and the real-only score alone), the shares called real, uncertain and GAN-made."""
     from sklearn.metrics import roc_auc_score
@@ -237,7 +262,7 @@ def judged_rows(names, labels, out, score, ens, q, band) -> dict:
                "uncertain": float(((s >= band[0]) & (s <= band[1])).mean()), "called_gan": float((s > band[1]).mean())}
         if labels[n]:
             y = np.r_[np.zeros(sum(len(score[r]) for r in reals)), np.ones(len(s))]
-            for key, d in (("auc", score), ("auc_ensemble", ens), ("auc_realonly", q)):
+            for key, d in (("auc", score), ("auc_ensemble", ens), ("auc_realonly", q), ("auc_unusual", unusual)):
                 row[key] = float(roc_auc_score(y, np.r_[np.concatenate([d[r] for r in reals]), d[n]]))
         rows[n] = row
     return rows
@@ -247,19 +272,22 @@ def print_family(fam: str, r: dict) -> None:
     w = ", ".join(f"{k} {v:.2f}" for k, v in r["weights"].items() if v > 0)
     print(f"\n{fam}: weights {w}; guard {r['shift']:.2f}; real-only gate {r['gate']:.3f}"
           + ("" if r["cnn_refitted"] else "; CNN NOT refitted (the bundled one saw this family)"))
-    print(f"{'source':<18}{'AUC':>7}{'ens.':>7}{'r-only':>7}{'real':>7}{'uncert.':>8}{'GAN':>7}")
+    print(f"{'source':<18}{'AUC':>7}{'ens.':>7}{'r-only':>7}{'unus.':>7}{'real':>7}{'uncert.':>8}{'GAN':>7}")
     for n, row in r["sources"].items():
-        aucs = "".join(f"{row[k]:>7.3f}" if k in row else f"{'':>7}" for k in ("auc", "auc_ensemble", "auc_realonly"))
+        aucs = "".join(f"{row[k]:>7.3f}" if k in row else f"{'':>7}"
+                       for k in ("auc", "auc_ensemble", "auc_realonly", "auc_unusual"))
         print(f"{n:<18}{aucs}{row['called_real']:>7.1%}{row['uncertain']:>8.1%}{row['called_gan']:>7.1%}")
 
 
 def print_table(results: dict) -> None:
-    print("\n| left out | AUC (verdict) | ensemble alone | real-only alone | called real | uncertain | GAN-made |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| left out | AUC (verdict) | ensemble alone | real-only alone | unusualness | called real | uncertain | "
+          "GAN-made |")
+    print("|---|---|---|---|---|---|---|---|")
     for fam, r in results.items():
         for n in r["left_out"]:
             row = r["sources"][n]
             print(f"| {n} ({fam}) | {row['auc']:.3f} | {row['auc_ensemble']:.3f} | {row['auc_realonly']:.3f} | "
+                  f"{row['auc_unusual']:.3f} | "
                   f"{row['called_real']:.1%} | {row['uncertain']:.1%} | {row['called_gan']:.1%} |")
 
 

@@ -23,12 +23,15 @@ The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemb
 inside it is reported as "uncertain" rather than forced into a side. Each detector's calibrated
 probability is right about as often as it claims on validation data (ECE in the README).
 
-Real-only gate: a face may be called real only where the real-only detector (`core.detection.realonly`,
-a pixel coder of real photos that never saw a generated face) finds it as probable as real photos are.
-Its score is the share of held-out real faces that looked more probable (0-1); above the gate's
-threshold (ensemble.json's "real_gate", fitted on the real validation faces) the face's verdict score
-is lifted into the uncertain band (`gate_score`): the real-only detector can stop a "real" verdict but
-never make a "GAN-made" one. An unfamiliar face (below) is lifted the same way. The verdict's score is
+Real-only gate: a face may be called real only where it is as usual as real photos are on two counts:
+the real-only detector's score (`core.detection.realonly`, a pixel coder of real photos that never saw a
+generated face: the share of held-out real faces more probable than it) and the ensemble's own score
+ranked among the real validation faces' (a generator the detectors never learnt is often ranked above
+real photos while staying under the verdict's threshold). The two ranks are combined as independent
+p-values (Fisher: `unusualness`, itself a share of real faces, 0-1); at or above the gate's threshold
+(ensemble.json's "real_gate", fitted on the real validation faces alone) the face's verdict score is
+lifted into the uncertain band (`gate_score`): the gate can stop a "real" verdict but never make a
+"GAN-made" one. An unfamiliar face (below) is lifted the same way. The verdict's score is
 `FaceVerdict.score`; `ensemble` stays the supervised detectors' guarded mean.
 
 Familiarity: the CNN's pooled features of the validation mix are summarised by their mean and a
@@ -79,6 +82,24 @@ def gate_score(q, threshold: float, band: tuple[float, float] = UNCERTAIN_BAND):
     return np.where(q < t, q / t * lo * 0.999, above)
 
 
+def real_rank(scores, reference) -> np.ndarray:
+    """Share of real faces scoring lower than each score; `reference` holds their scores at evenly spaced
+    quantiles (0, ..., 1)."""
+    ref = np.asarray(reference, float)
+    return np.interp(np.asarray(scores, float), ref, np.linspace(0.0, 1.0, len(ref)))
+
+
+def unusualness(realonly_rank, ensemble_rank=None) -> np.ndarray:
+    """How unusual a face is for a real photo on both counts, as a share of real faces (0-1): the two ranks
+    combined as independent p-values (Fisher's sum of -log(1 - rank), whose distribution under real faces is
+    Gamma(2, 1)); the real-only rank alone without an ensemble reference."""
+    r = np.clip(np.asarray(realonly_rank, float), 0.0, 1 - 1e-6)
+    if ensemble_rank is None:
+        return r
+    x = -np.log1p(-r) - np.log1p(-np.clip(np.asarray(ensemble_rank, float), 0.0, 1 - 1e-6))
+    return 1.0 - np.exp(-x) * (1.0 + x)
+
+
 def verdict_scores(ensemble, gate=None, unfamiliar=None, band: tuple[float, float] = UNCERTAIN_BAND) -> np.ndarray:
     """The score the verdict is read from: the supervised ensemble, lifted to the real-only gate's score
     where that is higher, and into the band where the face is unfamiliar. Never lower than the ensemble."""
@@ -113,7 +134,8 @@ class FaceVerdict:
     distance: float | None = None  # its Mahalanobis distance, where a familiarity check is bundled
     weights: dict[str, float] | None = None  # the ensemble weights that made this verdict (None: the judge's)
     realonly: float | None = None  # the real-only detector's score: share of real faces more probable (0-1)
-    improbable: bool = False  # the real-only detector's score is beyond the gate: it cannot be called real
+    improbable: bool = False  # its unusualness is beyond the gate: it cannot be called real
+    unusual: float | None = None  # `unusualness` of the real-only score and the ensemble's rank (0-1)
     score: float | None = None  # what the label is read from (`verdict_scores`); None: the ensemble
 
     @property
@@ -227,10 +249,20 @@ def read_ensemble_weights() -> dict[str, float] | None:
 
 
 def read_real_gate() -> float | None:
-    """The real-only gate's threshold (a real-quantile in (0, 1]), or None where none is fitted."""
+    """The real-only gate's threshold (an unusualness in (0, 1]), or None where none is fitted."""
     g = _read_ensemble().get("real_gate")
     t = g.get("threshold") if isinstance(g, dict) else None
     return float(t) if isinstance(t, (int, float)) and 0 < t <= 1 else None
+
+
+def read_ensemble_reference() -> np.ndarray | None:
+    """The real validation faces' guarded ensemble scores at evenly spaced quantiles, or None."""
+    g = _read_ensemble().get("real_gate")
+    ref = g.get("ensemble_reference") if isinstance(g, dict) else None
+    if not isinstance(ref, list) or len(ref) < 2 or not all(isinstance(v, (int, float)) for v in ref):
+        return None
+    arr = np.asarray(ref, float)
+    return arr if np.all(np.diff(arr) >= 0) else None
 
 
 def read_ensemble_shift() -> float:
@@ -275,9 +307,9 @@ def fit_false_alarm_shift(real_scores: dict[str, np.ndarray], hi: float = UNCERT
 
 def fit_real_gate(real: dict[str, tuple], band: tuple[float, float] = UNCERTAIN_BAND,
                   target: float = REAL_NOT_REAL_TARGET, step: float = 0.0025) -> float:
-    """The real-only gate's threshold: the lowest real-quantile (on a grid of `step` from 0.5 to 1) at which no
+    """The real-only gate's threshold: the lowest unusualness (on a grid of `step` from 0.5 to 1) at which no
     real source has more than `target` of its faces kept from a "real" verdict, by the gate, the familiarity
-    check or the ensemble itself. `real` maps source -> (guarded ensemble, real-only quantiles, unfamiliar)."""
+    check or the ensemble itself. `real` maps source -> (guarded ensemble, unusualness, unfamiliar)."""
     for t in np.arange(0.5, 1.0 + step / 2, step):
         if all((verdict_scores(e, gate_score(q, t, band), u, band) >= band[0]).mean() <= target
                for e, q, u in real.values() if len(e)):
@@ -352,6 +384,7 @@ class Judge:
         self.realonly = None  # core.detection.realonly.RealOnlyDetector, set by from_loaded where bundled
         self.realonly_record: dict = {}
         self.gate: float | None = None  # the real-only gate's threshold, where one is fitted
+        self.ensemble_reference: np.ndarray | None = None  # real faces' ensemble scores at quantiles 0..1
 
     @classmethod
     def from_loaded(cls, loaded: dict) -> Judge:
@@ -373,6 +406,7 @@ class Judge:
         if got is not None:
             judge.realonly, judge.realonly_record = got
             judge.gate = read_real_gate()
+            judge.ensemble_reference = read_ensemble_reference()
         return judge
 
     def real_quantiles(self, crops: np.ndarray) -> np.ndarray | None:
@@ -442,7 +476,9 @@ class Judge:
         ens = self.ensemble(probs, compressed)
         weights = self.weights_for(compressed)[0]
         q = self.real_quantiles(stacked)
-        gate = None if q is None or self.gate is None else gate_score(q, self.gate, self.band)
+        u = None if q is None else unusualness(
+            q, None if self.ensemble_reference is None else real_rank(ens, self.ensemble_reference))
+        gate = None if u is None or self.gate is None else gate_score(u, self.gate, self.band)
         unfamiliar = (np.zeros(len(crops), bool) if dist is None
                       else np.asarray(dist) > self.familiarity.threshold)
         scores = verdict_scores(ens, gate, unfamiliar, self.band)
@@ -453,7 +489,8 @@ class Judge:
             verdicts.append(FaceVerdict(
                 c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(scores[i]), self.band), whole_image,
                 detectors_split(p, weights, self.band), bool(unfamiliar[i]), d, weights,
-                None if q is None else float(q[i]), bool(gate is not None and q[i] >= self.gate), float(scores[i])))
+                None if q is None else float(q[i]), bool(gate is not None and u[i] >= self.gate), float(scores[i]),
+                None if u is None else float(u[i])))
         return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False,

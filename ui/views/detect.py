@@ -209,10 +209,10 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
         if face.realonly is not None:
             st.caption(realonly_sentence(judge, face))
         if face.improbable:
-            st.warning("The real-only check finds this face improbable for a camera photo: it is more unusual than "
-                       f"{face.realonly:.0%} of real faces, beyond the {judge.gate:.0%} a real verdict allows. "
-                       "The detectors trained on generators may have found no trace of theirs, but a face this "
-                       "unusual is not called real.", icon=":material/policy:")
+            st.warning("This face is unusual for a camera photo: counting the real-only check and how the detectors "
+                       f"ranked it among real faces, it is more unusual than {face.unusual:.0%} of them, beyond the "
+                       f"{judge.gate:.0%} a real verdict allows. The detectors trained on generators may have found no "
+                       "trace of theirs, but a face this unusual is not called real.", icon=":material/policy:")
         if face.label == "real" and not face.split:
             st.caption(":material/info: " + real_meaning(trained_generators(detectors), read_leave_out(),
                                                          judge.realonly is not None and judge.gate is not None))
@@ -236,10 +236,12 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
 
 def realonly_sentence(judge: Judge, face: FaceVerdict) -> str:
     """The real-only check's figure in words (it is a rank among real faces, not a probability)."""
-    gate = f"; above {judge.gate:.0%} a face is not called real" if judge.gate is not None else \
-        "; no gate is fitted, so it does not change the verdict"
+    if judge.gate is None or face.unusual is None:
+        return (f"Real-only check (a model of real photos alone, never shown a generated face): more unusual than "
+                f"**{face.realonly:.0%}** of real faces; no gate is fitted, so it does not change the verdict.")
     return (f"Real-only check (a model of real photos alone, never shown a generated face): more unusual than "
-            f"**{face.realonly:.0%}** of real faces{gate}.")
+            f"**{face.realonly:.0%}** of real faces. With the detectors' own ranking among real faces: "
+            f"**{face.unusual:.0%}**; at {judge.gate:.0%} or more a face is not called real.")
 
 
 def trained_generators(detectors: dict[str, LoadedModel]) -> list[str]:

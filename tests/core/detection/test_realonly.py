@@ -161,3 +161,17 @@ def test_toned_views_are_gray_and_sepia():
     assert distorted_crops(crops, "gray").shape == crops.shape
     with pytest.raises(ValueError):
         toned(img, "blue")
+
+
+def test_unusualness_combines_two_ranks_as_a_share_of_real_faces():
+    from core.detection.judge import real_rank, unusualness
+
+    ref = np.linspace(0, 1, 101) ** 2  # real faces' ensemble scores at quantiles 0..1
+    assert real_rank([0.0, 0.25, 1.0], ref) == pytest.approx([0.0, 0.5, 1.0])
+    assert np.allclose(unusualness([0.3, 0.9]), [0.3, 0.9])  # the real-only rank alone without a reference
+    both = unusualness([0.5, 0.9, 0.99], [0.5, 0.9, 0.99])
+    assert np.all(np.diff(both) > 0) and np.all((both >= 0) & (both <= 1))
+    assert both[1] > 0.9  # unusual on both counts is more unusual than on one
+    # under independent uniform ranks (real faces), unusualness is itself uniform: a share of real faces
+    u = unusualness(RNG.uniform(size=20000), RNG.uniform(size=20000))
+    assert np.quantile(u, 0.9) == pytest.approx(0.9, abs=0.01)
