@@ -82,6 +82,20 @@ def gate_score(q, threshold: float, band: tuple[float, float] = UNCERTAIN_BAND):
     return np.where(q < t, q / t * lo * 0.999, above)
 
 
+MONOCHROME_LEVELS = 4.0  # mean largest channel difference (of 255) under which a crop is black and white
+
+
+def monochrome(crops: np.ndarray) -> np.ndarray:
+    """Per (N, S, S, 3) uint8 crop: whether it is black and white (its three channels nearly equal). No training
+    photo of any source was, and the detectors lean on colour (`train.shortcuts`: toned to grey, generated
+    faces were called GAN-made 0-2% of the time), so such a face is never called real."""
+    c = np.asarray(crops, np.int16)
+    if not len(c):
+        return np.zeros(0, bool)
+    spread = np.abs(c[..., 0] - c[..., 1]) + np.abs(c[..., 1] - c[..., 2])
+    return spread.reshape(len(c), -1).mean(1) < MONOCHROME_LEVELS
+
+
 def real_rank(scores, reference) -> np.ndarray:
     """Share of real faces scoring lower than each score; `reference` holds their scores at evenly spaced
     quantiles (0, ..., 1)."""
@@ -136,6 +150,7 @@ class FaceVerdict:
     realonly: float | None = None  # the real-only detector's score: share of real faces more probable (0-1)
     improbable: bool = False  # its unusualness is beyond the gate: it cannot be called real
     unusual: float | None = None  # `unusualness` of the real-only score and the ensemble's rank (0-1)
+    monochrome: bool = False  # a black-and-white face: never called real (see `monochrome`)
     score: float | None = None  # what the label is read from (`verdict_scores`); None: the ensemble
 
     @property
@@ -481,7 +496,8 @@ class Judge:
         gate = None if u is None or self.gate is None else gate_score(u, self.gate, self.band)
         unfamiliar = (np.zeros(len(crops), bool) if dist is None
                       else np.asarray(dist) > self.familiarity.threshold)
-        scores = verdict_scores(ens, gate, unfamiliar, self.band)
+        mono = monochrome(stacked)
+        scores = verdict_scores(ens, gate, unfamiliar | mono, self.band)
         verdicts = []
         for i, c in enumerate(crops):
             p = {n: float(v[i]) for n, v in probs.items()}
@@ -489,8 +505,8 @@ class Judge:
             verdicts.append(FaceVerdict(
                 c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(scores[i]), self.band), whole_image,
                 detectors_split(p, weights, self.band), bool(unfamiliar[i]), d, weights,
-                None if q is None else float(q[i]), bool(gate is not None and u[i] >= self.gate), float(scores[i]),
-                None if u is None else float(u[i])))
+                realonly=None if q is None else float(q[i]), improbable=bool(gate is not None and u[i] >= self.gate),
+                score=float(scores[i]), unusual=None if u is None else float(u[i]), monochrome=bool(mono[i])))
         return verdicts
 
     def judge(self, img: Image.Image | np.ndarray, whole_image_if_no_face: bool = False,

@@ -213,6 +213,11 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
                        f"ranked it among real faces, it is more unusual than {face.unusual:.0%} of them, beyond the "
                        f"{judge.gate:.0%} a real verdict allows. The detectors trained on generators may have found no "
                        "trace of theirs, but a face this unusual is not called real.", icon=":material/policy:")
+        if face.monochrome:
+            st.warning("A black-and-white face: none of the photos the detectors learnt from was, and without colour "
+                       "they miss most generated faces (toned grey, faces from every generator here were called "
+                       "GAN-made 0-2% of the time). So a black-and-white face is never called real.",
+                       icon=":material/filter_b_and_w:")
         if face.label == "real" and not face.split:
             st.caption(":material/info: " + real_meaning(trained_generators(detectors), read_leave_out(),
                                                          judge.realonly is not None and judge.gate is not None))
@@ -337,7 +342,8 @@ def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str
             continue
         for i, f in enumerate(verdict.faces, 1):
             rows.append({"file": name, "verdict": state_words(f)[0] + (" (unfamiliar face)" if f.unfamiliar else "")
-                         + (" (unusual for a photo)" if f.improbable else ""),
+                         + (" (unusual for a photo)" if f.improbable else "")
+                         + (" (black and white)" if f.monochrome else ""),
                          "ensemble": round(f.ensemble, 4),
                          "real-only": None if f.realonly is None else round(f.realonly, 4),
                          "face": f"{i} of {len(verdict.faces)}",

@@ -175,3 +175,15 @@ def test_unusualness_combines_two_ranks_as_a_share_of_real_faces():
     # under independent uniform ranks (real faces), unusualness is itself uniform: a share of real faces
     u = unusualness(RNG.uniform(size=20000), RNG.uniform(size=20000))
     assert np.quantile(u, 0.9) == pytest.approx(0.9, abs=0.01)
+
+
+def test_a_black_and_white_face_cannot_be_called_real():
+    from core.detection.judge import monochrome
+
+    colour = RNG.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    gray = toned(colour[0], "gray")[None]
+    assert monochrome(np.concatenate([colour, gray])).tolist() == [False, False, True]
+    judge = Judge({"sure": (Sure(), 1.0)}, face_detector=object())
+    crop = FaceCrop((0, 0, 128, 128), 0.99, toned(RNG.integers(0, 256, (128, 128, 3), dtype=np.uint8), "gray"))
+    (v,) = judge.judge_crops([crop])
+    assert v.monochrome and v.ensemble < 0.01 and v.label == "uncertain"
