@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     ckpt, history, start, wall = args.out / "checkpoint.pt", [], 0, 0.0
     if args.resume and ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
         model.coder.load_state_dict(state["coder"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])

@@ -51,8 +51,11 @@ def test_views_are_reproducible_and_features_cached_until_the_crops_change(tmp_p
         np.testing.assert_array_equal(a, probe_fit.view_crops(crops, view, "src/train"))
     assert not np.array_equal(probe_fit.view_crops(crops, "aug0", "src/train"),
                               probe_fit.view_crops(crops, "aug1", "src/train"))
+    for view in ("gray", "sepia", "noise8"):  # the toned check views and RIGID's noise
+        a = probe_fit.view_crops(crops, view, "src/train")
+        assert a.shape == crops.shape and a.dtype == np.uint8 and not np.array_equal(a, crops)
     with pytest.raises(ValueError, match="unknown view"):
-        probe_fit.view_crops(crops, "sepia", "src/train")
+        probe_fit.view_crops(crops, "blue", "src/train")
 
     model = ProbeDetector(taps=2).eval()
     f = probe_fit.cached_features(model, "src", "train", "clean", crops, folder=tmp_path)
