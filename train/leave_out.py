@@ -70,15 +70,10 @@ def fitted_probability(logits: dict[str, np.ndarray], labels: dict[str, int], ke
 def probe_logits(feats, names: list[str], labels: dict, families: dict, left_out: list[str], taps: int, c: float,
                  views: list[str], limit: int | None) -> dict[str, np.ndarray]:
     """A closed-form probe head fitted without `left_out`; its validation logits for every source."""
-    from core.detection.probe_fit import fit_head, head_logits, source_weights
+    from core.detection.probe_fit import head_logits
+    from train.probe_fit import fit_without
 
-    train = [n for n in names if n not in left_out]
-    counts = {n: len(feats.get(n, "train", "clean", taps)) * len(views) for n in train}
-    weights = source_weights(train, labels, families, counts)
-    x = np.concatenate([feats.get(n, "train", v, taps) for n in train for v in views])
-    y = np.concatenate([np.full(counts[n] // len(views), labels[n]) for n in train for _ in views])
-    w = np.concatenate([np.full(counts[n] // len(views), weights[n]) for n in train for _ in views])
-    head = fit_head(x, y, w, c)
+    head = fit_without(feats, names, labels, families, taps, c, views, left_out)
     return {n: head_logits(head, feats.get(n, "val", "clean", taps)[:limit]) for n in names}
 
 

@@ -63,14 +63,12 @@ class Features:
         return self.memo[(name, split, view)][:, :sum(WIDTHS[:taps])]
 
 
-def fit_and_score(feats: Features, names, labels, families, taps, c, views, left_out):
-    """Per judged source and check view: a fake source's AUC against all validation reals; a real source's AUC
-    as the reals' side against all validation fakes, and the share of it called GAN-made at the threshold
-    that calls 2% of the fitted reals so (how a real source the head never saw would fare)."""
+def fit_without(feats: Features, names, labels, families, taps: int, c: float, views: list[str], left_out) -> dict:
+    """The head fitted on every training source but `left_out`, in `views`, sources weighted as in the balanced
+    batches (`core.detection.probe_fit.fit_head`'s tensors)."""
     import numpy as np
-    from sklearn.metrics import roc_auc_score
 
-    from core.detection.probe_fit import fit_head, head_logits, source_weights
+    from core.detection.probe_fit import fit_head, source_weights
 
     train = [n for n in names if n not in left_out]
     counts = {n: len(feats.get(n, "train", "clean", taps)) * len(views) for n in train}
@@ -78,7 +76,19 @@ def fit_and_score(feats: Features, names, labels, families, taps, c, views, left
     x = np.concatenate([feats.get(n, "train", v, taps) for n in train for v in views])
     y = np.concatenate([np.full(counts[n] // len(views), labels[n]) for n in train for _ in views])
     w = np.concatenate([np.full(counts[n] // len(views), weights[n]) for n in train for _ in views])
-    head = fit_head(x, y, w, c)
+    return fit_head(x, y, w, c)
+
+
+def fit_and_score(feats: Features, names, labels, families, taps, c, views, left_out):
+    """Per judged source and check view: a fake source's AUC against all validation reals; a real source's AUC
+    as the reals' side against all validation fakes, and the share of it called GAN-made at the threshold
+    that calls 2% of the fitted reals so (how a real source the head never saw would fare)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from core.detection.probe_fit import head_logits
+
+    head = fit_without(feats, names, labels, families, taps, c, views, left_out)
     judged = left_out or [n for n in names if labels[n] == 1]
     out = {}
     for check in (("clean",) if left_out else ("clean", "jpeg75", "half")):
