@@ -108,8 +108,10 @@ def judged(judge, crops, compressed=None) -> dict:
     the ensemble lifted by the real-only gate and the familiarity check) come too."""
     import numpy as np
 
+    from core.detection.judge import monochrome
+
     out = {k: [] for k in judge.detectors}
-    extra = {"real-only": [], "unfamiliar": []}
+    extra = {"real-only": [], "lifted": []}
     for s in range(0, len(crops), 256):
         chunk = crops[s : s + 256]
         p, dist = judge.probabilities_and_distances(chunk) if len(chunk) else ({k: np.zeros(0) for k in out}, None)
@@ -117,27 +119,27 @@ def judged(judge, crops, compressed=None) -> dict:
             out[k].append(p[k])
         q = judge.real_quantiles(chunk)
         extra["real-only"].append(q if q is not None else np.full(len(chunk), np.nan))
-        extra["unfamiliar"].append(np.zeros(len(chunk), bool) if dist is None
-                                   else np.asarray(dist) > judge.familiarity.threshold)
+        unfamiliar = (np.zeros(len(chunk), bool) if dist is None
+                      else np.asarray(dist) > judge.familiarity.threshold)
+        extra["lifted"].append(unfamiliar | monochrome(chunk))
     probs = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
     if judge.realonly is not None and extra["real-only"]:
         probs["real-only"] = np.concatenate(extra["real-only"])
-    if extra["unfamiliar"]:
-        probs["unfamiliar"] = np.concatenate(extra["unfamiliar"])
+    if extra["lifted"]:
+        probs["lifted"] = np.concatenate(extra["lifted"])
     return with_ensemble(judge, probs, compressed)
 
 
-NOT_DETECTORS = ("ensemble", "verdict-score", "unfamiliar")  # keys of a probabilities dict that no detector made
+# keys of a probabilities dict that no detector made ("lifted": unfamiliar or black-and-white faces, as Judge.gated)
+NOT_DETECTORS = ("ensemble", "verdict-score", "lifted")
 
 
 def with_ensemble(judge, probs: dict, compressed=None) -> dict:
     """`probs` (detector -> probabilities) with the ensemble's added, compressed crops weighted as such, and the
-    verdict's score where the real-only gate or the familiarity check can lift it (`judge.verdict_scores`)."""
+    verdict's score where the gate, the familiarity check or the black-and-white rule can lift it (`Judge.gated`)."""
     import numpy as np
 
-    from core.detection.judge import gate_score, verdict_scores
-
-    unfamiliar = probs.get("unfamiliar")
+    lifted = probs.get("lifted")
     probs = {k: v for k, v in probs.items() if k not in NOT_DETECTORS}
     n = len(next(iter(probs.values())))
     if not n:
@@ -145,12 +147,10 @@ def with_ensemble(judge, probs: dict, compressed=None) -> dict:
     mask = np.broadcast_to(np.asarray(False if compressed is None else compressed, bool), n)
     ens = np.where(mask, judge.ensemble(probs, True), judge.ensemble(probs))
     out = {**probs, "ensemble": ens}
-    q = probs.get("real-only")
-    gate = gate_score(q, judge.gate, judge.band) if q is not None and judge.gate is not None else None
-    if gate is not None or unfamiliar is not None:
-        out["verdict-score"] = verdict_scores(ens, gate, unfamiliar, judge.band)
-    if unfamiliar is not None:
-        out["unfamiliar"] = unfamiliar
+    if "real-only" in probs or lifted is not None:
+        out["verdict-score"] = judge.gated(ens, probs.get("real-only"), lifted)[2]
+    if lifted is not None:
+        out["lifted"] = lifted
     return out
 
 
@@ -224,7 +224,7 @@ def evaluate(judge, real_crops, fake_crops, compressed=None) -> dict:
     half = with_ensemble(judge, probs["half"], compressed)
     ms = speed(judge, crops)
     results = {}
-    for name in [k for k in clean if k != "unfamiliar"]:
+    for name in [k for k in clean if k != "lifted"]:
         r = detector_scores(labels, clean[name])
         j = detector_scores(labels, jpeg[name])
         h = detector_scores(labels, half[name])
@@ -274,7 +274,7 @@ def per_source(sources_: list[dict], probs: dict, band) -> dict[str, dict]:
             row["title"] = src["title"]
         if src["truth"] == "fake" and real and n:
             for det, p in probs.items():
-                if det == "unfamiliar":
+                if det == "lifted":
                     continue
                 r = np.concatenate([p[s] for s in real])
                 y = np.r_[np.zeros(len(r)), np.ones(n)]
@@ -302,7 +302,7 @@ def write_scores(path: Path, rows: list[tuple[str, str, str]], probs: dict, band
 
     buf = io.StringIO()
     w = csv.writer(buf)
-    dets = [d for d in probs if d != "unfamiliar"]
+    dets = [d for d in probs if d != "lifted"]
     w.writerow(["path", "truth", "source", *dets, "verdict"])
     for i, (p, truth, source) in enumerate(rows):
         w.writerow([p, truth, source, *(f"{float(probs[d][i]):.6f}" for d in dets),

@@ -200,11 +200,10 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
         fit_ensemble_weights,
         fit_false_alarm_shift,
         fit_real_gate,
-        gate_score,
+        gated_scores,
         real_rank,
         shifted,
         unusualness,
-        verdict_scores,
     )
 
     kept = [n for n in names if n not in out]
@@ -232,7 +231,7 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
     reference = np.quantile(np.concatenate([ens[n] for n in reals]), np.linspace(0, 1, 201))
     unusual = {n: unusualness(q[n], real_rank(ens[n], reference)) for n in names}
     gate = fit_real_gate({n: (ens[n], unusual[n], unfamiliar[n]) for n in reals})
-    score = {n: verdict_scores(ens[n], gate_score(unusual[n], gate), unfamiliar[n]) for n in names}
+    score = {n: gated_scores(ens[n], q[n], unfamiliar[n], gate, reference)[2] for n in names}
     if args.dump:
         args.dump.mkdir(parents=True, exist_ok=True)
         np.savez(args.dump / f"{fam}.npz", **{f"{k}|{n}": v[n] for k, v in (("ens", ens), ("q", q), (

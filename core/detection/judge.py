@@ -125,6 +125,19 @@ def verdict_scores(ensemble, gate=None, unfamiliar=None, band: tuple[float, floa
     return s
 
 
+def gated_scores(ens, q, lifted, threshold: float | None, reference=None,
+                 band: tuple[float, float] = UNCERTAIN_BAND) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """The gate on guarded ensemble scores `ens`: the real-only scores `q` (None: no real-only detector) and the
+    ensemble's rank among the real faces' scores (`reference`, None: not used) give the unusualness; at or beyond
+    `threshold` (None: no gate) a face is lifted into the band, as are the `lifted` faces. Returns (unusualness
+    or None, beyond the gate, the verdict's scores)."""
+    ens = np.asarray(ens, float)
+    u = None if q is None else unusualness(q, None if reference is None else real_rank(ens, reference))
+    gate = None if u is None or threshold is None else gate_score(u, threshold, band)
+    beyond = np.zeros(len(ens), bool) if gate is None else u >= threshold
+    return u, beyond, verdict_scores(ens, gate, lifted, band)
+
+
 def label_for(p: float, band: tuple[float, float] = UNCERTAIN_BAND) -> str:
     lo, hi = band
     if p < lo:
@@ -483,6 +496,13 @@ class Judge:
     def find_faces(self, images: list[np.ndarray]) -> list[list[FaceCrop]]:
         return crop_faces(images, self.face_detector, CROP_SIZE, FACE_MARGIN, MIN_FACE_PROB)
 
+    def gated(self, ens: np.ndarray, q: np.ndarray | None, lifted: np.ndarray | None
+              ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """The gate applied to guarded ensemble scores `ens`, given the crops' real-only scores `q` (None without
+        the detector) and the faces lifted into the band whatever the gate says (`lifted`: unfamiliar or black
+        and white). Returns (unusualness or None, beyond the gate, the verdict's scores)."""
+        return gated_scores(ens, q, lifted, self.gate, self.ensemble_reference, self.band)
+
     def judge_crops(self, crops: list[FaceCrop], whole_image: bool = False, compressed: bool = False) -> list[FaceVerdict]:
         if not crops:
             return []
@@ -491,13 +511,10 @@ class Judge:
         ens = self.ensemble(probs, compressed)
         weights = self.weights_for(compressed)[0]
         q = self.real_quantiles(stacked)
-        u = None if q is None else unusualness(
-            q, None if self.ensemble_reference is None else real_rank(ens, self.ensemble_reference))
-        gate = None if u is None or self.gate is None else gate_score(u, self.gate, self.band)
         unfamiliar = (np.zeros(len(crops), bool) if dist is None
                       else np.asarray(dist) > self.familiarity.threshold)
         mono = monochrome(stacked)
-        scores = verdict_scores(ens, gate, unfamiliar | mono, self.band)
+        u, beyond, scores = self.gated(ens, q, unfamiliar | mono)
         verdicts = []
         for i, c in enumerate(crops):
             p = {n: float(v[i]) for n, v in probs.items()}
@@ -505,7 +522,7 @@ class Judge:
             verdicts.append(FaceVerdict(
                 c.box, c.prob, c.crop, p, float(ens[i]), label_for(float(scores[i]), self.band), whole_image,
                 detectors_split(p, weights, self.band), bool(unfamiliar[i]), d, weights,
-                realonly=None if q is None else float(q[i]), improbable=bool(gate is not None and u[i] >= self.gate),
+                realonly=None if q is None else float(q[i]), improbable=bool(beyond[i]),
                 score=float(scores[i]), unusual=None if u is None else float(u[i]), monochrome=bool(mono[i])))
         return verdicts
 
