@@ -203,7 +203,7 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
         st.caption(f"Ensemble probability of GAN-made (the weighted average after the false-alarm guard): **{face.ensemble:.1%}**"
                    + ("" if face.whole_image else f"; MTCNN is {face.face_prob:.1%} sure this is a face.")
                    + (f" The verdict reads **{face.verdict_score:.1%}**: kept from *real* by the checks below."
-                      if face.verdict_score > face.ensemble + 1e-9 else ""))
+                      if face.ensemble < UNCERTAIN_BAND[0] <= face.verdict_score else ""))
         if face.split:
             st.caption(":material/call_split: " + split_sentence(judge, face))
         if face.realonly is not None:
