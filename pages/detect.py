@@ -23,7 +23,7 @@ st.caption(
 judge, detectors = get_judge()
 if judge is None:
     st.info("No detector can be loaded, so nothing can be judged. Train them with `python -m train.detector` "
-            "(see the README).")
+            "(see docs/detectors.md).")
     st.stop()
 
 inputs = view.inputs()

@@ -21,7 +21,7 @@ Every photo the detectors were trained on was a JPEG of quality 90 (CelebA's: 75
 
 The uncertain band is a setting (`UNCERTAIN_BAND`, default 0.35-0.65): an ensemble probability
 inside it is reported as "uncertain" rather than forced into a side. Each detector's calibrated
-probability is right about as often as it claims on validation data (ECE in the README).
+probability is right about as often as it claims on validation data (ECE in docs/detectors.md, *Figures on the validation mix*).
 
 Real-only gate: a face may be called real only where it is as usual as real photos are on two counts:
 the real-only detector's score (`core.detection.realonly`, a pixel coder of real photos that never saw a

@@ -91,7 +91,7 @@ def _discriminator_section(name: str, d: dict | None) -> str:
               f"{d.get('epochs_done', '?')} epochs, {tc.get('precision', 'float32')}; this run did not keep its own)")
     return (f"\n## Its discriminator\n\n`discriminator/` keeps the final discriminator {origin}, in float16, for "
             f"`python -m train.evaluate --split val --discriminator {name}`: the GAN's own discriminator asked as a "
-            "detector, beside the app's detectors (*Detectors side by side* in Face GAN Lab's README and Training "
+            "detector, beside the app's detectors (*Detectors side by side* in Face GAN Lab's docs/detectors.md and Training "
             "History). The app itself never loads it.\n")
 
 

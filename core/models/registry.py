@@ -160,7 +160,7 @@ SPECS: dict[str, ModelSpec] = {
             description="The same frozen EfficientNet-Lite0, read only up to its fifth stage (the fine texture where "
                         "up-sampling leaves its trace, not what the face looks like), and a head fitted in closed form "
                         "on un-augmented crops: left out of training, StyleGAN2 and Stable Diffusion 2.1 were ranked "
-                        "far better this way; JPEG-compressed photos are judged less well (README, *Leave one out*).",
+                        "far better this way; JPEG-compressed photos are judged less well (docs/detectors.md, *Leave one out*).",
             config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 5},
         ),
         # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),

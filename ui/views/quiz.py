@@ -194,7 +194,7 @@ def quiz() -> None:
     generators = available_generators()
     if not generators:
         st.warning("No generator's weights could be loaded, so there are no generated faces to show. "
-                   "Train one with `train/` (see the README) or restore `weights/`.", icon=":material/warning:")
+                   "Train one with `train/` (see docs/training.md) or restore `weights/`.", icon=":material/warning:")
         return
     photos = photo_list(str(folder))
     rnd: QuizRound | None = st.session_state.get("quiz_round")
