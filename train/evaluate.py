@@ -130,13 +130,13 @@ def judged(judge, crops, compressed=None) -> dict:
     return with_ensemble(judge, probs, compressed)
 
 
-# keys of a probabilities dict that no detector made ("lifted": unfamiliar or black-and-white faces, as Judge.gated)
+# keys of a probabilities dict that no detector made ("lifted": unfamiliar or one-tone faces, as Judge.gated)
 NOT_DETECTORS = ("ensemble", "verdict-score", "lifted")
 
 
 def with_ensemble(judge, probs: dict, compressed=None) -> dict:
     """`probs` (detector -> probabilities) with the ensemble's added, compressed crops weighted as such, and the
-    verdict's score where the gate, the familiarity check or the black-and-white rule can lift it (`Judge.gated`)."""
+    verdict's score where the gate, the familiarity check or the one-tone rule can lift it (`Judge.gated`)."""
     import numpy as np
 
     lifted = probs.get("lifted")

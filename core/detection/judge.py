@@ -83,17 +83,41 @@ def gate_score(q, threshold: float, band: tuple[float, float] = UNCERTAIN_BAND):
 
 
 MONOCHROME_LEVELS = 4.0  # mean largest channel difference (of 255) under which a crop is black and white
+TONE_LEVELS = 4.0  # mean distance (levels) of a crop's colour from the one tone its brightness predicts
+TONE_BINS = 16  # brightness bins of `tone_spread`
+
+
+def tone_spread(crops: np.ndarray, bins: int = TONE_BINS) -> np.ndarray:
+    """Per (N, S, S, 3) uint8 crop: how far its colour strays from a single tone, in 8-bit levels. The chroma
+    (R - Y and B - Y) of each pixel less the mean chroma of the crop's pixels of the same brightness (`bins`
+    bins of the luma Y), mean absolute, the two summed: 0 in black and white, about 2 for sepia (a tint that
+    follows brightness), 12-24 (median) for colour photos of every source here."""
+    c = np.asarray(crops, np.float32)
+    n = len(c)
+    if not n:
+        return np.zeros(0)
+    c = c.reshape(n, -1, 3)
+    y = c @ np.array([0.299, 0.587, 0.114], np.float32)
+    idx = np.clip((y * (bins / 256.0)).astype(np.int64), 0, bins - 1) + bins * np.arange(n)[:, None]
+    count = np.maximum(np.bincount(idx.ravel(), minlength=n * bins), 1)
+    out = np.zeros(n)
+    for ch in (0, 2):
+        chroma = c[..., ch] - y
+        mean = np.bincount(idx.ravel(), chroma.ravel().astype(np.float64), minlength=n * bins) / count
+        out += np.abs(chroma - mean[idx]).mean(1)
+    return out
 
 
 def monochrome(crops: np.ndarray) -> np.ndarray:
-    """Per (N, S, S, 3) uint8 crop: whether it is black and white (its three channels nearly equal). No training
-    photo of any source was, and the detectors lean on colour (`train.shortcuts`: toned to grey, generated
-    faces were called GAN-made 0-2% of the time), so such a face is never called real."""
+    """Per (N, S, S, 3) uint8 crop: whether it is in one tone: black and white (its three channels nearly equal)
+    or toned, as sepia is (its colour a function of brightness alone, `tone_spread`). No training photo of any
+    source was, and the detectors lean on colour (`train.shortcuts`: toned to grey, generated faces were called
+    GAN-made 0-2% of the time; in sepia most were missed), so such a face is never called real."""
     c = np.asarray(crops, np.int16)
     if not len(c):
         return np.zeros(0, bool)
     spread = np.abs(c[..., 0] - c[..., 1]) + np.abs(c[..., 1] - c[..., 2])
-    return spread.reshape(len(c), -1).mean(1) < MONOCHROME_LEVELS
+    return (spread.reshape(len(c), -1).mean(1) < MONOCHROME_LEVELS) | (tone_spread(c) < TONE_LEVELS)
 
 
 def real_rank(scores, reference) -> np.ndarray:
@@ -163,7 +187,7 @@ class FaceVerdict:
     realonly: float | None = None  # the real-only detector's score: share of real faces more probable (0-1)
     improbable: bool = False  # its unusualness is beyond the gate: it cannot be called real
     unusual: float | None = None  # `unusualness` of the real-only score and the ensemble's rank (0-1)
-    monochrome: bool = False  # a black-and-white face: never called real (see `monochrome`)
+    monochrome: bool = False  # a face in one tone (black and white, sepia): never called real (see `monochrome`)
     score: float | None = None  # what the label is read from (`verdict_scores`); None: the ensemble
 
     @property

@@ -33,7 +33,7 @@ from core.models.registry import LoadedModel
 from ui import texts
 from ui.charts.detect import gradcam_chart, spectrum_chart, spectrum_summary, verdict_chart
 from ui.models import generate_faces
-from ui.widgets import csv_cell, md_text, show_image, source_dataframe
+from ui.widgets import PROGRESS_PX, column_px, csv_cell, md_text, show_image, source_dataframe
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 REAL_EXAMPLES = {  # file -> credit; only photos whose licence allows showing them in a public demo
@@ -214,9 +214,10 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
                        f"{judge.gate:.0%} a real verdict allows. The detectors trained on generators may have found no "
                        "trace of theirs, but a face this unusual is not called real.", icon=":material/policy:")
         if face.monochrome:
-            st.warning("A black-and-white face: none of the photos the detectors learnt from was, and without colour "
-                       "they miss most generated faces (toned grey, faces from every generator here were called "
-                       "GAN-made 0-2% of the time). So a black-and-white face is never called real.",
+            st.warning("A face in one tone (black and white, or toned as sepia is): none of the photos the detectors "
+                       "learnt from was, and without colour they miss most generated faces (toned grey, faces from "
+                       "every generator here were called GAN-made 0-2% of the time). So a one-tone face is never "
+                       "called real.",
                        icon=":material/filter_b_and_w:")
         if face.label == "real" and not face.split:
             st.caption(":material/info: " + real_meaning(trained_generators(detectors), read_leave_out(),
@@ -343,21 +344,15 @@ def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str
         for i, f in enumerate(verdict.faces, 1):
             rows.append({"file": name, "verdict": state_words(f)[0] + (" (unfamiliar face)" if f.unfamiliar else "")
                          + (" (unusual for a photo)" if f.improbable else "")
-                         + (" (black and white)" if f.monochrome else ""),
+                         + (" (one tone)" if f.monochrome else ""),
                          "ensemble": round(f.ensemble, 4),
                          "real-only": None if f.realonly is None else round(f.realonly, 4),
                          "face": f"{i} of {len(verdict.faces)}",
                          **{d: round(p, 4) for d, p in f.probabilities.items()}})
             thumbs.append(thumbnail_uri(f.crop))
     progress.empty()
-    prob_col = {d: st.column_config.ProgressColumn(d, min_value=0.0, max_value=1.0, format="percent", width="small")
-                for d in [*judge.detectors, "ensemble", "real-only"]}
     st.subheader(f"Verdicts for {len(items)} files")
-    st.dataframe([{"crop": t, **r} for t, r in zip(thumbs, rows, strict=True)], hide_index=True,
-                 column_config={"crop": st.column_config.ImageColumn("crop", width="small"),
-                                "file": st.column_config.TextColumn("file", width="medium"),
-                                "verdict": st.column_config.TextColumn("verdict", width="small"),
-                                "face": st.column_config.TextColumn("face", width="small"), **prob_col})
+    verdict_tables(rows, thumbs, list(judge.detectors))
     for name, problem in problems:  # full sentences, wrapped, instead of a cut cell
         st.warning(f"**{md_text(name)}**: {problem}", icon=":material/broken_image:")
     buf = io.StringIO()
@@ -374,6 +369,29 @@ def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str
     chosen = st.selectbox("Details for", [n for n, _ in items], index=None, placeholder="choose a file")
     if chosen:
         single(judge, detectors, chosen, dict(items)[chosen], limits=False)
+
+
+def verdict_tables(rows: list[dict], thumbs: list[str], detector_names: list[str]) -> None:
+    """The batch's rows in two tables, each column as wide as its longest value: the verdicts, then each
+    detector's probability (one table of both ran past a 1,400 px window, with the verdicts cut to "Looks
+    GAN-m" in a small column)."""
+    def fit(key: str) -> int:
+        return column_px(key, *(str(r[key]) for r in rows))
+
+    def bar(key: str):
+        return st.column_config.ProgressColumn(key, min_value=0.0, max_value=1.0, format="percent",
+                                               width=max(PROGRESS_PX, column_px(key)))
+
+    which = {"file": st.column_config.TextColumn("file", width=fit("file"), pinned=True),
+             "face": st.column_config.TextColumn("face", width=fit("face"))}
+    st.dataframe([{"crop": t, **{k: r[k] for k in ("file", "verdict", "ensemble", "real-only", "face")}}
+                  for t, r in zip(thumbs, rows, strict=True)], hide_index=True, width="content",
+                 column_config={"crop": st.column_config.ImageColumn("crop", width="small"), **which,
+                                "verdict": st.column_config.TextColumn("verdict", width=fit("verdict")),
+                                "ensemble": bar("ensemble"), "real-only": bar("real-only")})
+    st.caption("Each detector's calibrated probability that the face is GAN-made:")
+    st.dataframe([{k: r[k] for k in ("file", "face", *detector_names)} for r in rows], hide_index=True,
+                 width="content", column_config={**which, **{d: bar(d) for d in detector_names}})
 
 
 def sidebar(detectors: dict[str, LoadedModel]) -> None:

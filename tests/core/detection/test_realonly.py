@@ -178,11 +178,20 @@ def test_unusualness_combines_two_ranks_as_a_share_of_real_faces():
 
 
 def test_a_black_and_white_face_cannot_be_called_real():
-    from core.detection.judge import monochrome
+    from core.detection.judge import monochrome, tone_spread
 
     colour = RNG.integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
     gray = toned(colour[0], "gray")[None]
-    assert monochrome(np.concatenate([colour, gray])).tolist() == [False, False, True]
+    # a smooth face-like colour crop: skin, hair and background in different hues at like brightness
+    yy, xx = np.mgrid[0:32, 0:32]
+    skin = np.stack([180 + 0 * xx, 130 + 0 * xx, 100 + 0 * xx], -1)
+    sky = np.stack([100 + 0 * xx, 140 + 0 * xx, 200 + 0 * xx], -1)
+    smooth = np.where((xx < 16)[..., None], skin, sky).astype(np.uint8)[None]
+    sepia = toned(smooth[0], "sepia")[None]
+    crops = np.concatenate([colour, gray, smooth, sepia])
+    assert monochrome(crops).tolist() == [False, False, True, False, True]
+    spread = tone_spread(crops)
+    assert spread[2] < 0.5 and spread[4] < 4.0 < spread[3]
     judge = Judge({"sure": (Sure(), 1.0)}, face_detector=object())
     crop = FaceCrop((0, 0, 128, 128), 0.99, toned(RNG.integers(0, 256, (128, 128, 3), dtype=np.uint8), "gray"))
     (v,) = judge.judge_crops([crop])
