@@ -22,6 +22,18 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MISSING = "—"
 # st.dataframe's rows and header are 35 px, plus 3 px of border: a taller frame shows an empty half row
 ROW_PX, FRAME_PX = 35, 3
+# a percentage bar column: the bar and "99.49%" beside it (Streamlit's default is 150 px)
+PROGRESS_PX = 128
+
+
+def column_px(*texts: str) -> int:
+    """A st.dataframe column's width in px that shows the longest of `texts` (the header among them) whole.
+
+    The grid sizes a column to the first rows it reads and cuts the rest ("lsgan-80-fe", "Looks GAN-m");
+    a fixed width must be wide enough for every value: 14 px Source Sans takes under 8 px a character on
+    average (tests/e2e/test_layout_browser.py measures the real text), plus 8 px padding each side.
+    """
+    return 8 * max(len(t) for t in texts) + 20
 
 
 def table_height(rows: int, max_rows: int | None = None) -> int:
@@ -52,6 +64,21 @@ def csv_cell(value):
     return value
 
 
+def panes(*sizes: tuple[int, int], key: str, gap: str = "large") -> list:
+    """Containers side by side that go under one another when the page is too narrow for all of them.
+
+    `sizes`: (least width in px, share of the spare width) per pane. st.columns keeps its proportions at
+    any width, so at 800 px a quarter column was 85 px and cut its text to a word a line; these wrap
+    instead. `key` names them on the page (st-key-<key>-<i>); the style that sets each pane's least width
+    and share is a style-only st.html, which takes no space.
+    """
+    css = " ".join(f"[data-testid='stLayoutWrapper']:has(> .st-key-{key}-{i}) {{flex: {share} 1 {least}px !important}}"
+                   for i, (least, share) in enumerate(sizes))
+    st.html(f"<style>{css}</style>")
+    row = st.container(horizontal=True, gap=gap, key=key)
+    return [row.container(key=f"{key}-{i}") for i in range(len(sizes))]
+
+
 def show_image(img: np.ndarray, caption: str | None = None, container=st, png: bytes | None = None) -> None:
     """Show faces pixel-crisp (PNG) at 2x, or at the column's width when that is smaller.
 
@@ -67,17 +94,20 @@ def show_image(img: np.ndarray, caption: str | None = None, container=st, png: b
 
 def source_dataframe(per_source: dict, width: str = "content") -> None:
     """The per-source test table (core.models.history.source_table): AUC as text, a dash for real sources
-    (a number column would print "None" there), verdict shares as bars. Detect and Training History show it."""
+    (a number column would print "None" there), verdict shares as bars (the uncertain share as a figure, so
+    the table fits a 1,400 px window). Detect and Training History show it."""
     from core.models.history import source_table
 
     rows = [{**r, "AUC vs real": number_or_missing(r["AUC vs real"], "{:.3f}")} for r in source_table(per_source)]
     st.dataframe(rows, hide_index=True, width=width, height=table_height(len(rows)), column_config={  # every row
+        "Source": st.column_config.TextColumn(width=column_px("Source", *(str(r["Source"]) for r in rows))),
         "AUC vs real": st.column_config.TextColumn(help="How well the verdicts rank this generator's faces above "
                                                         "every real one (1 = perfectly); none for a real source",
                                                    alignment="right"),
-        "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-        "Uncertain": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+        "Called GAN-made": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent",
+                                                           width=PROGRESS_PX),
+        "Uncertain": st.column_config.NumberColumn(format="percent"),
         "Called real": st.column_config.ProgressColumn(
-            min_value=0.0, max_value=1.0, format="percent",
+            min_value=0.0, max_value=1.0, format="percent", width=PROGRESS_PX,
             help="For a generator: its faces that got through as real, the miss that matters most"),
     })

@@ -131,9 +131,9 @@ def test_batch_mode_gives_a_table_and_a_csv(face_img):
     items = [("real.jpg", image_bytes(face_img, "JPEG")), ("notes.jpg", b"not an image"),
              ("flipped.png", image_bytes(face_img.transpose(Image.FLIP_LEFT_RIGHT), "PNG"))]
     at = run_detect(items)
-    table = at.dataframe[0].value
-    assert list(table["file"]) == ["real.jpg", "notes.jpg", "flipped.png"]
-    assert set(registry.names("detector")) <= set(table.columns)
+    table, detectors = at.dataframe[0].value, at.dataframe[1].value  # verdicts; each detector's probability
+    assert list(table["file"]) == list(detectors["file"]) == ["real.jpg", "notes.jpg", "flipped.png"]
+    assert set(registry.names("detector")) <= set(detectors.columns)
     assert table["verdict"][1] == "Unreadable" and table["face"][1] == "\u2014"  # a dash, not None
     assert list(table.columns[:4]) == ["crop", "file", "verdict", "ensemble"]  # verdict and ensemble first
     assert table["crop"][1].startswith("data:image/svg+xml")  # a drawn dash where there is no crop
