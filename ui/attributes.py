@@ -13,9 +13,10 @@ from ui.models import generate_faces, load_model
 from ui.widgets import number_or_missing, table_height
 
 TABLE_ROWS = 10  # the age table shows this many faces, then scrolls
-OVERLAY_HELP = ("Under the grid: the age and gender a face-attribute model (dlib-models, trained on photos of "
-                "real people) guesses for each face, with the probability it gives that gender. A guess from "
-                "pixels, with that model's biases: it says how a face looks to it, nothing more.")
+OVERLAY_HELP = ("Under the grid: the age and gender face-attribute models (dlib-models, the gender one refitted on "
+                "real faces shrunk and blurred to our generators' size) guess for each face, with the probability "
+                "given to that gender. Guesses from pixels, with those models' biases: they say how a face looks "
+                "to them, nothing more.")
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -30,19 +31,21 @@ def show_attribute_table(results: list[FaceAttributes], nrow: int, container=st)
     import pandas as pd  # here, not at the top: half a second off every page's first start
 
     rows = [{"face": f"#{i}", "place": f"row {i // nrow + 1}, column {i % nrow + 1}",
-             "age (years)": number_or_missing(round(r.age) if r.found else None),  # a dash, not "None"
-             "looks": r.gender if r.found else NO_FACE,
-             "P(male)": r.p_male if r.found else None} for i, r in enumerate(results)]
+             "age (years)": number_or_missing(None if r.age is None else round(r.age)),  # a dash, not "None"
+             "looks": r.gender or NO_FACE,
+             "P(male)": 0.0 if r.p_male is None else r.p_male,  # never None: a progress cell would print it
+             "face found": "yes" if r.found else "no (age read where faces usually are)"}
+            for i, r in enumerate(results)]
     container.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                         height=table_height(len(rows), max_rows=TABLE_ROWS),
                         column_config={"age (years)": st.column_config.TextColumn(alignment="right"),
                                        "P(male)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                                    format="%.2f")})
     s = summarise(results)
-    if s["faces_found"]:
-        container.caption(f"A face was found in {s['faces_found']} of {s['n']}; mean predicted age "
-                          f"{s['mean_age']:.0f} years; {round(s['share_male'] * s['faces_found'])} of "
-                          f"{s['faces_found']} look male to the model. {OVERLAY_HELP} {labeller_limits()}")
+    if s["labelled"]:
+        container.caption(f"The face finder found a face in {s['faces_found']} of {s['n']}; mean predicted age "
+                          f"{s['mean_age']:.0f} years; {round(s['share_male'] * s['labelled'])} of "
+                          f"{s['labelled']} look male to the gender head. {OVERLAY_HELP} {labeller_limits()}")
     else:
         container.caption(f"No face was found in any of the {s['n']} images. {OVERLAY_HELP}")
 
@@ -53,14 +56,19 @@ def labeller_limits() -> str:
     read once per server (the record changes only with `train.labeller --record`)."""
     rec = read_json(LABELLER_RECORD, None) or {}
     by = rec.get("by_size", {})
-    native, small = by.get("native", {}).get("adults", {}), by.get("64", {}).get("adults", {})
+    native = by.get("native", {}).get("adults", {})
+    small = by.get("64px", by.get("64", {})).get("adults", {})  # 64px: shrunk and kept so, read by the gender head
     if not native.get("n"):
         return ""
     text = (f"Measured on {rec.get('test_set', 'labelled photos')}, adults: age off by {native['age_mae']:.1f} years "
             f"on average, gender right {native['gender_accuracy']:.0%}")
     if small.get("n"):
-        text += (f"; blurred to 64 px like our faces, gender right {small['gender_accuracy']:.0%}, and it calls "
-                 f"{1 - small['men_called_male']:.0%} of men female")
+        text += f"; shrunk to 64 px like our faces, gender right {small['gender_accuracy']:.0%}"
+    families = rec.get("generated", {}).get("families", {})
+    if families:
+        text += "; on our generators' faces labelled by eye, it agreed on " + ", ".join(
+            f"{row['agreement']:.0%} of {row['labelled']} {fam} faces ({row['men_called_male']} of {row['men']} men "
+            "called male)" for fam, row in families.items() if row.get("labelled"))
     return text + "."
 
 

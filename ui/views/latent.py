@@ -189,11 +189,11 @@ def arithmetic_section(name: str, show_ages: bool) -> None:
 
 
 def strip_readout(key: str, found: list) -> str:
-    """What the labeller says along a strip: ages along "older", P(male) along "male"; – where no face."""
+    """What the labeller says along a strip: ages along "older", P(male) along "male"; – where it has none."""
     if key == "older":
-        return "predicted age " + ", ".join(f"{f.age:.0f}" if f.found else "–" for f in found)
+        return "predicted age " + ", ".join(f"{f.age:.0f}" if f.age is not None else "–" for f in found)
     return "the labeller says " + ", ".join(
-        (f"{f.gender} {f.confidence:.0%}" if f.found else "–") for f in found)
+        (f"{f.gender} {f.confidence:.0%}" if f.p_male is not None else "–") for f in found)
 
 
 def directions_section(name: str, show_ages: bool) -> None:
@@ -232,14 +232,16 @@ def directions_section(name: str, show_ages: bool) -> None:
                            f"\"{key}\" ({held} kept) — {strip_readout(key, found)}")
     older, male = facts["effect"].get(f"older +{MAX_MOVE:g}", {}), facts["effect"].get(f"male +{MAX_MOVE:g}", {})
     measured = ""
-    if older.get("faces_found_both") and male.get("faces_found_both"):
+    male_n = male.get("faces_labelled_both", male.get("faces_found_both"))  # older files count found faces
+    if older.get("faces_found_both") and male_n:
         measured = (f" Measured on {older['faces_found_both']} fresh faces: moving {MAX_MOVE:g} along \"older\" "
                     f"changed the mean predicted age from {older['mean_age_before']:.1f} to "
                     f"{older['mean_age_after']:.1f} years; {MAX_MOVE:g} along \"male\" changed the share predicted "
-                    f"male from {male['share_male_before']:.0%} to {male['share_male_after']:.0%}.")
+                    f"male from {male['share_male_before']:.0%} to {male['share_male_after']:.0%} ({male_n} faces).")
     st.caption(
-        f"**Where the directions come from.** {facts.get('labelled', '?')} faces of this model were labelled by an "
-        f"age and gender model ({facts.get('no_face', '?')} more had no face it could find); a straight-line fit "
+        f"**Where the directions come from.** {facts.get('samples', '?')} faces of this model were labelled by an "
+        f"age model and a gender head (the age model's face finder found {facts.get('labelled', '?')} of them); "
+        "a straight-line fit "
         "of age, and of the probability of \"male\", on the latent numbers gives the direction in which each "
         "grows fastest. \"Older\" was then made perpendicular to \"male\", so moving along one changes the "
         f"other as little as the generator allows.{measured} The labels are a model's guesses about how a face "
