@@ -28,6 +28,7 @@ from core.gan.toygan import (
 )
 from ui import texts
 from ui.charts.toygan import ARROW_MAX_LEN, ARROW_POINTS, GRID_LINES, history_chart, off_chart, points_chart
+from ui.widgets import panes
 
 LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
 STEPS_PER_CLICK = [1, 10, 50, 100, 200]
@@ -177,7 +178,7 @@ def live_gan() -> None:
     lab = lab_options()
     trainer = _buttons(toy_trainer(distribution, lr_g, lr_d, seed, lab.loss, lab.d_steps),
                        (distribution, lr_g, lr_d, seed), steps, lab)
-    chart_col, side_col = st.columns([3, 2], gap="large")
+    chart_col, side_col = panes((420, 3), (300, 2), key="toy-charts")  # under one another on a narrow page
     with chart_col:
         _points(trainer, lab)
     with side_col:
@@ -200,7 +201,8 @@ def _frame_clock_tick() -> None:
 
 def _controls() -> tuple:
     """Distribution, learning rates, steps per click and seed, in one row."""
-    cols = st.columns([2, 1, 1, 1, 1])
+    # a row that wraps: in fixed fifths the distribution's name was cut at 1,024 px
+    cols = panes((230, 2), *[(130, 1)] * 4, key="toy-controls", gap="medium")
     distribution = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key="toy_distribution",
                                      format_func=lambda n: DISTRIBUTIONS[n].title,
                                      help="The real points G learns to imitate. Changing it starts again from "

@@ -93,8 +93,12 @@ def show_opinions(opinions: DetectorOpinions) -> None:
                 help="The weighted mean of the detectors' calibrated probabilities, moved by the false-alarm "
                      f"guard (fitted so that at most {FALSE_ALARM_TARGET:.0%} of real validation faces are called GAN-made), as on "
                      "the Detect page.")
-    for col, (name, p) in zip(st.columns(len(opinions.probabilities)), opinions.probabilities.items(), strict=True):
-        col.metric(name, share(p), help=f"{name}'s calibrated probability that this face is GAN-made.")
+    # a row that wraps, each tile as wide as its name: in equal columns of a half-width column the names
+    # broke a letter a line ("p r o b e - t e x t u r e")
+    with st.container(horizontal=True, gap="medium"):
+        for name, p in opinions.probabilities.items():
+            st.metric(name, share(p), help=f"{name}'s calibrated probability that this face is GAN-made.",
+                      width="content")
 
 
 def real_photo_source() -> tuple[Path | None, str]:
@@ -236,8 +240,9 @@ def quiz() -> None:
         else:
             st.error(f"Not this time: the {'left' if rnd.real_side == 0 else 'right'} face is the real photo; "
                      f"the one you picked came from {rnd.model}.")
-    score_col, button_col = st.columns([3, 1])
-    score_col.markdown(f"**Score: {right} of {played}**" if played else "**Score:** no rounds played yet")
-    button_col.button("New round", icon=":material/refresh:", on_click=new_round, args=(photos, generators),
-                      width="stretch")
+    with st.container(horizontal=True, vertical_alignment="center", gap="large"):  # wraps; the button's label whole
+        st.markdown(f"**Score: {right} of {played}**" if played else "**Score:** no rounds played yet",
+                    width="content")
+        st.button("New round", icon=":material/refresh:", on_click=new_round, args=(photos, generators),
+                  width="content")
     st.caption(note + " Tip: look at hair edges, backgrounds, ears and teeth, where small GANs give themselves away.")
