@@ -142,7 +142,9 @@ def numbered_grid(images: np.ndarray, nrow: int, scale: int = 2, padding: int = 
     big = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
     img = Image.fromarray(big)
     draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default(size=max(10, 7 * scale))
+    # a tenth of a face's height at least: a 6x6 grid shown 470 px wide (an 800 px window) still prints
+    # each number 8 px tall (at 7 px a scale step they were 3-4 px)
+    font = ImageFont.load_default(size=max(12, 10 * scale))
     for index in range(n):
         r, c = divmod(index, nrow)
         x = (padding + c * (w + padding)) * scale + 3

@@ -25,7 +25,7 @@ from core.models import registry
 from ui import texts
 from ui.attributes import face_attributes, labeller_limits, model_directions, show_attribute_table
 from ui.models import generate_faces, load_model
-from ui.widgets import show_image
+from ui.widgets import panes, show_image
 
 GENERATORS = registry.names("generator")
 GRID_SIDE = 6
@@ -92,6 +92,12 @@ def new_seed(key: str) -> None:
     st.session_state[key] = random.randrange(1_000_000)
 
 
+def grid_and_controls(key: str) -> list:
+    """The numbered grid beside its controls, the controls under it on a narrow page: in fixed columns the
+    grid shrank to 270 px at 800 px and its numbers to 3 px."""
+    return panes((470, 3), (260, 2), key=key)
+
+
 def candidate_grid(name: str, seed: int) -> None:
     # PNG, not the automatic JPEG: small faces and printed numbers stay sharp
     faces = generate_faces(name, CANDIDATES, seed, None)
@@ -109,7 +115,7 @@ def age_table(name: str, seed: int, show_ages: bool) -> None:
 
 def walk_section(name: str, nz: int, show_ages: bool) -> None:
     """Interpolation: two faces of a numbered grid and the path between them, with its GIF."""
-    grid_col, controls_col = st.columns([3, 2], gap="large")
+    grid_col, controls_col = grid_and_controls("walk-grid")
     with controls_col:
         seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed",
                                    bind="query-params", help="The same seed and model always give the same grid."))
@@ -146,7 +152,7 @@ def walk_section(name: str, nz: int, show_ages: bool) -> None:
 
 def arithmetic_section(name: str, show_ages: bool) -> None:
     """Vector arithmetic: A - B + C on group means of a numbered grid, and its neighbours."""
-    grid_col, controls_col = st.columns([3, 2], gap="large")
+    grid_col, controls_col = grid_and_controls("arithmetic-grid")
     with controls_col:
         arithmetic_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1,
                                               value=DEFAULT_GROUPS_GRID[1], step=1,
@@ -204,7 +210,7 @@ def directions_section(name: str, show_ages: bool) -> None:
         st.info(f"{why[0].upper()}{why[1:]}. Make them (a few minutes on a CPU) with\n\n"
                 f"`python -m train.directions --model {name}`", icon=":material/info:")
         return
-    grid_col, controls_col = st.columns([3, 2], gap="large")
+    grid_col, controls_col = grid_and_controls("directions-grid")
     with controls_col:
         direction_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=2, step=1,
                                              key="dseed", bind="query-params",
