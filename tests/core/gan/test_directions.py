@@ -51,6 +51,16 @@ def test_committed_directions_are_unit_orthogonal_and_match_the_weights(name):
     assert facts["effect"][f"older -{step:g}"]["age_change"] < 0
 
 
+@pytest.mark.parametrize("name", ["dcgan-64", "lsgan-80"])
+def test_male_plus_3_moves_the_share_called_male_by_half(name):
+    """Issue 35: with the refitted gender head, +3 along "male" moves the share the labeller calls male by at
+    least 50 points on the two base generators (the old labeller saw +72 and +27)."""
+    facts = load_directions(registry.get_spec(name).bundled_dir)[1]
+    male = facts["effect"]["male +3"]
+    assert male["share_male_change"] >= 0.5 and male["faces_labelled_both"] == facts["effect"]["n"]
+    assert "gender head" in facts["labeller"]
+
+
 def test_mean_difference_matches_a_hand_computation():
     z = torch.tensor([[1.0, 0.0], [3.0, 2.0], [0.0, 0.0], [-1.0, 4.0]])
     high = torch.tensor([True, True, False, False])  # mean (2, 1)
