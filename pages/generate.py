@@ -77,8 +77,10 @@ st.title("Generate faces")
 for note in st.session_state.pop("gen_url_notes", []):
     st.info(f"This link asked for something we cannot show: {note}.", icon=":material/link_off:")
 with st.sidebar:
+    # the name alone in the box (with its title it was cut at every width), the title under it
     st.selectbox("Model", GENERATORS, key="gen_model",
-                 format_func=lambda n: f"{n} — {registry.get_spec(n).title}")
+                 help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in GENERATORS))
+    st.caption(registry.get_spec(st.session_state.gen_model).title)
     st.slider("Number of faces", 1, MAX_FACES, key="gen_n")
     st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="gen_seed",
                     help="The same seed and model always give the same faces.")
