@@ -41,7 +41,7 @@ SKIP = ("__pycache__", "*.pyc", "checkpoint.pt", ".*", "*.tmp")
 # A GAN's own discriminator's weights serve only train.evaluate; the app shows its figures
 # (weights/comparison/) and training record, so the Space is spared their 28 MB
 NOT_SERVED = ("discriminator/model.safetensors",)
-DEV_ONLY = {"pytest", "ruff", "hypothesis", "playwright"}  # test and lint tools: not needed to serve
+DEV_ONLY = {"pytest", "ruff", "hypothesis", "playwright", "onnx"}  # test, lint and training-only tools: not needed to serve
 COMMIT_MESSAGE = "Upload the Face GAN Lab Space"
 
 
@@ -69,10 +69,10 @@ def streamlit_pin(requirements: str) -> str:
 
 
 def space_requirements(requirements: str) -> str:
-    """The project's requirement lines without the test tools, after a comment saying where they came from."""
+    """The project's requirement lines without the test and training-only tools, after a comment saying where they came from."""
     kept = [line.rstrip() for line in requirements.splitlines()
             if requirement_name(line) is not None and requirement_name(line) not in DEV_ONLY]
-    head = ("# Written by train/push_space.py from the project's requirements.txt, without the test tools "
+    head = ("# Written by train/push_space.py from the project's requirements.txt, without the test and training-only tools "
             f"({', '.join(sorted(DEV_ONLY))}).\n")
     return head + "\n".join(kept) + "\n"
 
