@@ -141,7 +141,8 @@ def confusion_chart(label: str, counts: np.ndarray) -> go.Figure:
         colorscale="Blues", zmin=0, zmax=1, showscale=False,
         hovertemplate="true %{y}, judged %{x}: %{text}<extra></extra>",
     ))
+    fig.update_traces(textfont={"size": 13})  # left to itself Plotly shrank the counts to fit a narrow cell (6 px)
     fig.update_yaxes(autorange="reversed", title="true")
-    fig.update_xaxes(title="judged", side="bottom")
-    fig.update_layout(title=label, height=300, margin={"t": 50, "b": 40, "l": 60, "r": 10})
+    fig.update_xaxes(title="judged", side="bottom", tickangle=0)
+    fig.update_layout(title=label, height=300, margin={"t": 50, "b": 40, "l": 80, "r": 20})
     return fig

@@ -30,7 +30,9 @@ def roc_chart(entries: dict[str, dict], title: str, colors: list[str] | None = N
     if not drawn:
         return None
     fig.update_xaxes(range=[0, 1], constrain="domain")
-    fig.update_yaxes(range=[0, 1.01], scaleanchor="x", scaleratio=1)
+    # both axes keep their 0-1 ranges and the plot area shrinks to a square: with the y axis left free to
+    # stretch, a wide chart ran it from -0.4 to 1.4
+    fig.update_yaxes(range=[0, 1.01], scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(title=title, xaxis_title="false-positive rate (real judged GAN-made)",
                       yaxis_title="true-positive rate (GAN-made caught)", height=460,
                       legend={"yanchor": "bottom", "y": 0.02, "xanchor": "right", "x": 0.98},

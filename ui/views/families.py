@@ -12,7 +12,7 @@ from core.detection import families
 from core.models import discriminators
 from ui import texts
 from ui.charts.roc import roc_chart as roc_figure
-from ui.widgets import MISSING
+from ui.widgets import MISSING, PROGRESS_PX, column_px, table_height
 
 
 def roc_chart(records: list[families.FamilyRecord]):
@@ -74,27 +74,43 @@ def _not_ready(records: list[families.FamilyRecord]) -> None:
 
 
 def _shown(row: dict) -> dict:
-    """A summary row as the table shows it: a discriminator's two own-generator figures in one text cell,
-    a dash for the rows that have no generator of their own (rather than "None" or a blank)."""
+    """A summary row as the tables show it: the model's name beside its family where they differ ("ResNet
+    (cnn)"; a discriminator's family already names it), a discriminator's two own-generator figures in one
+    text cell, a dash for the rows that have no generator of their own (rather than "None" or a blank)."""
     caught, auc = row["Own generator caught"], row["Own generator AUC"]
     own = f"{caught:.1%} / {auc:.3f}" if caught is not None and auc is not None else MISSING
-    out = {}
+    named = row["Kind"] == "GAN discriminator" or row["Model"] == row["Detector"]
+    out = {"Detector": row["Detector"] if named else f"{row['Detector']} ({row['Model']})"}
     for k, v in row.items():
         if k == "Own generator caught":
-            out["Own generator (caught / AUC)"] = own
-        elif k != "Own generator AUC":
+            out[OWN_COLUMN] = own
+        elif k not in ("Detector", "Model", "Own generator AUC"):
             out[k] = v
     return out
 
 
+OWN_COLUMN = "Own G (caught / AUC)"
+# the summary in two tables that each fit a 1,400 px window: how well each detector does, and what it costs
+FIGURE_COLUMNS = ("Detector", "Kind", "Accuracy", "ROC AUC", "AP", "Weakest fake (AUC)", OWN_COLUMN)
+COST_COLUMNS = ("Detector", "Parameters", "Training", "ms per face")
+
+
 def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) -> None:
-    st.dataframe([_shown(r) for r in summary], hide_index=True, width="stretch", column_config={
-        "Accuracy": st.column_config.NumberColumn(format="%.4f"),
-        "ROC AUC": st.column_config.NumberColumn(format="%.4f"),
-        "AP": st.column_config.NumberColumn(format="%.4f"),
+    rows = [_shown(r) for r in summary]
+    detector = st.column_config.TextColumn(width=column_px("Detector", *(r["Detector"] for r in rows)), pinned=True)
+    st.dataframe([{k: r[k] for k in FIGURE_COLUMNS} for r in rows], hide_index=True, width="content",
+                 column_config={
+                     "Detector": detector,
+                     "Accuracy": st.column_config.NumberColumn(format="%.4f"),
+                     "ROC AUC": st.column_config.NumberColumn(format="%.4f"),
+                     "AP": st.column_config.NumberColumn(format="%.4f"),
+                     OWN_COLUMN: st.column_config.TextColumn(
+                         help="Own generator: a discriminator on the samples of the generator it trained beside, "
+                              "caught (called GAN-made) and ROC AUC against every real source"),
+                 })
+    st.dataframe([{k: r[k] for k in COST_COLUMNS} for r in rows], hide_index=True, width="content", column_config={
+        "Detector": detector,
         "Parameters": st.column_config.NumberColumn(format="localized"),
-        "Own generator (caught / AUC)": st.column_config.TextColumn(
-            help="A discriminator on the samples of the generator it trained beside, against every real source"),
         "ms per face": st.column_config.NumberColumn(format="%.1f"),
     })
     threads = {r.results.get("threads") for r in records if r.status == "evaluated"} - {None}
@@ -113,14 +129,23 @@ def _summary_table(records: list[families.FamilyRecord], summary: list[dict]) ->
 
 
 def _per_source_table(records: list[families.FamilyRecord]) -> None:
+    """Per source, each detector's share; the GANs' discriminators in a second table (one table of every
+    detector ran to 1,766 px and scrolled sideways even at 1,920)."""
     per_source = families.source_rows(records)
-    if per_source:
-        names = [r.family for r in records if r.status == "evaluated"]
-        columns = {n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent") for n in names}
-        columns["Source"] = st.column_config.TextColumn(pinned=True, width="medium")
-        st.dataframe(per_source, hide_index=True, width="stretch", height=35 * (len(per_source) + 1) + 3,
-                     column_config=columns)
-        st.caption(texts.FAMILIES_PER_SOURCE)
+    if not per_source:
+        return
+    evaluated = [r for r in records if r.status == "evaluated"]
+    groups = [[r.family for r in evaluated if r.kind != "GAN discriminator"],
+              [r.family for r in evaluated if r.kind == "GAN discriminator"]]
+    source = st.column_config.TextColumn(width=column_px("Source", *(r["Source"] for r in per_source)), pinned=True)
+    for i, names in enumerate(g for g in groups if g):
+        # the second table names the rows only: the first, above it, says what each is and counts its faces
+        keys = ("Source", "Kind", "Figure", "Faces") if i == 0 else ("Source",)
+        columns = {n: st.column_config.ProgressColumn(n, min_value=0.0, max_value=1.0, format="percent",
+                                                      width=max(PROGRESS_PX, column_px(n))) for n in names}
+        st.dataframe([{**{k: r[k] for k in keys}, **{n: r[n] for n in names}} for r in per_source], hide_index=True,
+                     width="content", height=table_height(len(per_source)), column_config={"Source": source, **columns})
+    st.caption(texts.FAMILIES_PER_SOURCE)
 
 
 def _galleries(records: list[families.FamilyRecord]) -> None:

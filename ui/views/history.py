@@ -56,7 +56,7 @@ from ui.charts.history import (
     probability_chart,
 )
 from ui.charts.roc import roc_chart
-from ui.widgets import show_image, source_dataframe
+from ui.widgets import panes, show_image, source_dataframe
 
 PLAY_FRAME_S = 0.25  # a snapshot a quarter second while playing: 36 epochs in 9 s
 EPOCH_KEY = "snapshot_epoch"  # the epoch slider's value: the epoch shown
@@ -149,7 +149,8 @@ def evaluation_section(training: dict) -> None:
     if not entries:
         st.info("This detector's training.json has no evaluation yet: `python -m train.evaluate` adds it.")
         return
-    roc_col, confusion_col = st.columns([3, 2], gap="large")
+    # side by side where both fit, the matrices under the ROC chart on a narrow page
+    roc_col, confusion_col = panes((440, 3), (300, 2), key="evaluation")
     with roc_col:
         fig = roc_chart(entries, "ROC curves on the test sets", COLORS)
         if fig is None:
@@ -206,13 +207,16 @@ def per_source_section(training: dict) -> None:
 
 
 def model_card_facts(facts: dict[str, str], explanation: str) -> None:
-    """The model card's facts as metric tiles, one a row (two side by side truncate values like
-    "100% / 100%" in a quarter-width column), the hardware as a caption, and what the figures mean."""
+    """The model card's facts as metric tiles in a row that wraps, each as wide as its figure (in a
+    fixed quarter column they were cut to "100% / 1..." or broken a word a line at 800 px), the hardware
+    as a caption, and what the figures mean."""
     st.subheader("Model card")
     hardware = facts.pop("Hardware", None)
     diffaug = facts.pop("DiffAugment", None)  # too long for a tile
-    for label, value in facts.items():
-        st.metric(label, value, help=VAL_ACCURACY_HELP if label == VAL_ACCURACY_LABEL else None)
+    with st.container(horizontal=True, gap="medium"):
+        for label, value in facts.items():
+            st.metric(label, value, help=VAL_ACCURACY_HELP if label == VAL_ACCURACY_LABEL else None,
+                      width="content")
     if hardware:
         st.caption(f"Trained on {hardware}.")
     if diffaug:
@@ -234,7 +238,7 @@ def detector_view(name: str, columns: dict, compare: str | None, other: dict | N
     else:
         st.caption(f"{registry.get_spec(name).title}: one row per epoch of training, from `weights/{name}/`. "
                    f"{len(columns['epoch'])} epochs ({phases}).")
-    charts_col, facts_col = st.columns([3, 1], gap="large")
+    charts_col, facts_col = panes((480, 3), (250, 1), key="charts-and-card")
     with facts_col:
         model_card_facts(detector_facts(training),
                          texts.HISTORY_FIT_FACTS if closed_form(training) else texts.HISTORY_DETECTOR_FACTS)
@@ -270,7 +274,7 @@ def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other:
         f"{len(columns['step']):,} iterations" + (f" over {len(starts)} epochs." if starts else ".")
     )
 
-    charts_col, facts_col = st.columns([3, 1], gap="large")
+    charts_col, facts_col = panes((480, 3), (250, 1), key="charts-and-card")
     with facts_col:
         threshold = (training.get("quality") or {}).get("threshold", 0.99)
         model_card_facts(training_facts(training),
