@@ -16,7 +16,9 @@ def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], en
     names = [f"{n} (weight {weights.get(n, 0):.2g})" for n in probabilities] + ["ensemble"]
     probs = list(probabilities.values()) + [ensemble]
     fig = go.Figure(go.Bar(
-        x=probs, y=names, orientation="h", text=[f"{p:.0%}" for p in probs], textposition="outside",
+        # a value beyond the plot area may run into the right margin: clipped at the axis, "100%" read "10(" in
+        # a narrow column
+        x=probs, y=names, orientation="h", text=[f"{p:.0%}" for p in probs], textposition="outside", cliponaxis=False,
         marker_color=["#9e9e9e"] * len(probabilities) + [ensemble_colour],
         hovertemplate="%{y}: P(GAN-made) = %{x:.3f}<extra></extra>",
     ))
@@ -26,7 +28,7 @@ def verdict_chart(probabilities: dict[str, float], weights: dict[str, float], en
                   annotation=dict(text="uncertain", y=1, yanchor="bottom", font_color="#8a5a00"),
                   annotation_position="top")
     fig.update_layout(xaxis=dict(range=[0, 1.1], title="probability that the face is GAN-made", tickformat=".0%"),
-                      yaxis=dict(autorange="reversed"), height=60 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
+                      yaxis=dict(autorange="reversed"), height=100 + 34 * len(names), margin=dict(l=10, r=40, t=30, b=50),
                       showlegend=False)
     return fig
 
