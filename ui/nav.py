@@ -19,3 +19,12 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def app_navigation_from_the_start() -> None:
+    """At the server's start (ui/warmup.py's lifespan): the old router off before any visitor, so a
+    fresh server's first run goes through app.py at once instead of running the page's file, then
+    ensure_app_navigation's rerun."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False

@@ -56,5 +56,8 @@ def wait(timeout: float = 120) -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
+    from ui.nav import app_navigation_from_the_start
+
+    app_navigation_from_the_start()  # the first visitor's run goes through app.py at once
     start()
     yield
