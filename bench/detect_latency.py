@@ -1,6 +1,6 @@
 """How long a visitor waits for verdicts: photo bytes in, every face judged by all detectors out.
 
-    python -m bench.detect_latency [--repeats 30] [--json OUT]
+    python -m bench.detect_latency [--repeats 30] [--threads N] [--json OUT]
 
 Times the Detect page's own path (decode with EXIF/alpha/CMYK handling, down-scale huge photos,
 MTCNN, crop, every detector, ensemble) with the models warm, for three inputs: a 178x218 CelebA
@@ -74,7 +74,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads (default torch's: every core). On a busy machine 1 is steadier: a parallel "
+                         "region that waits for a core another process holds can take ten times as long")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     judge = Judge.from_registry(use_hub=False)
     load_s = time.perf_counter() - t0
