@@ -15,7 +15,7 @@ from ui.widgets import show_image
 
 ensure_app_navigation()
 
-GENERATORS = registry.names("generator")
+GENERATORS = registry.names("generator", subject=None)  # faces first, then the abstract-art model
 params = st.query_params
 
 MAX_FACES, MAX_SEED = 64, 2**31 - 1
@@ -73,7 +73,9 @@ def new_seed() -> None:
     st.session_state.gen_seed = random.randrange(1_000_000)
 
 
-st.title("Generate faces")
+faces_model = registry.is_faces(st.session_state.gen_model)  # face-only tools hide for the abstract model
+things = "faces" if faces_model else "paintings"
+st.title("Generate faces" if faces_model else "Generate abstract paintings")
 for note in st.session_state.pop("gen_url_notes", []):
     st.info(f"This link asked for something we cannot show: {note}.", icon=":material/link_off:")
 with st.sidebar:
@@ -81,7 +83,7 @@ with st.sidebar:
     st.selectbox("Model", GENERATORS, key="gen_model",
                  help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in GENERATORS))
     st.caption(registry.get_spec(st.session_state.gen_model).title)
-    st.slider("Number of faces", 1, MAX_FACES, key="gen_n")
+    st.slider(f"Number of {things}", 1, MAX_FACES, key="gen_n")
     st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="gen_seed",
                     help="The same seed and model always give the same faces.")
     st.toggle("Truncation trick", key="gen_trunc_on",
@@ -89,12 +91,15 @@ with st.sidebar:
                    "its usual length, so faces stay faces.")
     st.slider("Truncation t", lo, hi, step=TRUNCATION_STEP, key="gen_trunc", disabled=not st.session_state.gen_trunc_on,
               help=texts.GENERATE_TRUNCATION_HELP)
-    st.toggle("Predicted age and gender", key="gen_ages", help=f"Show each face's predicted age and gender. {OVERLAY_HELP}")
-    st.button("New faces", on_click=new_seed, type="primary", icon=":material/casino:")
+    if faces_model:
+        st.toggle("Predicted age and gender", key="gen_ages", help=f"Show each face's predicted age and gender. {OVERLAY_HELP}")
+    else:
+        st.caption(texts.NOT_FACES_NOTE.format(name=st.session_state.gen_model, extra=""))
+    st.button(f"New {things}", on_click=new_seed, type="primary", icon=":material/casino:")
 
 name, n, seed = st.session_state.gen_model, st.session_state.gen_n, int(st.session_state.gen_seed)
 trunc = round(float(st.session_state.gen_trunc), 1) if st.session_state.gen_trunc_on else None
-show_ages = st.session_state.gen_ages
+show_ages = faces_model and st.session_state.get("gen_ages", False)
 st.query_params.from_dict({"model": name, "n": n, "seed": seed, **({"trunc": trunc} if trunc else {}),
                            **({"ages": "true"} if show_ages else {})})
 
@@ -107,7 +112,7 @@ faces = generate_faces(name, n, seed, trunc)
 nrow = math.ceil(math.sqrt(n))
 grid = make_grid(faces, nrow=nrow)
 png = encode_png_fast(grid)
-show_image(grid, png=png, caption=f"{n} {'face' if n == 1 else 'faces'} from {name}, seed {seed}"
+show_image(grid, png=png, caption=f"{n} {things[:-1] if n == 1 else things} from {name}, seed {seed}"
            + (f", truncation {trunc}" if trunc else ""))
 if show_ages:
     with st.spinner("Predicting age and gender…"):
@@ -115,7 +120,7 @@ if show_ages:
 st.download_button("Download PNG", png, file_name=f"{name}-seed{seed}-n{n}.png",
                    mime="image/png", icon=":material/download:")
 st.caption(
-    f"Each face is the generator's answer to a vector z of {loaded.config['nz']} random numbers "
+    f"Each {things[:-1]} is the generator's answer to a vector z of {loaded.config['nz']} random numbers "
     "drawn from a normal distribution; the seed fixes those numbers. Copy this page's address to "
-    "share exactly these faces."
+    f"share exactly these {things}."
 )

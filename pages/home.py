@@ -20,7 +20,7 @@ with st.container(horizontal=True):  # wraps at narrow widths instead of cutting
     st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
                  icon=":material/school:")
 
-MODELS = {n: get_model(n) for n in registry.names()}
+MODELS = {n: get_model(n) for n in registry.names(subject=None)}
 sources = {n: source_words(m) for n, m in MODELS.items() if m is not None}
 common = max(set(sources.values()), key=list(sources.values()).count) if sources else None
 if common:
@@ -48,7 +48,7 @@ def metrics(items: list[tuple]) -> None:
 
 
 st.header("Generators")
-for name in registry.names("generator"):
+for name in registry.names("generator", subject=None):  # the face GANs, then the abstract-art one
     spec, loaded = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
         left, right = st.columns([3, 2])
@@ -60,11 +60,16 @@ for name in registry.names("generator"):
             t = loaded.training
             q = t.get("quality", {})
             quality = q.get("face_found_rate")
-            metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"), ("Epochs", t.get("epochs_done", "?")),
-                     ("Training time", training_time(t)),
-                     ("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
+            score = (("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
                       f"Share of {q.get('n', 256)} samples in which the MTCNN face detector finds a face with "
-                      f"probability >= {q.get('threshold', 0.99):.2f} (after upscaling to 160 px).")])
+                      f"probability >= {q.get('threshold', 0.99):.2f} (after upscaling to 160 px).")
+                     if registry.is_faces(name) else  # paintings: no faces to find
+                     ("FD / real floor", f"{q['fd']:,.0f} / {q['fd_real_vs_real']:,.0f}" if "fd" in q else "n/a",
+                      "Frechet distance of its samples to crops of 22 held-out paintings on a fixed ImageNet "
+                      "network's features, beside the same for real training crops (lower = more alike; "
+                      "docs/training.md)."))
+            metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"), ("Epochs", t.get("epochs_done", "?")),
+                     ("Training time", training_time(t)), score])
             source_caption(name, loaded, f", {t.get('steps', '?')} steps at batch "
                                          f"{t.get('train_config', {}).get('batch_size', '?')}")
         with right:

@@ -6,6 +6,7 @@ The sections are in ui/views/latent.py.
 import streamlit as st
 
 from core.models import registry
+from ui import texts
 from ui.attributes import OVERLAY_HELP
 from ui.models import get_model, source_badge
 from ui.nav import ensure_app_navigation
@@ -18,8 +19,11 @@ with st.sidebar:
     # Widgets bound to the URL: a shared link opens the same grids, path and groups.
     name = st.selectbox("Model", view.GENERATORS, key="model", bind="query-params",
                         help="\n".join(f"- **{n}**: {registry.get_spec(n).title}" for n in view.GENERATORS))
-    show_ages = st.toggle("Predicted age and gender", key="ages", bind="query-params",
-                          help=f"Show each candidate's predicted age and gender under the grids. {OVERLAY_HELP}")
+    faces_model = registry.is_faces(name)  # the abstract-art model: no age and gender, no directions
+    show_ages = faces_model and st.toggle("Predicted age and gender", key="ages", bind="query-params",
+                                          help=f"Show each candidate's predicted age and gender under the grids. {OVERLAY_HELP}")
+    if not faces_model:
+        st.caption(texts.NOT_FACES_NOTE.format(name=name, extra=" and the age and gender directions"))
 
 loaded = get_model(name)
 if loaded is None:
@@ -39,4 +43,8 @@ with walk_tab:
 with arithmetic_tab:
     view.arithmetic_section(name, show_ages)
 with directions_tab:
-    view.directions_section(name, show_ages)
+    if faces_model:
+        view.directions_section(name, show_ages)
+    else:
+        st.info(texts.NOT_FACES_NOTE.format(name=name, extra=" and the age and gender directions"),
+                icon=":material/palette:")

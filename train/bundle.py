@@ -123,6 +123,13 @@ def main(argv=None) -> int:
         copy_file(snap, dest / SNAPSHOT_DIR / snap.name)
 
     model, config, _ = registry.load_folder(spec, dest)
+    if spec.subject == "abstract":  # paintings: FD/KID against held-out paintings, no face figures
+        from train.evaluate_abstract import main as evaluate_abstract
+
+        evaluate_abstract(["--record"])
+        size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+        print(f"bundled {args.run} -> {dest} ({size / 1e6:.1f} MB)")
+        return bundle_discriminator(spec, args.run, dest) if (args.run / "checkpoint.pt").exists() else 0
     crops = real_crops_for(spec.framing, config["image_size"])
     q = evaluate_generator(model, config["nz"], FaceDetector(), n=args.n, train=crops["train"], real=crops["val"])
     update_record(dest, lambda t: t.update(quality=q), spec=spec)

@@ -218,3 +218,9 @@ QUIZ_CELEBA_CREDIT = (  # ui/views/quiz.py
     "ICCV 2015), available for non-commercial research purposes only and not part of this repository. "
     "Both faces are cropped and scaled the same way."
 )
+
+# Generate, Latent Lab: what a model that is not a face model leaves out (registry.ModelSpec.subject)
+NOT_FACES_NOTE = (  # pages/generate.py, pages/latent_lab.py
+    "**{name}** paints abstract pictures (Kandinsky's paintings), not faces, so the face-only tools are hidden "
+    "for it: predicted age and gender{extra} read faces, and it has none."
+)

@@ -153,6 +153,96 @@ after each epoch.
 """)
 
 
+ABSTRACT_LICENCE = (
+    "Trained on photographs of paintings by **Wassily Kandinsky** (1866-1944), his abstract works of 1919-1944, "
+    "curated from **Wikimedia Commons** (the `abstract/kandinsky-1919-1944` folder of the shared data). Kandinsky "
+    "died in 1944, so his paintings are in the **public domain** where copyright lasts 70 years after the author's "
+    "death (the EU and most of the world), and faithful photographs of two-dimensional works add no copyright of "
+    "their own in the EU or the US. In the US a work first published in 1930 or later may still be protected, so "
+    "the set, and these weights made from it, are for non-commercial teaching and research. The images are not "
+    "distributed with the weights."
+)
+
+ABSTRACT_LIMITS = (
+    "- {size}x{size} pixels, learnt from random squares of 198 paintings by one painter over 25 years: it draws "
+    "his shapes, lines and colours as fragments, not whole compositions, and knows no other art.\n"
+    "- Few paintings: the near-copy check above compares every sample with the training crops, but a sample can "
+    "still echo one painting's motif.\n"
+    "- Not a Kandinsky: do not present its samples as his work."
+)
+
+
+def _abstract_quality(q: dict) -> str:
+    if not q or q.get("subject") != "abstract":
+        return "Not measured yet (`python -m train.evaluate_abstract --record`)."
+    m = q.get("memorisation", {})
+    return (
+        f"Against the crops of 22 held-out paintings ({q['held_out_crops']}), on {q['features']}; {q['n']} samples, "
+        f"seed {q['seed']}:\n\n"
+        "| measure | this model | real training crops (the floor) |\n|---|---|---|\n"
+        f"| FD (the FID formula) | {q['fd']:.2f} | {q['fd_real_vs_real']:.2f} |\n"
+        f"| KID x1000 | {1000 * q['kid']:.2f} +- {1000 * q['kid_std']:.2f} | {1000 * q['kid_real_vs_real']:.2f} |\n"
+        f"| pixel diversity (relative to held-out crops) | {q['diversity_vs_real']:.2f} | 1.00 |\n\n"
+        f"Near-copy check: each sample's nearest training crop (or its mirror image) is at a median RMS pixel "
+        f"distance of {m.get('sample_to_train_median', float('nan')):.3f} (closest: {m.get('sample_to_train_min', float('nan')):.3f}); "
+        f"training crops are {m.get('train_to_other_painting_median', float('nan')):.3f} from the nearest crop of "
+        f"another painting. {m.get('near_copies', '?')} of {m.get('n', '?')} samples are nearer to a training crop "
+        f"than 99% of training crops are to another painting's (threshold {m.get('near_copy_threshold', float('nan')):.3f}).\n"
+    )
+
+
+def abstract_card(name: str, title: str, description: str, config: dict, training: dict,
+                  discriminator: dict | None = None) -> str:
+    """The model card of the abstract-art generator: Kandinsky's paintings, their public-domain terms."""
+    tc = training.get("train_config", {})
+    data = ModelCardData(license="other", license_name="public-domain-paintings-non-commercial-use",
+                         library_name="pytorch", tags=["gan", training.get("loss", "gan"), "abstract-art", "kandinsky",
+                                                       "face-gan-lab"])
+    return _card(data, f"""
+# {name}: {title}
+
+{description}
+
+Made by the `train/` scripts of Face GAN Lab (`train.prepare_abstract`, `train.dcgan_abstract`). Load it
+there with `core.models.registry.load("{name}")`, or rebuild the generator from `config.json` and read
+`model.safetensors` (float16) with safetensors. It draws abstract paintings, not faces.
+
+## Data and licence
+
+{ABSTRACT_LICENCE}
+
+Data: {training.get('dataset', '?')}; {training.get('train_images', '?')} training crops. The 169 photographs of
+1909-1918 were left out: that folder mixes figurative landscapes and scenes, a stamp and photographs of framed works
+with the early abstractions.
+
+## Training
+
+| | |
+|---|---|
+| objective | {training.get('loss', '?')} |
+| architecture | `{config}` |
+| epochs | {training.get('epochs_done', '?')} of {training.get('epochs_planned', '?')} |
+| iterations | {training.get('steps', '?')} at batch {tc.get('batch_size', '?')} |
+| optimiser | Adam lr {tc.get('lr', '?')}, betas ({tc.get('beta1', '?')}, {tc.get('beta2', '?')}) |
+| augmentation | random square crops at three scales (cached); {_augmentation(tc)} |
+| exported weights | EMA of the generator, decay {tc.get('ema_decay', '?')}, BatchNorm statistics re-estimated |
+| wall time | {_fmt_minutes(training.get('wall_time_s'))} |
+| throughput | {training.get('images_per_s', '?')} images/s |
+| hardware | {training.get('hardware', '?')} |
+| seed | {tc.get('seed', '?')} |
+
+`history.jsonl` holds every iteration's losses; `snapshots/` the same 16 latent vectors drawn after each epoch.
+
+## Quality
+
+{_abstract_quality(training.get('quality', {}))}
+{_discriminator_section(name, discriminator)}
+## Limits
+
+{ABSTRACT_LIMITS.format(size=config.get("image_size", 64))}
+""")
+
+
 DETECTOR_LIMITS = (
     "- It has seen the real sources and generators listed above, and only those. Faces from other "
     "generators (newer diffusion models, face swaps), other kinds of photo, heavy edits or filters can "
@@ -284,6 +374,11 @@ def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:
 
     if spec.kind == "detector":
         card = detector_card(spec.name, spec.title, spec.description, config, training)
+    elif getattr(spec, "subject", "faces") == "abstract":
+        from core.io.store import read_json
+
+        kept = read_json(Path(folder) / "discriminator" / "training.json", None)
+        card = abstract_card(spec.name, spec.title, spec.description, config, training, kept)
     else:
         from core.io.store import read_json
 

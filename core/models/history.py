@@ -154,6 +154,9 @@ def training_facts(training: dict) -> dict[str, str]:
             facts["Faces found"] = f"{quality['face_found_rate']:.0%}"
         else:  # short enough for a metric tile in a narrow column
             facts["Faces found / real"] = f"{quality['face_found_rate']:.0%} / {real:.0%}"
+    if quality.get("subject") == "abstract":  # paintings: FD and KID to held-out paintings, beside the real floor
+        facts["FD / real floor"] = f"{quality['fd']:.1f} / {quality['fd_real_vs_real']:.1f}"
+        facts["KID x1000 / floor"] = f"{1000 * quality['kid']:.1f} / {1000 * quality['kid_real_vs_real']:.1f}"
     if "diversity_vs_real" in quality:
         facts["Diversity vs real"] = f"{quality['diversity_vs_real']:.2f}"
     if "near_copies" in memo:

@@ -63,16 +63,21 @@ class ModelSpec:
     # How a generator's training faces were framed, so real photos are cut the same way to compare with its
     # samples: "center" (the DCGAN tutorial's centre crop) or "mtcnn" (a square around MTCNN's face box)
     framing: str = "center"
+    # What a generator draws: "faces", or "abstract" (paintings). The face-only tools (faces found, the age and
+    # gender labeller and directions, the detectors' face crops, the quiz) skip what is not "faces"; `names()`
+    # leaves other subjects out unless asked, so every face page keeps its faces.
+    subject: str = "faces"
 
     @property
     def bundled_dir(self) -> Path:
         return self.bundled / self.name
 
 
-def generator(name: str, title: str, description: str, config: dict, framing: str = "center") -> ModelSpec:
+def generator(name: str, title: str, description: str, config: dict, framing: str = "center",
+              subject: str = "faces") -> ModelSpec:
     """A GAN generator's entry; its weights are published as face-gan-lab/<name>."""
     return ModelSpec(name, "generator", title, description, build_generator, config,
-                     hub_repo=f"face-gan-lab/{name}", framing=framing)
+                     hub_repo=f"face-gan-lab/{name}", framing=framing, subject=subject)
 
 
 def detector(name: str, title: str, description: str, config: dict, comparison: bool = False) -> ModelSpec:
@@ -123,6 +128,15 @@ SPECS: dict[str, ModelSpec] = {
                         "package, a majority vote per person).",
             config=dict(LSGAN_CONFIG),
             framing="mtcnn",
+        ),
+        # The second subject (issue 36): the same DCGAN on Kandinsky's abstractions, not faces
+        generator(
+            name="dcgan-64-abstract",
+            title="DCGAN, 64x64, abstract art",
+            description="The same tutorial DCGAN trained on random square crops of 198 of Wassily Kandinsky's "
+                        "abstract paintings (1919-1944, public domain), not on faces.",
+            config={"arch": "dcgan", "nz": 100, "ngf": 64, "ndf": 64, "nc": 3, "image_size": 64},
+            subject="abstract",
         ),
         detector(
             name="lstm",
@@ -189,14 +203,25 @@ SPECS: dict[str, ModelSpec] = {
 }
 
 
-def names(kind: str | None = None, comparison: bool | None = False) -> list[str]:
+def names(kind: str | None = None, comparison: bool | None = False, subject: str | None = "faces") -> list[str]:
     """Registered names of `kind` (any kind when None).
 
-    By default the app's own models only; `comparison=True` gives only the research comparisons (the
-    CNN families), `comparison=None` every model.
+    By default the app's own face models only; `comparison=True` gives only the research comparisons (the
+    CNN families), `comparison=None` every model; `subject="abstract"` the abstract-art models, `subject=None`
+    every subject (the pages that offer any generator: Generate, Latent Lab, Training History, Home).
     """
     return [n for n, s in SPECS.items() if (kind is None or s.kind == kind)
-            and (comparison is None or s.comparison == comparison)]
+            and (comparison is None or s.comparison == comparison)
+            and (subject is None or s.subject == subject)]
+
+
+def is_faces(name: str) -> bool:
+    """Whether model `name` draws or judges faces (the face-only tools apply to it)."""
+    return get_spec(name).subject == "faces"
+
+
+# Why the face-only tools are missing for another subject, in one sentence each page can show
+SUBJECT_WORDS = {"abstract": "abstract paintings"}
 
 
 def spec_for_arch(arch: str) -> ModelSpec:

@@ -70,3 +70,26 @@ def test_prepare_and_a_dry_run_train_through_the_one_loop(tmp_path):
 
     record = json.loads((run / "training.json").read_text())
     assert "Kandinsky" in record["dataset"] and record["train_config"]["diffaug"] == "color,translation,cutout"
+
+
+def test_the_art_detector_dry_run_trains_the_lstm_on_whole_images(tmp_path, capsys):
+    """train.art_detector --dry-run: real paintings' crops against a GAN's samples, the whole image, no face cropper."""
+    import json
+
+    from train import art_detector, dcgan_abstract, prepare_abstract
+
+    src = tmp_path / "abstract"
+    paintings(src / "kandinsky-1919-1944", n=10)
+    cache = tmp_path / "cache"
+    assert prepare_abstract.main(["--src", str(src), "--per-scale", "4", "--held-out", "0.2",
+                                  "--cache-dir", str(cache)]) == 0
+    gan = tmp_path / "gan"
+    assert dcgan_abstract.main(["--dry-run", "--data", str(abstract_cache_path("train", 64, cache)), "--out", str(gan),
+                                "--batch-size", "8"]) == 0
+    out = tmp_path / "art"
+    assert art_detector.main(["--dry-run", "--gan", str(gan), "--cache-dir", str(cache), "--out", str(out)]) == 0
+    record = json.loads((out / "training.json").read_text())
+    assert record["crop"]["cropper"] == "none (whole image)" and record["subject"] == "abstract"
+    lstm = record["art_comparison"]["lstm"]
+    assert lstm["n"] == lstm["real_n"] + lstm["fake_n"] and 0 <= lstm["accuracy"] <= 1
+    assert "lstm" in capsys.readouterr().out

@@ -36,7 +36,7 @@ def drop_url_param(key: str, why: str, notes: list[str]) -> None:
 
 def compare_refusal(requested: str, name: str, with_history: list[str]) -> str:
     """Why ?compare=`requested` cannot be overlaid on `name`'s charts."""
-    if requested not in registry.names():
+    if requested not in registry.names(subject=None):
         return f"compare={requested} is not a model"
     if requested == name:
         return f"compare={requested} is the model shown"
@@ -66,7 +66,7 @@ def show_notes(slot, notes: list[str]) -> None:
 # ----------------------------------------------------------------------------- the page's controls
 
 def models_with_history() -> list[str]:
-    return [n for n in registry.names() if (record_folder(n) / HISTORY_FILE).exists()]
+    return [n for n in registry.names(subject=None) if (record_folder(n) / HISTORY_FILE).exists()]
 
 
 def model_controls(with_history: list[str]) -> tuple[str, float]:
@@ -85,7 +85,7 @@ def model_notes(requested: dict, name: str, with_history: list[str], weight: flo
     """Say why ?model= or ?smoothing= from the link is not what is shown."""
     if requested["model"] and requested["model"] not in with_history:
         notes.append(f"model={requested['model']} is not a model; showing **{name}**."
-                     if requested["model"] not in registry.names() else
+                     if requested["model"] not in registry.names(subject=None) else
                      f"**{requested['model']}** has no training history to show (no {HISTORY_FILE} in its folder); "
                      f"showing **{name}**.")
     if requested["smoothing"] is not None:

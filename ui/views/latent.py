@@ -27,7 +27,7 @@ from ui.attributes import face_attributes, labeller_limits, model_directions, sh
 from ui.models import generate_faces, load_model
 from ui.widgets import panes, show_image
 
-GENERATORS = registry.names("generator")
+GENERATORS = registry.names("generator", subject=None)  # the abstract-art model too: interpolation and arithmetic work on it
 GRID_SIDE = 6
 CANDIDATES = GRID_SIDE * GRID_SIDE  # faces numbered 0..35, row by row
 FACE_NUMBERS = list(range(CANDIDATES))

@@ -14,11 +14,11 @@ def test_unknown_name_lists_the_valid_ones():
         registry.load("stylegan-9000")
     msg = str(err.value)
     assert "stylegan-9000" in msg
-    for name in registry.names():
+    for name in registry.names(subject=None):
         assert name in msg
 
 
-@pytest.mark.parametrize("name", registry.names())
+@pytest.mark.parametrize("name", registry.names(subject=None))
 def test_every_spec_loads_from_its_bundled_folder_offline(name):
     started = time.perf_counter()
     loaded = registry.load(name)
@@ -45,7 +45,7 @@ def test_every_spec_loads_from_its_bundled_folder_offline(name):
         assert faces.std() > 10  # a trained generator draws something, not a flat image
 
 
-@pytest.mark.parametrize("name", registry.names())
+@pytest.mark.parametrize("name", registry.names(subject=None))
 def test_save_then_load_round_trip_gives_identical_outputs(name, tmp_path):
     loaded = registry.load(name, use_hub=False)
     write_model(loaded.model, tmp_path, loaded.config, loaded.training, half=False)
@@ -108,7 +108,7 @@ def test_a_damaged_bundled_file_names_itself_and_its_expected_hash(tmp_path):
     assert str(weights) in str(err.value) and expected[:16] in str(err.value)
 
 
-@pytest.mark.parametrize("name", registry.names())
+@pytest.mark.parametrize("name", registry.names(subject=None))
 def test_every_bundled_folder_records_its_weights_hash(name):
     folder = registry.get_spec(name).bundled_dir
     assert registry.read_json(folder / "training.json")["weights_sha256"] == registry.file_sha256(
@@ -119,6 +119,20 @@ def test_each_generator_says_how_its_faces_were_framed():
     framing = {n: registry.get_spec(n).framing for n in registry.names("generator")}
     assert framing == {"dcgan-64": "center", "dcgan-64-z60": "center", "lsgan-80": "mtcnn",
                        "lsgan-80-female": "mtcnn", "lsgan-80-male": "mtcnn"}
+
+
+def test_the_abstract_art_model_is_a_second_subject_that_face_pages_never_list():
+    spec = registry.get_spec("dcgan-64-abstract")
+    assert spec.kind == "generator" and spec.subject == "abstract" and not registry.is_faces("dcgan-64-abstract")
+    assert spec.config == registry.get_spec("dcgan-64").config  # the same tutorial DCGAN
+    # face pages, the quiz, the detectors' families and the directions read names(): faces only
+    assert "dcgan-64-abstract" not in registry.names() and "dcgan-64-abstract" not in registry.names("generator")
+    assert registry.names("generator", subject="abstract") == ["dcgan-64-abstract"]
+    assert registry.names("generator", subject=None) == [*registry.names("generator"), "dcgan-64-abstract"]
+    assert all(registry.is_faces(n) for n in registry.names(comparison=None))
+    card = (spec.bundled_dir / "README.md").read_text()
+    for words in ("Wassily Kandinsky", "Wikimedia Commons", "public domain", "non-commercial", "FD", "KID"):
+        assert words in card, words
 
 
 def test_the_one_record_writer_always_stores_the_weights_hash_and_refreshes_the_card(tmp_path):
