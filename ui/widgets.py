@@ -64,19 +64,35 @@ def csv_cell(value):
     return value
 
 
+# (least width in px, share of the spare width) that `panes` can lay out
+PANE_SIZES = ((470, 3), (260, 2), (440, 3), (300, 2), (480, 3), (250, 1), (420, 3), (230, 2), (130, 1))
+
+
 def panes(*sizes: tuple[int, int], key: str, gap: str = "large") -> list:
     """Containers side by side that go under one another when the page is too narrow for all of them.
 
-    `sizes`: (least width in px, share of the spare width) per pane. st.columns keeps its proportions at
-    any width, so at 800 px a quarter column was 85 px and cut its text to a word a line; these wrap
-    instead. `key` names them on the page (st-key-<key>-<i>); the style that sets each pane's least width
-    and share is a style-only st.html, which takes no space.
+    `sizes`: (least width in px, share of the spare width) per pane, each one of `PANE_SIZES`. st.columns keeps
+    its proportions at any width, so at 800 px a quarter column was 85 px and cut its text to a word a line;
+    these wrap instead. `key` names them on the page (st-key-<key>-<i>-w<least>-s<share>); the style that sets
+    each size's least width and share is one constant, style-only st.html, which takes no space (raw HTML is
+    only ever a constant: tests/core/io/test_security.py). A new size needs its rule added there.
     """
-    css = " ".join(f"[data-testid='stLayoutWrapper']:has(> .st-key-{key}-{i}) {{flex: {share} 1 {least}px !important}}"
-                   for i, (least, share) in enumerate(sizes))
-    st.html(f"<style>{css}</style>")
+    unknown = [size for size in sizes if tuple(size) not in PANE_SIZES]
+    if unknown:
+        raise ValueError(f"pane sizes {unknown} have no style rule: add them to PANE_SIZES and to the style in panes")
+    st.html("<style>"
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w470-s3']) {flex: 3 1 470px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w260-s2']) {flex: 2 1 260px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w440-s3']) {flex: 3 1 440px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w300-s2']) {flex: 2 1 300px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w480-s3']) {flex: 3 1 480px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w250-s1']) {flex: 1 1 250px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w420-s3']) {flex: 3 1 420px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w230-s2']) {flex: 2 1 230px !important} "
+            "[data-testid='stLayoutWrapper']:has(> [class*='-w130-s1']) {flex: 1 1 130px !important}"
+            "</style>")
     row = st.container(horizontal=True, gap=gap, key=key)
-    return [row.container(key=f"{key}-{i}") for i in range(len(sizes))]
+    return [row.container(key=f"{key}-{i}-w{least}-s{share}") for i, (least, share) in enumerate(sizes)]
 
 
 def show_image(img: np.ndarray, caption: str | None = None, container=st, png: bytes | None = None) -> None:

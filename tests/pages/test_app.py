@@ -117,7 +117,8 @@ def test_truncation_has_an_off_switch_and_one_face_is_singular():
 def test_age_table_has_a_row_per_face():
     at = run_page("pages/generate.py", {"model": "lsgan-80", "n": "64", "seed": "3", "ages": "true"})
     table = at.dataframe[0].value
-    assert list(table.columns) == ["face", "place", "age (years)", "looks", "P(male)"] and len(table) == 64
+    assert list(table.columns) == ["face", "place", "age (years)", "looks", "P(male)", "face found"]
+    assert len(table) == 64 and set(table["face found"]) <= {"yes", "no (age read where faces usually are)"}
     assert table["place"][63] == "row 8, column 8"
 
 

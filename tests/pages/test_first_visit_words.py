@@ -70,8 +70,10 @@ def test_the_two_accuracies_say_how_each_is_counted():
 
 def test_comparison_and_source_tables_show_a_dash_where_a_figure_does_not_exist():
     at = open_page("pages/training_history.py", {"model": "cnn"})
-    summary = next(d.value for d in at.dataframe if "Own generator (caught / AUC)" in d.value.columns)
-    own = summary.set_index("Kind")["Own generator (caught / AUC)"]
+    from ui.views.families import OWN_COLUMN
+
+    summary = next(d.value for d in at.dataframe if OWN_COLUMN in d.value.columns)
+    own = summary.set_index("Kind")[OWN_COLUMN]
     assert set(own.drop("GAN discriminator", errors="ignore")) == {MISSING}, "no blank cells"
     assert all("/" in v for v in own.get("GAN discriminator", []))
     sources = next(d.value for d in at.dataframe if "AUC vs real" in d.value.columns)

@@ -196,7 +196,8 @@ def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(r
     assert "**D of lsgan-80** (`D-lsgan-80`) is not trained yet" in warnings
     assert "--discriminator" in warnings and "runs/rerun/lsgan-80" in warnings
     summary = next(d.value for d in at.dataframe if "Detector" in d.value.columns)
-    assert list(summary["Detector"]) == ["ResNet", "DenseNet", "LSTM", "D of dcgan-64"]
+    # the model's name beside its family where they differ (a discriminator's family already names it)
+    assert list(summary["Detector"]) == ["ResNet (cnn)", "DenseNet (cnn-densenet)", "LSTM (lstm)", "D of dcgan-64"]
     assert summary["ROC AUC"].tolist() == pytest.approx([0.990, 0.995, 0.980, 0.700])
     per_source = next(d.value for d in at.dataframe if "Figure" in d.value.columns)
     assert list(per_source["Source"]) == [*SOURCES, "its own generator"]
@@ -204,7 +205,7 @@ def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(r
     assert "Best on this validation mix: **DenseNet**" in text
     assert "77% to 96%" in text and "other data" in text
     assert "The GANs' own discriminators (1)" in text and "58.53%" in text
-    assert summary["Own generator (caught / AUC)"].tolist() == ["—", "—", "—", "60.0% / 0.850"]
+    assert summary["Own G (caught / AUC)"].tolist() == ["—", "—", "—", "60.0% / 0.850"]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     roc = json.loads(at.get("plotly_chart")[titles.index("ROC curves, one per detector (validation mix)")].proto.spec)
     assert [t["name"] for t in roc["data"]][1:] == ["ResNet (cnn) (AUC 0.9900)", "DenseNet (cnn-densenet) (AUC 0.9950)",
