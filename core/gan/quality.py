@@ -53,19 +53,28 @@ def _flat(images: np.ndarray) -> torch.Tensor:
     return x.reshape(len(x), -1).float().div_(255.0)
 
 
+def nearest(queries: np.ndarray, references: np.ndarray, excluded=None, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Per query, the RMS pixel distance (0-1 scale) to its nearest reference image and that reference's index.
+    `excluded(start, stop)`: a (stop - start, len(references)) bool mask of pairs not to count, per chunk."""
+    q, r = _flat(queries), _flat(references)
+    dims = q.shape[1] ** 0.5
+    dist, index = [], []
+    for start in range(0, len(q), chunk):
+        d = torch.cdist(q[start : start + chunk], r) / dims
+        if excluded is not None:
+            d[torch.as_tensor(excluded(start, min(start + chunk, len(q))))] = float("inf")
+        v, i = d.min(dim=1)
+        dist.append(v)
+        index.append(i)
+    return torch.cat(dist).numpy(), torch.cat(index).numpy()
+
+
 def nearest_distances(queries: np.ndarray, references: np.ndarray, exclude_self: bool = False,
                       chunk: int = 256) -> np.ndarray:
     """Per query, the RMS pixel distance (0-1 scale) to its nearest reference image."""
-    q, r = _flat(queries), _flat(references)
-    dims = q.shape[1] ** 0.5
-    out = []
-    for start in range(0, len(q), chunk):
-        d = torch.cdist(q[start : start + chunk], r) / dims
-        if exclude_self:
-            idx = torch.arange(start, min(start + chunk, len(q)))
-            d[torch.arange(len(idx)), idx] = float("inf")
-        out.append(d.min(dim=1).values)
-    return torch.cat(out).numpy()
+    n = len(references)
+    self_pairs = (lambda a, b: np.arange(a, b)[:, None] == np.arange(n)[None, :]) if exclude_self else None
+    return nearest(queries, references, self_pairs, chunk)[0]
 
 
 def memorisation_report(samples: np.ndarray, train_nchw: np.ndarray, n_reference: int = 512) -> dict:
@@ -199,24 +208,11 @@ def art_memorisation(samples: np.ndarray, train: np.ndarray, painting: np.ndarra
     than 99% of training crops are to another painting's is a near-copy; `nearest` gives each sample's
     nearest crop index for the figure."""
     train, painting = np.asarray(train), np.asarray(painting)
-    mirrored = np.concatenate([train, train[..., ::-1]])
-    q, r = _flat(samples), _flat(mirrored)
-    dims = q.shape[1] ** 0.5
-    best, where = [], []
-    for start in range(0, len(q), 256):
-        d = torch.cdist(q[start : start + 256], r) / dims
-        v, i = d.min(dim=1)
-        best.append(v)
-        where.append(i % len(train))
-    to_train, nearest = torch.cat(best).numpy(), torch.cat(where).numpy()
+    to_train, nearest_mirrored = nearest(samples, np.concatenate([train, train[..., ::-1]]))
+    nearest_crop = nearest_mirrored % len(train)
     rng = np.random.default_rng(seed)
     ref = rng.choice(len(train), min(n_reference, len(train)), replace=False)
-    t = _flat(train)
-    spread = []
-    for k in ref:
-        d = torch.cdist(t[k : k + 1], t)[0] / dims
-        d[torch.as_tensor(painting == painting[k])] = float("inf")
-        spread.append(float(d.min()))
+    spread, _ = nearest(train[ref], train, lambda a, b: painting[ref[a:b]][:, None] == painting[None, :])
     threshold = float(np.percentile(spread, 1))
     return {
         "sample_to_train_median": float(np.median(to_train)),
@@ -226,7 +222,7 @@ def art_memorisation(samples: np.ndarray, train: np.ndarray, painting: np.ndarra
         "near_copies": int((to_train < threshold).sum()),
         "n": len(to_train),
         "distances": to_train.tolist(),
-        "nearest": nearest.tolist(),
+        "nearest": nearest_crop.tolist(),
     }
 
 
