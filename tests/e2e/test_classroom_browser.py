@@ -132,7 +132,10 @@ def test_pause_stops_the_counter_at_once(width):
             assert len(after) <= 1, f"the counter ran on after Pause ({on_screen} on screen): {after}"
             if after:
                 shown, settled = (int(s.split()[1].replace(",", "")) for s in (on_screen, after[0][1]))
-                assert settled - shown <= frame, (on_screen, after, frame)
+                # one frame trains for a fixed time, not a fixed count: on a loaded machine the frame in training
+                # when Pause went down trained 73 steps where the largest earlier frame had 63. Frames merged by a
+                # queue would show as several counter updates (checked above); this bounds the one that follows.
+                assert settled - shown <= 1.5 * frame, (on_screen, after, frame)
                 # 0.16-0.41 s measured on a loaded 2-core machine; the margin is for a slower test machine
                 assert after[0][0] < 1000, f"the frame in training showed {after[0][0]} ms after the click"
         except Exception:
