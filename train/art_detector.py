@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         comparison["discriminator"] = accuracy_counts(p_d, truth)
     except registry.WeightsError as err:
         print(f"no discriminator baseline: {err}", file=sys.stderr)
-    config = {**model_config, "temperature": summary["temperature"]}
+    config = {**model_config, "subject": "abstract", "temperature": summary["temperature"]}  # paintings, not faces
     training = {
         **summary, "arch": "lstm", "subject": "abstract",
         "dataset": (f"real: random square crops of {train['full'].shape[0]} Kandinsky paintings (1919-1944); "

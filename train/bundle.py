@@ -31,9 +31,18 @@ DETECTOR_FILES = [*BUNDLE_FILES, "spectra.json"]
 
 
 def bundle_detector(spec, run: Path, dest: Path) -> int:
-    """Detectors: copy the files and write the card (figures come from train.evaluate --record)."""
-    for f in DETECTOR_FILES:
+    """Detectors: copy the files and write the card (figures come from train.evaluate --record).
+
+    A detector of another subject (the art detector: paintings, no face crops) has no spectra.json of face
+    crops; its config.json says which subject it judges, and its figures come from its trainer's record.
+    """
+    faces = spec.subject == "faces"
+    for f in DETECTOR_FILES if faces else BUNDLE_FILES:
         copy_file(run / f, dest / f)
+    if not faces:
+        from core.io.store import read_json, write_json
+
+        write_json(dest / "config.json", {**read_json(dest / "config.json", {}), "subject": spec.subject})
     training = update_record(dest, spec=spec)  # the hash of the copied weights; the card from the record
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {run} -> {dest} ({size / 1e6:.1f} MB); validation accuracy {training.get('val_accuracy', 0):.4f}")

@@ -360,6 +360,84 @@ part of the repository or of the Space.
 """)
 
 
+ART_DETECTOR_LIMITS = (
+    "- It knows one painter and one small GAN: real means *more like Kandinsky's abstractions of 1919-1944 than "
+    "like dcgan-64-abstract's samples*, GAN-made the reverse. Other painters, photographs, drawings and any other "
+    "generator are outside what it learnt; its answer on them means little.\n"
+    "- It reads the picture's largest centre square at {size}x{size} pixels, the framing of the paintings' crops "
+    "at their largest scale: detail finer than that is gone.\n"
+    "- Its held-out figures come from 11 paintings and one GAN's fresh samples; that GAN's 64 px samples are easy "
+    "to tell from photographs of paintings, so a perfect score there says little about harder fakes.\n"
+    "- It is not a face detector: the Detect page asks it only about a picture in which no face was found."
+)
+
+
+def _art_comparison_rows(comparison: dict) -> str:
+    names = {"lstm": "this LSTM", "discriminator": "dcgan-64-abstract's own final discriminator"}
+    return "".join(f"| {names.get(k, k)} | {r['accuracy']:.2%} ({r['right']} of {r['n']}) | "
+                   f"{r['real_right']} of {r['real_n']} | {r['fake_right']} of {r['fake_n']} |\n"
+                   for k, r in comparison.items())
+
+
+def art_detector_card(name: str, title: str, description: str, config: dict, training: dict) -> str:
+    """The model card of the abstract-art detector: a judge of paintings, not of faces."""
+    size = config.get("image_size")
+    _, recipe, history = _detector_recipe(name, training, closed=False)
+    comparison = training.get("art_comparison") or {}
+    data = ModelCardData(license="other", license_name="public-domain-paintings-non-commercial-use",
+                         library_name="pytorch", tags=["gan-detection", "abstract-art", "kandinsky", "face-gan-lab"])
+    table = ("| judge | accuracy | held-out paintings called real | fresh samples called GAN-made |\n"
+             "|---|---|---|---|\n" + _art_comparison_rows(comparison)) if comparison else "Not judged yet."
+    return _card(data, f"""
+# {name}: {title}
+
+{description} It returns a logit per {size}x{size} picture; positive means GAN-made.
+`config.json` holds the temperature fitted on validation data: P(GAN-made) = sigmoid(logit / T), and its subject
+(`abstract`): it judges paintings, not faces.
+
+Made by `python -m train.art_detector --out runs/art-lstm --threads 1 --epochs 8` in Face GAN Lab; load it with
+`core.models.registry.load("{name}")`, or rebuild it from `config.json` with `core.models.detectors.build_detector`.
+
+## Data and licence
+
+{ABSTRACT_LICENCE}
+
+| source | crops and terms |
+|---|---|
+{_source_rows(training)}| cropping | {training.get('crop', {}).get('cropper', '?')}, {size} px |
+| sampling | balanced: half real, half fake |
+| augmentation | {training.get('augment', {})} |
+
+{training.get('dataset', '')}.
+
+## Training
+
+| | |
+|---|---|
+| architecture | `{ {k: v for k, v in config.items() if k not in ('temperature', 'subject')} }` |
+{recipe}| wall time | {_fmt_minutes(training.get('wall_time_s'))} |
+| hardware | {training.get('hardware', '?')} |
+| temperature | {config.get('temperature', 1.0):.3f} (ECE on validation {training.get('val_ece_before', float('nan')):.4f} before, {training.get('val_ece_after', float('nan')):.4f} after) |
+
+{history}
+
+## Evaluation: the LSTM study's comparison on art
+
+Validation accuracy (the 11 paintings that picked the epoch): {training.get('val_accuracy') or float('nan'):.4f}.
+On the crops of the other 11 held-out paintings and as many fresh samples, never used for any choice, this
+detector and the GAN's own final discriminator (`weights/dcgan-64-abstract/discriminator/`, GAN-made where
+D(x) < 0.5), judged on the same images:
+
+{table}
+The LSTM study reported 72.68% for its LSTM and 58.53% for the GAN's discriminator, over faces and
+abstract art together, on its own data: not comparable number for number.
+
+## Limits
+
+{ART_DETECTOR_LIMITS.format(size=size)}
+""")
+
+
 def _pretrained_row(training: dict) -> str:
     p = training.get("pretrained")
     if not p:
@@ -372,7 +450,9 @@ def write_card(folder: str | Path, spec, config: dict, training: dict) -> None:
     """Render the card of a registry spec (generator or detector) into folder/README.md, atomically."""
     from core.io.store import atomic_write_bytes
 
-    if spec.kind == "detector":
+    if spec.kind == "detector" and getattr(spec, "subject", "faces") == "abstract":
+        card = art_detector_card(spec.name, spec.title, spec.description, config, training)
+    elif spec.kind == "detector":
         card = detector_card(spec.name, spec.title, spec.description, config, training)
     elif getattr(spec, "subject", "faces") == "abstract":
         from core.io.store import read_json

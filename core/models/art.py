@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from core.models import registry
+
 ART_DETECTOR = "art-lstm"
 # the registry's `lstm` recipe (seed 000) at the paintings' 64 px: four rows a step, pixels and NPR residual
-ART_LSTM_CONFIG = {"arch": "lstm", "image_size": 64, "strip": 4, "embed": 128, "hidden": 128, "layers": 1,
-                   "residual": "rgb+npr", "dropout": 0.2}
+ART_LSTM_CONFIG = dict(registry.get_spec(ART_DETECTOR).config)
 
 
 def painting_square(image: np.ndarray, size: int) -> np.ndarray:

@@ -80,10 +80,12 @@ def generator(name: str, title: str, description: str, config: dict, framing: st
                      hub_repo=f"face-gan-lab/{name}", framing=framing, subject=subject)
 
 
-def detector(name: str, title: str, description: str, config: dict, comparison: bool = False) -> ModelSpec:
+def detector(name: str, title: str, description: str, config: dict, comparison: bool = False,
+             subject: str = "faces") -> ModelSpec:
     """A detector's entry; the app's are published as face-gan-lab/detector-<name>, comparisons are not."""
     return ModelSpec(name, "detector", title, description, build_detector, config,
-                     hub_repo=None if comparison else f"face-gan-lab/detector-{name}", comparison=comparison)
+                     hub_repo=None if comparison else f"face-gan-lab/detector-{name}", comparison=comparison,
+                     subject=subject)
 
 
 # The one recipe table: the app loads these, and train.dcgan / train.lsgan / train.detector read their
@@ -176,6 +178,20 @@ SPECS: dict[str, ModelSpec] = {
                         "on un-augmented crops: left out of training, StyleGAN2 and Stable Diffusion 2.1 were ranked "
                         "far better this way; JPEG-compressed photos are judged less well (docs/detectors.md, *Leave one out*).",
             config={"arch": "probe", "image_size": 128, "input_size": 224, "taps": 5},
+        ),
+        # Seed 000's comparison on the second subject (issue 36): the LSTM's recipe on paintings, not faces. Its
+        # subject keeps it out of every face list (the verdict, the ensemble, the side-by-side faces table, the quiz);
+        # Detect asks it only about a picture with no face (core.models.art, train.art_detector)
+        detector(
+            name="art-lstm",
+            title="LSTM over rows of a painting (abstract art)",
+            description="The same bidirectional LSTM, four rows at a time, pixels and their neighbouring-pixel "
+                        "residual, on the whole 64x64 picture with no face cropper: trained on random square crops "
+                        "of 198 of Wassily Kandinsky's abstract paintings (1919-1944) against samples of "
+                        "dcgan-64-abstract. It judges paintings, not faces, and knows one painter and one small GAN.",
+            config={"arch": "lstm", "image_size": 64, "strip": 4, "embed": 128, "hidden": 128, "layers": 1,
+                    "residual": "rgb+npr", "dropout": 0.2},
+            subject="abstract",
         ),
         # Seed 002 compared five ImageNet CNN families; these two sit beside the ResNet above ("cnn"),
         # with its input (NPR residual at 128 px), recipe and data, narrowed to about its size and cost.

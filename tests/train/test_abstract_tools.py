@@ -93,3 +93,15 @@ def test_the_art_detector_dry_run_trains_the_lstm_on_whole_images(tmp_path, caps
     lstm = record["art_comparison"]["lstm"]
     assert lstm["n"] == lstm["real_n"] + lstm["fake_n"] and 0 <= lstm["accuracy"] <= 1
     assert "lstm" in capsys.readouterr().out
+    assert json.loads((out / "config.json").read_text())["subject"] == "abstract"
+
+    # bundled as art-lstm the way weights/art-lstm was: no face spectra needed, a card of a painting judge
+    from core.models import registry
+    from train import bundle
+
+    dest = tmp_path / "weights"
+    assert bundle.main(["--run", str(out), "--name", "art-lstm", "--dest", str(dest)]) == 0
+    assert not (dest / "art-lstm" / "spectra.json").exists()
+    model, config, _ = registry.load_folder(registry.get_spec("art-lstm"), dest / "art-lstm")
+    assert config["subject"] == "abstract"
+    assert "paintings, not faces" in (dest / "art-lstm" / "README.md").read_text()

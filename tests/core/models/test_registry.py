@@ -163,3 +163,32 @@ def test_a_trainers_run_folder_carries_the_weights_hash(tiny_cache, tmp_path):
 
     assert dcgan.main(["--dry-run", "--data", str(tiny_cache), "--out", str(tmp_path)]) == 0
     assert read_record(tmp_path)["weights_sha256"] == file_sha256(tmp_path / "model.safetensors")
+
+
+def test_the_art_detector_judges_paintings_and_no_face_list_picks_it_up():
+    """art-lstm (issue 36): a detector of the abstract subject, bundled with a card that says what it judges."""
+    spec = registry.get_spec("art-lstm")
+    assert spec.kind == "detector" and spec.subject == "abstract" and not registry.is_faces("art-lstm")
+    assert spec.config["image_size"] == 64 and spec.config["arch"] == "lstm"
+    # the face detectors' lists: the verdict and ensemble (names("detector")), the comparisons, every face page
+    assert "art-lstm" not in registry.names("detector") and "art-lstm" not in registry.names(comparison=None)
+    assert "art-lstm" not in registry.names("detector", comparison=True)
+    assert registry.names("detector", subject="abstract") == ["art-lstm"]
+    assert registry.spec_for_arch("lstm").name == "lstm"  # train.detector --arch lstm still trains the face LSTM
+    config = registry.read_json(spec.bundled_dir / "config.json")
+    assert config["subject"] == "abstract" and 0 < config["temperature"] < 100
+    record = registry.read_json(spec.bundled_dir / "training.json")
+    for judge in ("lstm", "discriminator"):
+        r = record["art_comparison"][judge]
+        assert r["n"] == r["real_n"] + r["fake_n"] > 0 and r["right"] == r["real_right"] + r["fake_right"]
+    card = (spec.bundled_dir / "README.md").read_text()
+    for words in ("paintings, not faces", "Wassily Kandinsky", "public domain", "one painter and one small GAN",
+                  "58.53%", "72.68%", f"({record['art_comparison']['lstm']['right']} of"):
+        assert words in card, words
+
+
+def test_face_detector_lists_leave_the_art_detector_out():
+    from core.detection import families
+
+    assert "art-lstm" not in families.members()
+    assert not any("art-lstm" in n for n in families.members())
