@@ -83,6 +83,15 @@ FAMILIES_PER_SOURCE = (  # ui/views/families.py
     "discriminators have a figure there; Faces is the first one's count)."
 )
 
+ART_TABLE = (  # ui/views/families.py
+    "Both rows by one command, `{command}`: it trains the LSTM on real Kandinsky crops against "
+    "dcgan-64-abstract's samples (the whole 64 px picture, no face cropper), then judges it and that GAN's own "
+    "final discriminator (weights/dcgan-64-abstract/discriminator/, GAN-made where D(x) < 0.5) on the same "
+    "images, used for no choice: crops of 11 held-out paintings and as many fresh samples. Accuracy at 0.5. "
+    "The art LSTM is never among the face detectors above; the Detect page asks it only about a picture with "
+    "no face."
+)
+
 FAMILIES_TABLE = (  # ui/views/families.py
     "Pooled over every validation source (a discriminator's own generator's samples are not in the "
     "pool); accuracy at 0.5. Training: epochs and wall time from each model's training.json (a "

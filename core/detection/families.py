@@ -279,3 +279,62 @@ def published_sentence() -> str:
             f"{p['tested_on']}. Those figures are on other data (other generators, phone photos) and other networks "
             "of those families; the rows here are small networks on this lab's validation crops, from "
             "generators they trained on. They are not comparable number for number.")
+
+
+# ----------------------------------------------------------------------------- abstract art (issue 36)
+
+# The study's comparison on its second data set: the LSTM's recipe on paintings (art-lstm, a detector of the
+# abstract subject, never in the face rows above) against dcgan-64-abstract's own final discriminator. Both are
+# judged by one command on the same images, which writes the figures into art-lstm's training.json.
+ART_DETECTOR, ART_GAN = "art-lstm", "dcgan-64-abstract"
+ART_COMMAND = "python -m train.art_detector --out runs/art-lstm --threads 1 --epochs 8"
+ART_JUDGES = {  # key in training.json's art_comparison -> (row name, kind, the study's published figure)
+    "lstm": (f"LSTM ({ART_DETECTOR})", "recurrent", PUBLISHED_LSTM["lstm"]),
+    "discriminator": (f"D of {ART_GAN}", "GAN discriminator", PUBLISHED_LSTM["discriminator"]),
+}
+ART_STUDY_COLUMN = "The study (faces and art)"
+
+
+def art_comparison(folder: Path | None = None) -> dict:
+    """art_comparison of art-lstm's training.json: per judge, accuracy and counts; {} when not bundled."""
+    folder = folder or registry.get_spec(ART_DETECTOR).bundled_dir
+    try:
+        comparison = json.loads((folder / "training.json").read_text()).get("art_comparison") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return comparison if isinstance(comparison, dict) else {}
+
+
+def art_rows(folder: Path | None = None) -> list[dict]:
+    """The abstract-art table: one row per judge on the held-out paintings and fresh samples, with its counts
+    and, beside it, the study's published accuracy."""
+    rows = []
+    for key, r in art_comparison(folder).items():
+        if key not in ART_JUDGES or not isinstance(r, dict):
+            continue
+        name, kind, published = ART_JUDGES[key]
+        rows.append({
+            "Judge": name,
+            "Kind": kind,
+            "Accuracy": _num(r.get("accuracy")),
+            "Right": f"{r.get('right')} of {r.get('n')}",
+            "Paintings called real": f"{r.get('real_right')} of {r.get('real_n')}",
+            "Samples called GAN-made": f"{r.get('fake_right')} of {r.get('fake_n')}",
+            ART_STUDY_COLUMN: published,
+        })
+    return rows
+
+
+def art_sentence(folder: Path | None = None) -> str:
+    """The two judges on art in one sentence beside the study's figures; "" before art-lstm is bundled."""
+    c = art_comparison(folder)
+    lstm, d = c.get("lstm"), c.get("discriminator")
+    if not lstm or not d:
+        return ""
+    gap = (lstm["accuracy"] - d["accuracy"]) * 100
+    p = PUBLISHED_LSTM
+    return (f"On abstract art the LSTM was right {lstm['accuracy']:.2%} of the time ({lstm['right']} of {lstm['n']}), "
+            f"the GAN's own discriminator {d['accuracy']:.2%} ({d['right']} of {d['n']}): {gap:.1f} points apart. "
+            f"Published ({p['study']}): the LSTM {p['lstm']}, the GAN's discriminator {p['discriminator']}, over "
+            "faces and abstract art together on that study's own data: the same order, not comparable number for "
+            "number.")

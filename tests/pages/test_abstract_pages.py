@@ -76,3 +76,12 @@ def test_home_lists_it_with_its_fd_and_not_a_face_figure():
     assert not at.exception, at.exception
     assert any(NAME in s.value for s in at.subheader)
     assert "FD / real floor" in [m.label for m in at.metric]
+
+
+def test_training_history_shows_the_art_detector_and_where_its_figures_are():
+    at = run_page("pages/training_history.py", {"model": "art-lstm"})
+    assert at.sidebar.selectbox[0].value == "art-lstm"
+    assert len(at.get("plotly_chart")) >= 2  # loss and accuracy per epoch
+    assert not at.info, [i.value for i in at.info]  # no "run train.evaluate": that is for faces
+    assert any("not faces" in c.value and "Abstract art" in c.value for c in at.caption)
+    assert any("Judge" in d.value.columns for d in at.dataframe)

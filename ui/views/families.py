@@ -32,6 +32,7 @@ def families_section(record_dir=None) -> None:
     summary = families.summary_rows(records)
     if not summary:
         st.caption(families.published_sentence())
+        _art_table()
         return
     _summary_table(records, summary)
     _per_source_table(records)
@@ -40,7 +41,28 @@ def families_section(record_dir=None) -> None:
         st.caption("No record holds a ROC curve: re-run the evaluate commands above to draw them.")
     else:
         st.plotly_chart(fig, width="stretch")
+    _art_table()
     _galleries(records)
+
+
+def _art_table() -> None:
+    """The abstract-art rows: the art LSTM and dcgan-64-abstract's discriminator on paintings, in a table of
+    their own (other images, other counts than the faces above)."""
+    rows = families.art_rows()
+    st.markdown("**Abstract art**")
+    if not rows:
+        st.caption(f"Not measured yet: `{families.ART_COMMAND}`, then "
+                   f"`python -m train.bundle --run runs/art-lstm --name {families.ART_DETECTOR}`.")
+        return
+    judge = st.column_config.TextColumn(width=column_px("Judge", *(r["Judge"] for r in rows)), pinned=True)
+    st.dataframe(rows, hide_index=True, width="content", column_config={
+        "Judge": judge,
+        "Accuracy": st.column_config.NumberColumn(format="%.4f"),
+        families.ART_STUDY_COLUMN: st.column_config.TextColumn(
+            help="The LSTM study's published accuracy, over faces and abstract art together, on its own data"),
+    })
+    st.markdown(families.art_sentence())
+    st.caption(texts.ART_TABLE.format(command=families.ART_COMMAND))
 
 
 def discriminator_note(gan: str) -> None:

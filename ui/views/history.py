@@ -142,10 +142,15 @@ def detector_charts(name: str, columns: dict, compare: str | None, other: dict |
                    + (" (SupCon's head phase starts again from the full rate)." if phased else "."))
 
 
-def evaluation_section(training: dict) -> None:
+def evaluation_section(training: dict, name: str | None = None) -> None:
     """ROC curves, confusion matrices and the figures of every test set in training.json's evaluation."""
     entries = evaluation_entries(training)
     st.subheader("Evaluation")
+    if not entries and name and not registry.is_faces(name):  # the art detector: judged by its trainer, on art
+        st.caption(f"{name} judges {registry.SUBJECT_WORDS.get(registry.get_spec(name).subject, 'another subject')}, "
+                   "not faces, so `train.evaluate` (the face sources) does not apply: its held-out figures, beside "
+                   "the GAN's own discriminator, are under *Detectors side by side*, **Abstract art**, below.")
+        return
     if not entries:
         st.info("This detector's training.json has no evaluation yet: `python -m train.evaluate` adds it.")
         return
@@ -249,7 +254,7 @@ def detector_view(name: str, columns: dict, compare: str | None, other: dict | N
             fit_table(columns, training)
             if other is not None:
                 st.caption(f"Nothing to overlay **{compare}** on: this detector has no epochs.")
-    evaluation_section(training)
+    evaluation_section(training, name)
 
 
 def fit_table(columns: dict, training: dict) -> None:

@@ -262,3 +262,33 @@ def test_a_gans_page_says_how_its_discriminator_does_as_a_detector():
     assert f"accuracy {record['results']['D-lsgan-80']['accuracy']:.1%}" in info
     assert f"ROC AUC {record['per_source']['own-run']['auc']:.3f}" in info  # its own generator's samples
     assert "Detectors side by side" not in [h.value for h in at.subheader]  # the table itself is on a detector's page
+
+
+def test_the_abstract_art_rows_come_from_the_art_detectors_record(tmp_path):
+    """Issue 36: the LSTM and dcgan-64-abstract's discriminator on paintings, counts and the study's figures."""
+    rows = families.art_rows()
+    assert [r["Judge"] for r in rows] == ["LSTM (art-lstm)", "D of dcgan-64-abstract"]
+    record = json.loads((registry.get_spec("art-lstm").bundled_dir / "training.json").read_text())["art_comparison"]
+    lstm, d = record["lstm"], record["discriminator"]
+    assert rows[0]["Accuracy"] == lstm["accuracy"] and rows[0]["Right"] == f"{lstm['right']} of {lstm['n']}"
+    assert rows[1]["Paintings called real"] == f"{d['real_right']} of {d['real_n']}"
+    assert rows[1]["Samples called GAN-made"] == f"{d['fake_right']} of {d['fake_n']}"
+    assert [r[families.ART_STUDY_COLUMN] for r in rows] == ["72.68%", "58.53%"]
+    sentence = families.art_sentence()
+    assert f"{lstm['accuracy']:.2%} of the time ({lstm['right']} of {lstm['n']})" in sentence and "58.53%" in sentence
+    assert families.art_rows(tmp_path) == [] and families.art_sentence(tmp_path) == ""  # not bundled: no rows
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_the_abstract_art_table_is_its_own_below_the_faces(records):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["model"] = "cnn"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    summary = next(d.value for d in at.dataframe if "Detector" in d.value.columns)
+    assert not any("art" in str(v) for v in summary["Detector"])  # the faces' table keeps its faces
+    art = next(d.value for d in at.dataframe if "Judge" in d.value.columns)
+    assert list(art["Judge"]) == ["LSTM (art-lstm)", "D of dcgan-64-abstract"]
+    assert "**Abstract art**" in [m.value for m in at.markdown]
+    assert any(families.ART_COMMAND in c.value for c in at.caption)
