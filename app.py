@@ -1,22 +1,19 @@
 """Face GAN Lab: the entry point. `streamlit run app.py` (or `make run`)."""
 
-# pandas once, before any session thread: twenty visitors arriving together made two sessions
-# import it at the same moment and one met a partially initialised module (tests/e2e/test_load.py)
-import pandas  # noqa: F401
 import streamlit as st
+from starlette.middleware import Middleware
 
 from ui import warmup
 
-# `streamlit run app.py` serves this App: its lifespan imports torch and the first page's modules
-# and draws the default grid while the first browser is still loading the page (ui/warmup.py).
-# Each visitor's script run then calls main().
-app = st.App(__file__, lifespan=warmup.lifespan)
+# `streamlit run app.py` serves this App: its lifespan imports Home's modules before any visitor, then
+# the warm-up imports torch and pandas and draws the Generate page's default grid in the background
+# (ui/warmup.py), from the moment a browser asks for another page; Home needs none of that and does not
+# wait for it. Each visitor's script run calls main().
+app = st.App(__file__, lifespan=warmup.lifespan, middleware=[Middleware(warmup.StartOnPageRequest)])
 
 
 def main() -> None:
-    # the first visitor would otherwise draw the default grid a second time beside the warm-up;
-    # returns at once when the warm-up is over
-    warmup.wait()
+    warmup.note_visit()
     st.set_page_config(page_title="Face GAN Lab", page_icon=":material/face:", layout="wide")
     # Each URL path is the page's file name (/generate, /latent_lab, ...): a fresh server's first run
     # goes through Streamlit's file-based router, which knows pages only by those names (ui/nav.py).
@@ -38,7 +35,13 @@ def main() -> None:
             "[data-testid='stMetricValue'] *, [data-testid='stMetricLabel'] * {white-space: normal !important;"
             " text-overflow: clip !important; overflow-wrap: anywhere}"
             "</style>")
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    if page.url_path:  # not Home, which is drawn from the models' records without torch (pages/home.py)
+        # the first visitor would otherwise draw the default grid a second time beside the warm-up;
+        # returns at once when the warm-up is over
+        warmup.wait()
+    page.run()
+    warmup.start_soon()  # after Home is drawn in the browser, where torch's import cannot hold it up
 
 
 if __name__ == "__main__":  # a script run; the server itself imports this file only to find `app`

@@ -1,11 +1,15 @@
-"""Home: what the demo is, and every model with where its weights came from."""
+"""Home: what the demo is, and every model with where its weights came from.
+
+Drawn from the models' records alone (ui.models.get_info), so the first page a visitor sees does not
+wait for torch; the start-up warm-up loads the default generator meanwhile (ui/warmup.py).
+"""
 
 import streamlit as st
 
 from core.models import registry
 from core.models.history import VAL_ACCURACY_HELP, VAL_ACCURACY_LABEL, duration_text, snapshot_paths, source_evaluation
 from ui import texts
-from ui.models import get_model, source_words
+from ui.models import get_info, get_model, source_words
 from ui.nav import ensure_app_navigation
 
 ensure_app_navigation()
@@ -20,7 +24,7 @@ with st.container(horizontal=True):  # wraps at narrow widths instead of cutting
     st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
                  icon=":material/school:")
 
-MODELS = {n: get_model(n) for n in registry.names(subject=None)}
+MODELS = {n: get_info(n) for n in registry.names("generator", subject=None) + registry.names("detector")}
 sources = {n: source_words(m) for n, m in MODELS.items() if m is not None}
 common = max(set(sources.values()), key=list(sources.values()).count) if sources else None
 if common:
@@ -28,9 +32,9 @@ if common:
                                             else "Most models here run") + f" from {common}.")
 
 
-def source_caption(name: str, loaded, extra: str = "") -> None:
+def source_caption(name: str, info, extra: str = "") -> None:
     """What the model was trained on; where its weights came from only when that differs from the rest."""
-    t = loaded.training
+    t = info.training
     where = f" Loaded from {sources[name]}." if sources.get(name) != common else ""
     st.caption(f"Trained on {t.get('hardware', 'unknown hardware')}{extra}.{where}")
 
@@ -38,6 +42,15 @@ def source_caption(name: str, loaded, extra: str = "") -> None:
 def training_time(t: dict) -> str:
     seconds = t.get("wall_time_s")
     return duration_text(seconds) if isinstance(seconds, (int, float)) else "n/a"
+
+
+def parameters(name: str, info) -> str:
+    """The parameter count in millions: as weights/model_sizes.json records it, else by loading the model."""
+    n = info.n_params
+    if n is None:
+        loaded = get_model(name)
+        n = loaded.n_params if loaded is not None else None
+    return f"{n / 1e6:.2f} M" if n is not None else "n/a"
 
 
 def metrics(items: list[tuple]) -> None:
@@ -49,15 +62,15 @@ def metrics(items: list[tuple]) -> None:
 
 st.header("Generators")
 for name in registry.names("generator", subject=None):  # the face GANs, then the abstract-art one
-    spec, loaded = registry.get_spec(name), MODELS[name]
+    spec, info = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
         left, right = st.columns([3, 2])
         with left:
             st.subheader(f"{spec.title}  ·  `{name}`")
             st.write(spec.description)
-            if loaded is None:
+            if info is None:
                 continue
-            t = loaded.training
+            t = info.training
             q = t.get("quality", {})
             quality = q.get("face_found_rate")
             score = (("Faces found", f"{quality:.1%}" if quality is not None else "n/a",
@@ -68,12 +81,12 @@ for name in registry.names("generator", subject=None):  # the face GANs, then th
                       "Frechet distance of its samples to crops of 22 held-out paintings on a fixed ImageNet "
                       "network's features, beside the same for real training crops (lower = more alike; "
                       "docs/training.md)."))
-            metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"), ("Epochs", t.get("epochs_done", "?")),
+            metrics([("Parameters", parameters(name, info)), ("Epochs", t.get("epochs_done", "?")),
                      ("Training time", training_time(t)), score])
-            source_caption(name, loaded, f", {t.get('steps', '?')} steps at batch "
+            source_caption(name, info, f", {t.get('steps', '?')} steps at batch "
                                          f"{t.get('train_config', {}).get('batch_size', '?')}")
         with right:
-            snaps = snapshot_paths(loaded.folder) if loaded else []
+            snaps = snapshot_paths(info.folder) if info else []
             if snaps:
                 epoch, path = snaps[-1]
                 st.image(str(path), caption=f"Fixed-noise samples after epoch {epoch}", width="stretch")
@@ -81,19 +94,19 @@ for name in registry.names("generator", subject=None):  # the face GANs, then th
 st.header("Detectors")
 st.caption(texts.HOME_DETECTORS)
 for name in registry.names("detector"):
-    spec, loaded = registry.get_spec(name), MODELS[name]
+    spec, info = registry.get_spec(name), MODELS[name]
     with st.container(border=True):
         st.subheader(f"{spec.title}  ·  `{name}`")
         st.write(spec.description)
-        if loaded is None:
+        if info is None:
             continue
-        t = loaded.training
+        t = info.training
         rec = source_evaluation(t)
         per = rec[1] if rec else {}
         aucs = {n: r.get(f"auc_{name}") for n, r in per.items() if r.get(f"auc_{name}") is not None}
         worst = min(aucs, key=aucs.get) if aucs else None
         caught = per.get(worst, {}).get("called_gan") if worst else None
-        metrics([("Parameters", f"{loaded.n_params / 1e6:.2f} M"),
+        metrics([("Parameters", parameters(name, info)),
                  (VAL_ACCURACY_LABEL, f"{t.get('val_accuracy', 0):.1%}", VAL_ACCURACY_HELP),
                  ("Weakest generator, AUC", f"{aucs[worst]:.3f}" if worst else "n/a",
                   (f"ROC AUC on validation faces of {worst}, the generator it separates worst from all the real "
@@ -108,7 +121,7 @@ for name in registry.names("detector"):
                    if caught is not None
                    else []),
                  ("Training time", training_time(t))])
-        source_caption(name, loaded)
+        source_caption(name, info)
 
 st.divider()
 st.caption(texts.HOME_TRAINING_DATA)

@@ -1,18 +1,41 @@
-"""Models loaded once per server process and shared by every visitor's session."""
+"""Models loaded once per server process and shared by every visitor's session.
+
+torch comes in with the first model loaded, not with this module: Home shows the models' records
+(`get_info`) and draws without it.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from core.detection.judge import Judge
-from core.gan.sampling import generate, sample_latents
 from core.models import registry
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from core.detection.judge import Judge
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def load_model(name: str) -> registry.LoadedModel:
     return registry.load(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def describe_model(name: str) -> registry.ModelInfo:
+    return registry.describe(name)
+
+
+def get_info(name: str) -> registry.ModelInfo | None:
+    """`name`'s record and where its weights are, without loading it; on failure show the reason and
+    return None (the page goes on)."""
+    try:
+        return describe_model(name)
+    except registry.WeightsError as err:
+        st.error(f"Model **{name}** is unavailable: {err}")
+        return None
 
 
 def get_model(name: str) -> registry.LoadedModel | None:
@@ -25,7 +48,7 @@ def get_model(name: str) -> registry.LoadedModel | None:
         return None
 
 
-def source_words(loaded: registry.LoadedModel) -> str:
+def source_words(loaded: registry.LoadedModel | registry.ModelInfo) -> str:
     """Where `loaded`'s weights came from, in words for a visitor (the developer detail stays in `note`)."""
     if loaded.source == "hub":
         return f"the latest weights from the Hugging Face Hub ({loaded.spec.hub_repo})"
@@ -62,6 +85,8 @@ def warm_default_grid() -> None:
 @st.cache_data(show_spinner=False, max_entries=128)
 def generate_faces(name: str, n: int, seed: int, truncation: float | None) -> np.ndarray:
     """(n, H, W, 3) uint8 faces of model `name` for a seed; cached per argument set."""
+    from core.gan.sampling import generate, sample_latents
+
     loaded = load_model(name)
     z = sample_latents(n, loaded.config["nz"], seed, truncation)
     return generate(loaded.model, z)
@@ -73,6 +98,8 @@ def load_judge() -> tuple[Judge | None, dict[str, registry.LoadedModel], dict[st
 
     One broken detector (a corrupt file, say) leaves the others working.
     """
+    from core.detection.judge import Judge
+
     loaded, failed = {}, {}
     for name in registry.names("detector"):
         try:

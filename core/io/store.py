@@ -1,4 +1,8 @@
-"""Files on disk: atomic writes, safetensors weights, JSON and the JSON-lines history."""
+"""Files on disk: atomic writes, safetensors weights, JSON and the JSON-lines history.
+
+torch and safetensors.torch are imported by the functions that move tensors, not with this module:
+the app's first page reads JSON records through here without torch (core.models.registry.describe).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from safetensors.torch import load_file
-from safetensors.torch import save as safetensors_bytes
+if TYPE_CHECKING:
+    import torch
 
 
 class WriteError(OSError):
@@ -70,6 +74,8 @@ def _fsync_folder(folder: Path) -> None:
 
 def atomic_torch_save(path: str | Path, obj) -> None:
     """torch.save, atomically (training checkpoints; never loaded by the app)."""
+    import torch
+
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -82,6 +88,8 @@ def copy_file(src: str | Path, dest: str | Path) -> None:
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
     """Save named tensors (a data cache) as safetensors with string metadata, atomically."""
+    from safetensors.torch import save as safetensors_bytes
+
     atomic_write_bytes(path, safetensors_bytes(tensors, metadata=metadata))
 
 
@@ -109,6 +117,8 @@ def read_json(path: str | Path, default=None):
 
 def save_weights(module: torch.nn.Module, path: str | Path, half: bool = False) -> None:
     """Save a module's state dict as safetensors (optionally float16), atomically."""
+    from safetensors.torch import save as safetensors_bytes
+
     state = {
         k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in module.state_dict().items()
@@ -118,6 +128,8 @@ def save_weights(module: torch.nn.Module, path: str | Path, half: bool = False) 
 
 def load_weights(module: torch.nn.Module, path: str | Path) -> torch.nn.Module:
     """Load safetensors weights into `module`, casting each tensor to the module's dtype."""
+    from safetensors.torch import load_file
+
     state = load_file(str(path))
     own = module.state_dict()
     state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from core.io.store import file_sha256, read_json, save_weights, write_json
+
+if TYPE_CHECKING:  # the app reads records without torch (core.models.registry.describe)
+    from torch import nn
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"

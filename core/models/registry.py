@@ -3,6 +3,8 @@
 `load(name)` tries the Hub (when reachable and not HF_HUB_OFFLINE) at the spec's pinned
 revision, then the bundled folder under weights/. Both go through the same folder loader: a
 folder with model.safetensors + config.json (the arguments that rebuild the model) is a model.
+`describe(name)` finds the same folder and reads its record without building the model, and so
+without importing torch (the app's first page; a cold start spends 3 s importing torch).
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from core import REPO_ROOT
 from core.device import pick_device
 from core.io.store import file_sha256, load_weights, read_json
-from core.models.folder import MODEL_FILES, read_record
+from core.models.folder import MODEL_FILES, WEIGHTS_FILE, read_record
+
+if TYPE_CHECKING:  # imported by the builders and loaders, never by `describe`
+    from torch import nn
 
 WEIGHTS_DIR = REPO_ROOT / "weights"
+# Each model's parameter count beside the config it was counted for, so `describe` can say it without
+# building the model (written by `python -m train.model_sizes`; a config that differs counts as unknown)
+SIZES_FILE = WEIGHTS_DIR / "model_sizes.json"
 
 
 class UnknownModelError(KeyError):
@@ -279,10 +286,11 @@ def load_folder(spec: ModelSpec, folder: Path, device=None) -> tuple[nn.Module, 
     return load_built(folder, spec.build, spec.config, device)
 
 
-def load_built(folder: Path, build, defaults: dict | None = None, device=None) -> tuple[nn.Module, dict, dict]:
-    """`build(config)` loaded from a folder holding model.safetensors + config.json (over `defaults`) +
-    training.json, whose weights hash is checked: (model in eval mode, config, training record)."""
-    weights = folder / "model.safetensors"
+def read_folder(folder: Path, defaults: dict | None = None, check_hash: bool = True) -> tuple[dict, dict]:
+    """config.json (over `defaults`) and training.json of a model folder, without building the model:
+    (config, training record). Raises WeightsError when model.safetensors is missing, a JSON file is
+    unreadable or (with `check_hash`) the weights' SHA-256 is not the one the record expects."""
+    weights = folder / WEIGHTS_FILE
     if not weights.exists():
         raise WeightsError(f"{weights} is missing; train it with train/ or fetch it from the Hub")
     try:
@@ -291,17 +299,42 @@ def load_built(folder: Path, build, defaults: dict | None = None, device=None) -
     except ValueError as err:
         raise WeightsError(f"cannot read the JSON files in {folder}: {err}") from err
     expected = training.get("weights_sha256")
-    if expected:
+    if check_hash and expected:
         actual = file_sha256(weights)
         if actual != expected:
             raise WeightsError(f"{weights} is damaged or was replaced: its SHA-256 is {actual[:16]}…, "
                                f"training.json expects {expected[:16]}…; bundle or download it again")
+    return config, training
+
+
+def load_built(folder: Path, build, defaults: dict | None = None, device=None) -> tuple[nn.Module, dict, dict]:
+    """`build(config)` loaded from a folder holding model.safetensors + config.json (over `defaults`) +
+    training.json, whose weights hash is checked: (model in eval mode, config, training record)."""
+    config, training = read_folder(folder, defaults)
+    weights = folder / WEIGHTS_FILE
     try:
         model = build(config)
         load_weights(model, weights)
     except Exception as err:  # safetensors and load_state_dict raise several types for damaged files
         raise WeightsError(f"cannot read {weights}: {err}") from err
     return model.to(pick_device(device)).eval(), config, training
+
+
+def _hub_folder(spec: ModelSpec) -> tuple[Path | None, str]:
+    """The Hub's copy of `spec`'s folder at its pinned revision, or None and why not, in words for the UI."""
+    from core.io import hub
+
+    status = hub.hub_status()
+    if not status.reachable:
+        return None, f"Hub unreachable ({status.reason})"
+    try:
+        return hub.download_model(spec.hub_repo, spec.hub_revision, MODEL_FILES), ""
+    except hub.HubError as err:
+        return None, f"Hub download failed ({err})"
+
+
+def _hub_note(spec: ModelSpec) -> str:
+    return f"from the Hub: {spec.hub_repo}@{spec.hub_revision or 'main'}"
 
 
 def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
@@ -313,20 +346,52 @@ def load(name: str, device=None, use_hub: bool = True) -> LoadedModel:
     started = time.perf_counter()
     note = "Hub not tried"
     if use_hub and spec.hub_repo:
-        from core.io import hub
-
-        status = hub.hub_status()
-        if status.reachable:
+        folder, note = _hub_folder(spec)
+        if folder is not None:
             try:
-                folder = hub.download_model(spec.hub_repo, spec.hub_revision, MODEL_FILES)
                 model, config, training = load_folder(spec, folder, device)
-                rev = spec.hub_revision or "main"
-                return LoadedModel(spec, model, config, training, folder, "hub",
-                                   f"from the Hub: {spec.hub_repo}@{rev}", time.perf_counter() - started)
-            except (hub.HubError, WeightsError) as err:
+                return LoadedModel(spec, model, config, training, folder, "hub", _hub_note(spec),
+                                   time.perf_counter() - started)
+            except WeightsError as err:
                 note = f"Hub download failed ({err})"
-        else:
-            note = f"Hub unreachable ({status.reason})"
     model, config, training = load_folder(spec, spec.bundled_dir, device)
     return LoadedModel(spec, model, config, training, spec.bundled_dir, "bundled",
                        f"bundled weights in weights/{spec.name}; {note}", time.perf_counter() - started)
+
+
+@dataclass
+class ModelInfo:
+    """What `load` would give, less the model: a page that only shows records needs no torch."""
+
+    spec: ModelSpec
+    config: dict
+    training: dict
+    folder: Path
+    source: str  # "hub" or "bundled", as `load` would choose
+    note: str
+    n_params: int | None  # from SIZES_FILE; None where it holds no count for this config (load the model)
+
+
+def recorded_n_params(name: str, config: dict) -> int | None:
+    """Model `name`'s parameter count as SIZES_FILE records it for `config`, else None."""
+    entry = (read_json(SIZES_FILE, {}) or {}).get(name)
+    return entry["n_params"] if entry and entry.get("config") == config else None
+
+
+def describe(name: str, use_hub: bool = True) -> ModelInfo:
+    """Model `name`'s config, record and parameter count from the folder `load` would use, without building
+    the model or importing torch. The weights' hash is checked when the model is loaded, not here."""
+    spec = get_spec(name)
+    note = "Hub not tried"
+    if use_hub and spec.hub_repo:
+        folder, note = _hub_folder(spec)
+        if folder is not None:
+            try:
+                config, training = read_folder(folder, spec.config, check_hash=False)
+                return ModelInfo(spec, config, training, folder, "hub", _hub_note(spec),
+                                 recorded_n_params(name, config))
+            except WeightsError as err:
+                note = f"Hub download failed ({err})"
+    config, training = read_folder(spec.bundled_dir, spec.config, check_hash=False)
+    return ModelInfo(spec, config, training, spec.bundled_dir, "bundled",
+                     f"bundled weights in weights/{spec.name}; {note}", recorded_n_params(name, config))

@@ -127,13 +127,15 @@ def missing_weights(monkeypatch, tmp_path):
     """dcgan-64 pointed at an empty folder, and the cached copy dropped."""
     import dataclasses
 
-    from ui.models import load_model
+    from ui.models import describe_model, load_model
 
     spec = registry.SPECS["dcgan-64"]
     monkeypatch.setitem(registry.SPECS, "dcgan-64", dataclasses.replace(spec, bundled=tmp_path))
     load_model.clear()
+    describe_model.clear()  # Home reads the record without loading the model
     yield
     load_model.clear()
+    describe_model.clear()
 
 
 @pytest.mark.parametrize("page", [None, "pages/generate.py", "pages/latent_lab.py"])

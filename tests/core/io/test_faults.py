@@ -296,13 +296,15 @@ def test_detector_sigkill_mid_epoch_then_resume_loses_only_that_epoch(random_det
 @pytest.fixture
 def fresh_models():
     """No model loaded by an earlier test in this process (the app keeps them per process)."""
-    from ui.models import load_judge, load_model
+    from ui.models import describe_model, load_judge, load_model
 
     load_model.clear()
     load_judge.clear()
+    describe_model.clear()
     yield
     load_model.clear()
     load_judge.clear()
+    describe_model.clear()
 
 
 @pytest.fixture
