@@ -7,6 +7,8 @@ scaled to that side, the framing of the paintings' crops at scale 1.0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from PIL import Image
@@ -36,3 +38,24 @@ def painting_probability(model: torch.nn.Module, config: dict, image: np.ndarray
     device = next(model.parameters()).device
     logit = model.eval()(to_input(square[None], device)).float()[0]
     return float(torch.sigmoid(logit / float(config.get("temperature", 1.0))))
+
+
+@dataclass(frozen=True)
+class PaintingVerdict:
+    """The art detector's answer on a whole picture, with what it was measured to do on paintings it never saw."""
+
+    p_gan: float  # calibrated P(GAN-made), as the art detector reads a painting
+    held_out: dict  # training.json's art_comparison["lstm"]: accuracy, right of n on held-out paintings and samples
+    painter: str = "Wassily Kandinsky"
+    gan: str = "dcgan-64-abstract"
+
+    @property
+    def looks_gan_made(self) -> bool:
+        return self.p_gan >= 0.5
+
+
+def judge_painting(loaded, image: np.ndarray) -> PaintingVerdict:
+    """The art detector (`loaded`, a registry.LoadedModel of art-lstm) on a whole (H, W, 3) uint8 picture."""
+    p = painting_probability(loaded.model, loaded.config, image)
+    held_out = (loaded.training.get("art_comparison") or {}).get("lstm") or {}
+    return PaintingVerdict(p, held_out)

@@ -318,3 +318,43 @@ def test_a_second_example_replaces_the_first():
     assert not any(h.value.startswith("Verdicts for") for h in at.subheader)  # one file in full, not a batch
     assert any(m.value.startswith("#### Face 1") for m in at.markdown)
     assert any("One example at a time" in c.value for c in at.caption)
+
+
+# ----------------------------------------------------------------------------- no face: judged as a painting
+
+def abstract_sample_png(seed: int = 3, side: int = 256) -> bytes:
+    """A fresh sample of dcgan-64-abstract, enlarged as an upload would be: a picture with no face."""
+    from core.gan.sampling import generate, sample_latents
+
+    gan = registry.load("dcgan-64-abstract", use_hub=False)
+    sample = generate(gan.model, sample_latents(1, gan.config["nz"], seed))[0]
+    return image_bytes(Image.fromarray(sample).resize((side, side), Image.Resampling.BICUBIC), "PNG")
+
+
+def painting_box(at: AppTest) -> tuple[str, str]:
+    answer = next((m.value for m in at.markdown if "Judged as a painting" in m.value), "")
+    limits = next((c.value for c in at.caption if "one painter and one small GAN" in c.value), "")
+    return answer, limits
+
+
+def test_a_picture_with_no_face_is_judged_as_a_painting_and_said_so():
+    at = run_detect([("abstract.png", abstract_sample_png())])
+    assert any("no face found" in w.value for w in at.warning), messages(at)
+    answer, limits = painting_box(at)
+    assert "`art-lstm`" in answer and "looks GAN-made" in answer and "dcgan-64-abstract" in answer
+    assert "P(GAN-made)" in answer
+    # said plainly: what it knows, what it cannot say, and its record on paintings it never saw
+    assert "Kandinsky" in limits and "nothing about photographs" in limits and "it never saw" in limits
+    assert "Face 1" not in " ".join(m.value for m in at.markdown)  # no face verdicts, no detector bars
+    assert not at.get("plotly_chart")
+
+
+def test_a_face_gets_no_painting_verdict(face_img):
+    at = run_detect([("real.jpg", image_bytes(face_img, "JPEG"))])
+    assert painting_box(at) == ("", "")
+
+
+def test_judging_the_whole_image_replaces_the_painting_verdict():
+    at = blank_judged_whole()
+    assert not at.exception
+    assert painting_box(at)[0] == ""  # the face detectors' whole-image verdict instead, with its warning

@@ -33,6 +33,7 @@ from core.models.registry import LoadedModel
 from ui import texts
 from ui.charts.detect import gradcam_chart, spectrum_chart, spectrum_summary, verdict_chart
 from ui.models import generate_faces
+from ui.views.art import painting_section
 from ui.widgets import PROGRESS_PX, column_px, csv_cell, md_text, show_image, source_dataframe
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
@@ -304,6 +305,7 @@ def single(judge: Judge, detectors: dict[str, LoadedModel], name: str, data: byt
                    icon=":material/face_retouching_off:")
         st.toggle("Judge the whole image anyway (less reliable)", key=f"whole-{name}")
         show_image(verdict.image, shown) if max(verdict.image.shape[:2]) < 320 else st.image(verdict.image, shown)
+        painting_section(verdict.image)  # a picture with no face may be a painting: the art detector's word on it
         return
     if len(verdict.faces) > 1:
         st.info(f"{len(verdict.faces)} faces found; each is judged on its own.", icon=":material/groups:")
