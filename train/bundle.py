@@ -4,7 +4,7 @@
     python -m train.bundle --run runs/rerun/dcgan-64 --name dcgan-64 --discriminator   # its D alone
 
 Copies model.safetensors, config.json, training.json, history.jsonl and snapshots/ (never the
-checkpoint; detectors also spectra.json), adds for generators the MTCNN face-found figure for 256 samples and for 256 real validation crops
+checkpoint; face detectors also spectra.json), adds for generators the MTCNN face-found figure for 256 samples and for 256 real validation crops
 to training.json, and renders README.md (the model card). A generator's run also leaves its final
 discriminator (from checkpoint.pt, float16) in weights/<name>/discriminator/, for
 `train.evaluate --discriminator` (core.models.discriminators). `--discriminator` bundles only that, from
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", type=Path, required=True, help="training run folder")
     ap.add_argument("--name", required=True,
-                    help=f"registry name: {', '.join(registry.names(comparison=None))}, or realonly")
+                    help=f"registry name: {', '.join(registry.names(comparison=None, subject=None))}, or realonly")
     ap.add_argument("--dest", type=Path, default=registry.WEIGHTS_DIR)
     ap.add_argument("--n", type=int, default=256, help="samples for the quality figure")
     ap.add_argument("--discriminator", action="store_true",
