@@ -39,3 +39,31 @@ def hardware_description(device: torch.device) -> str:
         pass
     n = torch.get_num_threads()
     return f"{n} thread{'' if n == 1 else 's'} of {model} (torch {torch.__version__}, CPU)"
+
+
+# /proc/cpuinfo's names for native bfloat16 arithmetic: AVX512-BF16 (Cooper Lake, Zen 4 on) and AMX (Sapphire Rapids on)
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo; empty where there is none (not Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def native_bfloat16(device: str | torch.device) -> bool:
+    """Whether `device` computes in bfloat16 natively: a CUDA GPU that does so without emulation, or a CPU
+    with AVX512-BF16 or AMX. Elsewhere bfloat16 autocast is emulated and slower than float32."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        return any(f in cpu_flags() for f in BF16_CPU_FLAGS)
+    return False

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.gan.trainer import GANRun, GANTrainer, TrainConfig, TrainingStopped
+from core.gan.trainer import PRECISIONS, GANRun, GANTrainer, TrainConfig, TrainingStopped
 
 # Flags come from the config dataclasses' fields (name, type, default); only their help lives here.
 GAN_HELP = {
@@ -18,19 +18,24 @@ GAN_HELP = {
     "hflip": "horizontal-flip augmentation",
     "ema_decay": "exported weights are this EMA of G",
     "diffaug": "DiffAugment for D, e.g. color,translation (also: cutout); helps small data sets",
-    "precision": "float32, or bfloat16: G's and D's passes under autocast, ~1.7x faster per iteration on CPUs "
-                 "with AVX512-BF16 (weights, Adam and losses stay float32; not bit-identical)",
+    "precision": "auto: bfloat16 where the device computes it natively (a CPU with AVX512-BF16 or AMX, a CUDA GPU "
+                 "that supports it), else float32; printed at the start and recorded in training.json. bfloat16: "
+                 "G's and D's passes under autocast, ~1.7x faster per iteration on CPUs with AVX512-BF16 (weights, "
+                 "Adam and losses stay float32; not bit-identical). float32: the exact path",
     "freeze_d": "fine-tuning: keep D's first N conv layers as loaded (FreezeD)",
     "n_snapshot": "fixed-noise faces drawn after each epoch",
     "max_steps": "stop after this many iterations",
     "log_every": "a history row every N iterations",
 }
+GAN_CHOICES = {"precision": PRECISIONS}
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
-def add_config_flags(ap: argparse.ArgumentParser, cls, helps: dict[str, str], skip: tuple[str, ...] = ()) -> None:
+def add_config_flags(ap: argparse.ArgumentParser, cls, helps: dict[str, str], skip: tuple[str, ...] = (),
+                     choices: dict[str, tuple] | None = None) -> None:
     """One flag per field of dataclass `cls` that has a plain default: --batch-size for batch_size,
-    --x / --no-x for a bool. Type and default come from the field, so they never drift apart."""
+    --x / --no-x for a bool. Type and default come from the field, so they never drift apart; `choices`
+    lists a field's only values."""
     for f in dataclasses.fields(cls):
         if f.name in skip or f.default is dataclasses.MISSING:
             continue
@@ -39,7 +44,8 @@ def add_config_flags(ap: argparse.ArgumentParser, cls, helps: dict[str, str], sk
         if kind is bool:
             ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps.get(f.name))
         else:
-            ap.add_argument(flag, type=kind, default=f.default, help=helps.get(f.name))
+            ap.add_argument(flag, type=kind, default=f.default, help=helps.get(f.name),
+                            choices=(choices or {}).get(f.name))
 
 
 def config_from_args(cls, args, **fixed):
@@ -49,7 +55,7 @@ def config_from_args(cls, args, **fixed):
 
 
 def add_train_flags(ap: argparse.ArgumentParser) -> None:
-    add_config_flags(ap, TrainConfig, GAN_HELP)
+    add_config_flags(ap, TrainConfig, GAN_HELP, choices=GAN_CHOICES)
     ap.add_argument("--out", type=Path, required=False, help="run folder (weights, history, checkpoint)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ap.add_argument("--dry-run", action="store_true", help="one iteration on a few images, for CI")

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.device import hardware_description, pick_device
+from core.device import hardware_description, native_bfloat16, pick_device
 from core.gan.augment import diffaug_steps
 from core.gan.losses import GANLoss
 from core.gan.sampling import encode_image, generate, make_grid, sample_latents
@@ -55,7 +55,9 @@ class TrainConfig:
     log_every: int = 1  # history rows every N iterations
     # "bfloat16": G's and D's passes under autocast (weights, Adam and losses stay float32). On CPUs with
     # AVX512-BF16 an iteration takes ~0.6x the time; not bit-identical to float32 (docs/benchmarks.md, make bench).
-    precision: str = "float32"
+    # "auto" (the default): bfloat16 where the device computes it natively, float32 elsewhere, where it is
+    # emulated and slower (resolve_precision); "float32" is the exact path on any device.
+    precision: str = "auto"
 
     def __post_init__(self):
         diffaug_steps(self.diffaug)  # an unknown policy fails here, before any data or model is loaded
@@ -63,7 +65,24 @@ class TrainConfig:
             raise ValueError(f"precision {self.precision!r}: choose from {', '.join(PRECISIONS)}")
 
 
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def resolve_precision(precision: str, device) -> str:
+    """"auto" -> "bfloat16" on a device with native bfloat16 (a CPU with AVX512-BF16 or AMX, a CUDA GPU that
+    supports it: core.device.native_bfloat16), else "float32"; "float32" and "bfloat16" as asked."""
+    if precision != "auto":
+        return precision
+    return "bfloat16" if native_bfloat16(device) else "float32"
+
+
+def precision_line(precision: str, device) -> str:
+    """What a run computes in and why, printed at its start."""
+    resolved = resolve_precision(precision, device)
+    if precision != "auto":
+        return f"precision: {resolved} (asked for)"
+    why = "native bfloat16" if resolved == "bfloat16" else "no native bfloat16"
+    return f"precision: {resolved} (auto: {device} has {why}; --precision float32 or bfloat16 to choose)"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -161,6 +180,9 @@ class GANTrainer:
         self.G = run.generator.to(self.device, memory_format=self.memory_format)
         self.D = run.discriminator.to(self.device, memory_format=self.memory_format)
         self.nz = run.model_config["nz"]
+        self.precision = resolve_precision(cfg.precision, self.device)  # what "auto" means on this device
+        if self.is_main:
+            print(precision_line(cfg.precision, self.device), flush=True)
         self.augment_steps = diffaug_steps(cfg.diffaug)  # applied to every batch D sees
         self.d_trainable = list(self.D.parameters())  # what G's step freezes and gives back (less FreezeD's)
         self.G_train, self.D_train = self.G, self.D  # what the iteration calls (DDP-wrapped when distributed)
@@ -354,7 +376,7 @@ class GANTrainer:
         return x
 
     def _iteration(self, real: torch.Tensor) -> dict:
-        if self.cfg.precision == "float32":
+        if self.precision == "float32":
             return self._step(real)
         with torch.autocast(self.device.type, dtype=torch.bfloat16):
             return self._step(real)
@@ -441,6 +463,7 @@ class GANTrainer:
             "wall_time_s": round(self.wall_time, 1),
             "images_per_s": round(images_seen / self.wall_time, 1) if self.wall_time else None,
             "hardware": hardware_description(self.device),
+            "precision": self.precision,  # as resolved on this device; train_config keeps what was asked ("auto")
             "train_config": asdict(cfg),
             "last_epoch_means": means,
             "finished": self.epoch >= cfg.epochs,

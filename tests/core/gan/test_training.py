@@ -17,7 +17,7 @@ def make_run(images, out, loss=None):
 
 
 def tiny_cfg(**kw):
-    return TrainConfig(**{"epochs": 2, "batch_size": 8, "n_snapshot": 4, **kw})
+    return TrainConfig(**{"epochs": 2, "batch_size": 8, "n_snapshot": 4, "precision": "float32", **kw})  # the exact path
 
 
 class InterruptAt(BCEGANLoss):
