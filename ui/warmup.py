@@ -18,8 +18,9 @@ drawing it a second time beside the warm-up.
 
 Two sessions importing one module at the same moment can meet it partially initialised (twenty
 visitors at once did, with pandas: tests/e2e/test_load.py). So no session imports anything another
-thread may be importing: the lifespan imports Home's modules before the server takes a visitor, and
-the pages that need torch or pandas wait for the warm-up, which imports them. Nothing is
+thread may be importing: the lifespan starts a thread that imports Home's modules while the first
+browser loads the frontend, and every script run waits for it first (`note_visit`); the pages that
+need torch or pandas wait for the warm-up, which imports them. Nothing is
 loaded that the first page would not load anyway, and a failure here only means the page does
 that work itself.
 """
@@ -30,7 +31,7 @@ import contextlib
 import importlib
 import threading
 
-# Home's imports (pages/home.py; PIL for st.image), at the server's start: ~0.3 s, without torch or pandas
+# Home's imports (pages/home.py; PIL for st.image), from the server's start: ~0.3 s, without torch or pandas
 HOME_MODULES = ("numpy", "PIL.Image", "core.models.registry", "core.models.history", "ui.models", "ui.nav", "ui.texts")
 # the other pages' imports, heaviest first, in the background
 MODULES = ("torch", "pandas", "core.models.dcgan", "core.gan.sampling", "ui.widgets", "ui.attributes",
@@ -42,6 +43,7 @@ AFTER_PAGE_S = 2.0
 
 _armed = threading.Event()  # by the server's lifespan: under AppTest nothing ever starts
 _visited = threading.Event()  # a visitor's script run has begun: the idle start is off
+_home_ready = threading.Event()  # Home's modules are imported
 _started = threading.Event()
 _done = threading.Event()
 _lock = threading.Lock()
@@ -76,10 +78,22 @@ def start_soon() -> None:
         timer.start()
 
 
-def note_visit() -> None:
-    """A visitor's script run begins (app.py's main): the warm-up then starts after their page, not
-    IDLE_START_S after the server's start, which could fall in the middle of their first Home page."""
+def note_visit(timeout: float = 60) -> None:
+    """A visitor's script run begins (app.py's main): wait until Home's modules are imported (at once where
+    the lifespan never ran, as under AppTest); the warm-up then starts after their page, not IDLE_START_S
+    after the server's start, which could fall in the middle of their first Home page."""
     _visited.set()
+    if _armed.is_set():
+        _home_ready.wait(timeout)
+
+
+def _import_home_modules() -> None:
+    try:
+        for name in HOME_MODULES:
+            with contextlib.suppress(Exception):  # Home imports it again and shows any error
+                importlib.import_module(name)
+    finally:
+        _home_ready.set()
 
 
 def _start_if_idle() -> None:
@@ -116,10 +130,9 @@ async def lifespan(app):
     from ui.nav import app_navigation_from_the_start
 
     app_navigation_from_the_start()  # the first visitor's run goes through app.py at once
-    for name in HOME_MODULES:
-        with contextlib.suppress(Exception):  # Home imports it again and shows any error
-            importlib.import_module(name)
     _armed.set()
+    # beside the server answering the first browser's requests for the frontend (~1 s), not before them
+    threading.Thread(target=_import_home_modules, name="home-imports", daemon=True).start()
     timer = threading.Timer(IDLE_START_S, _start_if_idle)
     timer.daemon = True
     timer.start()
