@@ -98,7 +98,8 @@ def bundle_realonly(run: Path, dest: Path) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     for f in BUNDLE_FILES:
         copy_file(run / f, dest / f)
-    card = realonly_card(read_record(dest), read_json(dest / "config.json", {}) or {})
+    card = realonly_card(read_record(dest), read_json(dest / "config.json", {}) or {},
+                         read_record(dest / "features") or None)
     atomic_write_bytes(dest / "README.md", card.encode())
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"bundled {run} -> {dest} ({size / 1e3:.0f} kB)")

@@ -14,7 +14,8 @@ every source in core.data.sources instead (make them with `python -m train.detec
 pooled figures per detector, then a table per source: for each fake source its ROC AUC against all
 the reals and the share caught (the verdict says GAN-made); for each real source the share wrongly
 called GAN-made. `--scores FILE.csv` writes one row per judged image:
-path,truth,source,<one column per detector>,ensemble[,real-only,verdict-score],verdict.
+path,truth,source,<one column per detector>,ensemble[,real-only[,real-only (coder),real-only (features)],
+verdict-score],verdict.
 
 Folders are read recursively (JPEG, PNG, WebP, BMP, GIF; any size). Each image goes through the
 app's own path: open (EXIF rotation, alpha, CMYK...), down-scale if huge, find faces with MTCNN,
@@ -111,20 +112,24 @@ def judged(judge, crops, compressed=None) -> dict:
     from core.detection.judge import monochrome
 
     out = {k: [] for k in judge.detectors}
-    extra = {"real-only": [], "lifted": []}
+    parts = ("real-only", "real-only (coder)", "real-only (features)")  # the gate's score, and its two models
+    extra = {**{k: [] for k in parts}, "lifted": []}
     for s in range(0, len(crops), 256):
         chunk = crops[s : s + 256]
         p, dist = judge.probabilities_and_distances(chunk) if len(chunk) else ({k: np.zeros(0) for k in out}, None)
         for k in out:
             out[k].append(p[k])
-        q = judge.real_quantiles(chunk)
-        extra["real-only"].append(q if q is not None else np.full(len(chunk), np.nan))
+        q = judge.real_only_parts(chunk) or {}
+        for k in parts:
+            extra[k].append(q[k] if k in q else np.full(len(chunk), np.nan))
         unfamiliar = (np.zeros(len(chunk), bool) if dist is None
                       else np.asarray(dist) > judge.familiarity.threshold)
         extra["lifted"].append(unfamiliar | monochrome(chunk))
     probs = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
     if judge.realonly is not None and extra["real-only"]:
         probs["real-only"] = np.concatenate(extra["real-only"])
+        if judge.realonly_features is not None:  # the gate's score combines two models: each alone too
+            probs.update({k: np.concatenate(extra[k]) for k in parts[1:]})
     if extra["lifted"]:
         probs["lifted"] = np.concatenate(extra["lifted"])
     return with_ensemble(judge, probs, compressed)

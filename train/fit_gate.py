@@ -89,6 +89,7 @@ def main(argv=None) -> int:
     data = read_json(ensemble_path(), {}) or {}
     data["real_gate"] = {
         "threshold": t, "target": args.target, "realonly_sha256": judge.realonly_record.get("weights_sha256"),
+        "realonly_features_sha256": judge.realonly_features_record.get("weights_sha256"),
         "ensemble_reference": [round(float(v), 6) for v in reference],
         "fitted_on": "validation crops of " + ", ".join(real),
         "method": "unusualness: the real-only score (share of real faces more probable) and the ensemble's rank among "

@@ -15,8 +15,8 @@ Families (`FAMILIES`): stylegan2, sd21, our DCGANs (dcgan-64, dcgan-64-z60), our
   else the bundled CNN, which did see the family (the table then says so);
 - each detector's temperature, the ensemble's weights and false-alarm guard, the familiarity check
   and the real-only gate, on the validation crops of every other source.
-The real-only detector (`core.detection.realonly`) never saw a generated face: it is the same for every
-family. Then the family's validation faces and every real source's are judged as the app would: AUC of
+The real-only score (`core.detection.realonly`: the pixel coder, combined with the texture-feature model
+where `train.realonly_features --record` bundled one) never saw a generated face: the same for every family. Then the family's validation faces and every real source's are judged as the app would: AUC of
 the verdict's score (`core.detection.judge.verdict_scores`) against all validation reals, and the
 shares called real, uncertain and GAN-made; for the real sources the shares called GAN-made and
 uncertain. The LSTM and SupCon carry no weight in the verdict and are left out of the refit.
@@ -117,6 +117,7 @@ def main(argv=None) -> int:
     ro = got[0]
     q = realonly_scores(ro, got[1], crops, args.limit)
     feats = Features()
+    q = with_feature_model(q, got[1], feats, crops)
     alone = realonly_alone(names, labels, q)
     for n, r in alone.items():
         print(f"real-only alone: {n:<16}" + (f"AUC {r['auc']:.3f}, " if "auc" in r else "")
@@ -158,7 +159,7 @@ def record(results: dict, alone: dict, args) -> None:
     from core.detection.meaning import leave_out_path
     from core.io.cards import realonly_card
     from core.io.store import atomic_write_bytes, read_json, write_json
-    from core.models.folder import update_record
+    from core.models.folder import read_record, update_record
     from core.models.registry import WEIGHTS_DIR
 
     write_json(leave_out_path(), {
@@ -171,8 +172,25 @@ def record(results: dict, alone: dict, args) -> None:
     folder = WEIGHTS_DIR / realonly.FOLDER
     if args.realonly is None and (folder / "model.safetensors").exists():
         training = update_record(folder, lambda t: t.update(leave_out_alone=alone, gate=read_real_gate()))
-        atomic_write_bytes(folder / "README.md", realonly_card(training, read_json(folder / "config.json", {})).encode())
+        atomic_write_bytes(folder / "README.md", realonly_card(training, read_json(folder / "config.json", {}),
+                                                              read_record(folder / "features") or None).encode())
     print(f"recorded -> {leave_out_path()}")
+
+
+def with_feature_model(q: dict, coder_record: dict, feats, crops: dict) -> dict[str, np.ndarray]:
+    """The real-only score as the app reads it: the coder's ranks `q` combined with the texture-feature model's
+    (`core.detection.realonly.FeatureOneClass`, weights/realonly/features/) where it is bundled for this coder;
+    `q` as it is otherwise. Like the coder, that model never saw a generated face: the same for every family."""
+    from core.detection import realonly
+
+    got = realonly.load_features(coder_record)
+    if got is None:
+        print("real-only: the pixel coder alone (no feature model fitted for it: python -m train.realonly_features)")
+        return q
+    fo = got[0]
+    print("real-only: the pixel coder and the texture-feature model, combined", flush=True)
+    return {n: fo.combine(q[n], fo.atypicality(feats.get(n, "val", "clean", fo.taps)[:len(c)]))
+            for n, c in crops.items()}
 
 
 def realonly_scores(ro, record: dict, crops: dict, limit: int | None) -> dict[str, np.ndarray]:

@@ -24,8 +24,9 @@ inside it is reported as "uncertain" rather than forced into a side. Each detect
 probability is right about as often as it claims on validation data (ECE in docs/detectors.md, *Figures on the validation mix*).
 
 Real-only gate: a face may be called real only where it is as usual as real photos are on two counts:
-the real-only detector's score (`core.detection.realonly`, a pixel coder of real photos that never saw a
-generated face: the share of held-out real faces more probable than it) and the ensemble's own score
+the real-only score (`core.detection.realonly`: a pixel coder of real photos and, where bundled, a one-class
+model of real photos' texture features in a frozen ImageNet backbone, their two ranks combined; neither ever
+saw a generated face: the share of held-out real faces more probable than it) and the ensemble's own score
 ranked among the real validation faces' (a generator the detectors never learnt is often ranked above
 real photos while staying under the verdict's threshold). The two ranks are combined as independent
 p-values (Fisher: `unusualness`, itself a share of real faces, 0-1); at or above the gate's threshold
@@ -435,6 +436,11 @@ class Judge:
         self.familiarity: Familiarity | None = None  # set by from_loaded when one fits these detectors
         self.realonly = None  # core.detection.realonly.RealOnlyDetector, set by from_loaded where bundled
         self.realonly_record: dict = {}
+        # the second real-only model (core.detection.realonly.FeatureOneClass) and the probe whose frozen backbone
+        # gives it features; set by from_loaded where bundled
+        self.realonly_features = None
+        self.realonly_features_record: dict = {}
+        self.feature_probe = None
         self.gate: float | None = None  # the real-only gate's threshold, where one is fitted
         self.ensemble_reference: np.ndarray | None = None  # real faces' ensemble scores at quantiles 0..1
 
@@ -453,19 +459,40 @@ class Judge:
         if fam and m is not None and fam.weights_sha256 == m.training.get("weights_sha256") and hasattr(m.model, "body"):
             judge.familiarity = fam
         from core.detection import realonly
+        from core.models.probe import ProbeDetector
 
         got = realonly.load()
         if got is not None:
             judge.realonly, judge.realonly_record = got
             judge.gate = read_real_gate()
             judge.ensemble_reference = read_ensemble_reference()
+            feats = realonly.load_features(judge.realonly_record)
+            probe = next((m.model for m in loaded.values() if isinstance(m.model, ProbeDetector) and feats
+                          and m.model.input_size == feats[0].input_size and m.model.taps >= feats[0].taps), None)
+            if feats is not None and probe is not None:  # it reads the texture features through a probe's backbone
+                judge.realonly_features, judge.realonly_features_record = feats
+                judge.feature_probe = probe
         return judge
 
     def real_quantiles(self, crops: np.ndarray) -> np.ndarray | None:
-        """The real-only detector's score of each crop (share of real faces more probable), or None without it."""
+        """The real-only score of each crop (share of held-out real faces less unusual, 0-1): the pixel coder's,
+        combined with the texture-feature model's where both are bundled; None without the coder."""
+        parts = self.real_only_parts(crops)
+        return None if parts is None else parts["real-only"]
+
+    def real_only_parts(self, crops: np.ndarray) -> dict[str, np.ndarray] | None:
+        """{"real-only": the score the gate reads, "real-only (coder)", and "real-only (features)" where that model
+        is bundled}: each a share of held-out real faces less unusual; None without the coder."""
         if self.realonly is None or not len(crops):
             return None
-        return self.realonly(np.asarray(crops, np.uint8))
+        crops = np.asarray(crops, np.uint8)
+        q = self.realonly(crops)
+        out = {"real-only (coder)": q, "real-only": q}
+        if self.realonly_features is not None:
+            fo = self.realonly_features
+            qf = fo.atypicality(fo.backbone_features(to_input(crops, self.device), self.feature_probe))
+            out.update({"real-only (features)": qf, "real-only": fo.combine(q, qf)})
+        return out
 
     @classmethod
     def from_registry(cls, names: list[str] | None = None, use_hub: bool = True) -> Judge:

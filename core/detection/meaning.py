@@ -47,8 +47,8 @@ def left_out_called_real(record: dict) -> dict[str, float]:
 def real_meaning(generators: list[str], record: dict | None, realonly: bool) -> str:
     """The sentence under a "real" verdict: what was looked for, by what, and how often that missed before."""
     named = ", ".join(generators) if generators else "the generators in their training record"
-    checked = (" and the real-only check (a model of real photos that never saw a generated face) found it as "
-               "probable as real photos are" if realonly else "")
+    checked = (" and the real-only check (models of real photos, their pixels and their texture, that never saw a "
+               "generated face) found it as probable as real photos are" if realonly else "")
     first = f"*Looks real* means: no trace of {named} was found{checked}. It does not prove the photo is real."
     missed = left_out_called_real(record) if record else {}
     if not missed:

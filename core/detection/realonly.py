@@ -190,3 +190,122 @@ def load(folder=None) -> tuple[RealOnlyDetector, dict] | None:
     except WeightsError:
         return None
     return model, training
+
+
+# --- the second real-only model: real photos' texture features, one Gaussian per real source -----------------
+
+FEATURES_FOLDER = "realonly/features"  # under weights/: made by `python -m train.realonly_features --record`
+
+
+class FeatureOneClass(nn.Module):
+    """A one-class model of real photos in the frozen ImageNet backbone's texture features (the first `taps`
+    feature groups of `core.models.probe.EfficientNetLite0`, what `probe-texture` reads), one Gaussian per real
+    source: a face's distance from each source's mean (Mahalanobis, shrunk covariance), over that source's
+    median distance; the smallest of those is its score (a face is as probable as the real source it is most
+    like). Per source, because the sources differ more from each other than a generator's faces differ from
+    some of them: pooled, FFHQ's faces were its least typical and took the whole false-alarm budget.
+
+    `real_quantile(features)`: the share of held-out real faces scoring lower (0-1); `atypicality(features)`: how
+    far from real faces' usual score either way (0-1), what the verdict reads. `combine(q_coder, q_feat)`: the
+    coder's rank and the atypicality as independent p-values (Fisher), ranked again among the held-out real faces
+    (`combined_reference`, fitted against the pixel coder whose hash the record keeps), so the result is read
+    as the coder's rank was: the share of real faces less unusual. Fitted on real crops only.
+    """
+
+    def __init__(self, sources: int = 4, dim: int = 272, taps: int = 5, input_size: int = 224, shrink: float = 0.3):
+        super().__init__()
+        self.taps, self.input_size, self.shrink = taps, input_size, shrink
+        self.register_buffer("mean", torch.zeros(sources, dim, dtype=torch.float64))
+        self.register_buffer("scale", torch.ones(sources, dim, dtype=torch.float64))
+        self.register_buffer("precision", torch.eye(dim, dtype=torch.float64).repeat(sources, 1, 1))
+        self.register_buffer("median", torch.ones(sources, dtype=torch.float64))
+        self.register_buffer("reference", torch.zeros(REFERENCE_POINTS, dtype=torch.float64))
+        self.register_buffer("combined_reference", torch.zeros(REFERENCE_POINTS, dtype=torch.float64))
+
+    def fit(self, per_source: list[np.ndarray], held_out: list[np.ndarray]) -> None:
+        """Each real source's training features (N_s, dim): its mean, scale and shrunk inverse covariance; then
+        its distances are divided by their median over that source's `held_out` features (a few hundred crops in
+        272 dimensions sit closer to their own mean than to any new face, more so the fewer there are)."""
+        for i, x in enumerate(per_source):
+            x = np.asarray(x, np.float64)
+            mean, scale = x.mean(0), x.std(0) + 1e-6
+            z = (x - mean) / scale
+            cov = np.cov(z, rowvar=False)
+            k = cov.shape[0]
+            cov = (1 - self.shrink) * cov + self.shrink * np.eye(k) * np.trace(cov) / k
+            self.mean[i], self.scale[i] = torch.from_numpy(mean), torch.from_numpy(scale)
+            self.precision[i] = torch.from_numpy(np.linalg.inv(cov))
+            self.median[i] = 1.0
+            self.median[i] = float(np.median(self._distances(held_out[i])[:, i]))
+
+    def _distances(self, feats: np.ndarray) -> np.ndarray:
+        f = np.asarray(feats, np.float64)[:, :self.mean.shape[1]]
+        out = np.empty((len(f), self.mean.shape[0]))
+        for i in range(self.mean.shape[0]):
+            z = (f - self.mean[i].numpy()) / self.scale[i].numpy()
+            out[:, i] = np.einsum("nd,de,ne->n", z, self.precision[i].numpy(), z) / self.median[i].item()
+        return out
+
+    def score(self, feats: np.ndarray) -> np.ndarray:
+        """(N, >= dim) backbone features -> the distance from the nearest real source (1: its median face)."""
+        if not len(feats):
+            return np.zeros(0)
+        return self._distances(feats).min(1)
+
+    def set_reference(self, held_out_scores: np.ndarray) -> None:
+        self.reference = torch.from_numpy(np.quantile(held_out_scores, np.linspace(0, 1, REFERENCE_POINTS)))
+
+    def real_quantile(self, feats: np.ndarray) -> np.ndarray:
+        """Share of held-out real faces nearer a real source than each face (0-1): one-sided, far is unusual."""
+        return _rank(self.score(feats), self.reference.numpy())
+
+    def atypicality(self, feats: np.ndarray) -> np.ndarray:
+        """How far from the usual distance, either way, as a share of held-out real faces (0-1): a typicality test
+        (Nalisnick et al. 2019). In 272 dimensions real faces lie on a shell around their source's mean, not at
+        it; StyleGAN2's faces sat inside that shell, nearer FFHQ's mean than FFHQ's own photos (one-sided, their
+        AUC against real faces was 0.23), and a one-sided score called them more typical than real photos."""
+        return 2.0 * np.abs(self.real_quantile(feats) - 0.5)
+
+    def fisher(self, q_coder: np.ndarray, q_feat: np.ndarray) -> np.ndarray:
+        """The two ranks combined as independent p-values (Fisher: the sum of -log(1 - rank), Gamma(2, 1) under
+        real faces), as a share 0-1, before ranking among real faces."""
+        a = np.clip(np.asarray(q_coder, np.float64), 0.0, 1 - 1e-6)
+        b = np.clip(np.asarray(q_feat, np.float64), 0.0, 1 - 1e-6)
+        x = -np.log1p(-a) - np.log1p(-b)
+        return 1.0 - np.exp(-x) * (1.0 + x)
+
+    def set_combined_reference(self, q_coder: np.ndarray, q_feat: np.ndarray) -> None:
+        combined = self.fisher(q_coder, q_feat)
+        self.combined_reference = torch.from_numpy(np.quantile(combined, np.linspace(0, 1, REFERENCE_POINTS)))
+
+    def combine(self, q_coder: np.ndarray, q_feat: np.ndarray) -> np.ndarray:
+        """The real-only rank of both models together: share of held-out real faces less unusual (0-1)."""
+        return _rank(self.fisher(q_coder, q_feat), self.combined_reference.numpy())
+
+    def backbone_features(self, backbone_input: torch.Tensor, probe) -> np.ndarray:
+        """Features of detector input (N, 3, S, S in [-1, 1]) through a loaded probe's frozen backbone (the same
+        package weights in every probe), as `core.models.probe.ProbeDetector.features` computes them."""
+        with torch.inference_mode():
+            return probe.features(backbone_input).double().cpu().numpy()[:, :self.mean.shape[1]]
+
+
+def _rank(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    if not reference[-1] > reference[0]:
+        raise ValueError("the one-class model is not fitted")
+    return np.interp(np.asarray(scores, np.float64), reference, np.linspace(0, 1, len(reference)))
+
+
+def load_features(coder_record: dict | None = None, folder=None) -> tuple[FeatureOneClass, dict] | None:
+    """The bundled feature model (weights/realonly/features/) and its record, or None where there is none, it
+    cannot be read, or it was fitted against another pixel coder than `coder_record`'s (its combined ranks would
+    then be wrong: the verdict goes on with the coder alone)."""
+    from core.models.registry import WEIGHTS_DIR, WeightsError, load_built
+
+    try:
+        model, _, training = load_built(folder or WEIGHTS_DIR / FEATURES_FOLDER, lambda c: FeatureOneClass(**c),
+                                        device="cpu")
+    except WeightsError:
+        return None
+    if coder_record is not None and training.get("coder_sha256") != coder_record.get("weights_sha256"):
+        return None
+    return model, training

@@ -479,8 +479,9 @@ REALONLY_LIMITS = (
 )
 
 
-def realonly_card(training: dict, config: dict) -> str:
-    """Markdown model card with Hub front matter for the real-only detector (core.detection.realonly)."""
+def realonly_card(training: dict, config: dict, features: dict | None = None) -> str:
+    """Markdown model card with Hub front matter for the real-only detector (core.detection.realonly); `features`:
+    the record of the texture-feature model bundled beside it (weights/realonly/features/), where there is one."""
     data = ModelCardData(license="other", license_name="non-commercial-research-only", library_name="pytorch",
                          tags=["gan-detection", "zero-shot", "one-class", "faces", "face-gan-lab"],
                          datasets=["celeba", "ffhq", "lfw", "utkface"])
@@ -524,8 +525,33 @@ non-commercial research only), {training.get('gray', 0):.0%} of them shown in bl
 ## Evaluation
 
 {figures}
-
+{_feature_model_section(features)}
 ## Limits
 
 {REALONLY_LIMITS}
 """)
+
+
+def _feature_model_section(features: dict | None) -> str:
+    """The card's words on the second real-only model, from its record (empty where none is bundled)."""
+    if not features:
+        return ""
+    alone = features.get("alone", {})
+    rows = "".join(f"| {src} | {'—' if r.get('auc') is None else format(r['auc'], '.3f')} | "
+                   f"{'—' if r.get('auc_both') is None else format(r['auc_both'], '.3f')} | "
+                   f"{r.get('above_q90', 0):.1%} | {r.get('both_above_q90', 0):.1%} |\n" for src, r in alone.items())
+    crops = ", ".join(f"{k} {v}" for k, v in features.get("train_crops", {}).items())
+    return f"""
+## With it: a model of real photos' texture (`features/`)
+
+{features.get('backbone', '')}; {features.get('features', '')}. One Gaussian per real source ({crops} training
+crops; {features.get('fakes_seen', 0)} generated faces seen): {features.get('one_class', '')}. A face's score is
+its distance from the real source it is most like; what the verdict reads is how far that lies from real faces'
+usual distance, either way (a typicality test: too close to a source's mean is as unusual as too far), combined
+with the coder's rank as independent p-values and ranked again among held-out real faces. Made by
+`{features.get('command', 'python -m train.realonly_features --record')}`. Alone and with the coder, on the
+validation crops (AUC against all real sources; share more unusual than 90% of real faces):
+
+| source | AUC alone | AUC with the coder | beyond 90% alone | beyond 90% with the coder |
+|---|---|---|---|---|
+{rows}"""

@@ -45,7 +45,9 @@ def test_evaluate_reads_folders_skips_bad_files_and_writes_figures(celeba_dir, t
     rows = list(csv.DictReader(scores.open()))
     judged = 6 + figures["counts"]["fake"]["judged"]
     assert len(rows) == judged
-    realonly = ["real-only"] if core.detection.realonly.load() is not None else []  # where it is bundled
+    coder = core.detection.realonly.load()  # where it is bundled: its score, and each of its two models alone
+    realonly = [] if coder is None else ["real-only"] + (
+        ["real-only (coder)", "real-only (features)"] if core.detection.realonly.load_features(coder[1]) else [])
     assert list(rows[0]) == ["path", "truth", "source", *registry.names("detector"), *realonly, "ensemble",
                              "verdict-score", "verdict"]
     assert {r["source"] for r in rows} == {"real", "fake"} and {r["truth"] for r in rows} == {"real", "fake"}

@@ -91,3 +91,19 @@ def test_commands_answer_help(module):
 
     done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "usage" in done.stdout
+
+
+def test_feature_model_dry_run_fits_on_real_crops_alone(tmp_path, capsys):
+    """train.realonly_features --dry-run: a few crops per source (skipped where no crop caches are here)."""
+    from core.data import sources
+    from train import realonly_features
+
+    if not sources.available(sources.names("real"), None):
+        pytest.skip("no real crop caches here (python -m train.detector_data)")
+    run = tmp_path / "run"
+    assert realonly_features.main(["--dry-run", "--out", str(run), "--threads", "1"]) == 0
+    record = json.loads((run / "training.json").read_text())
+    assert record["fakes_seen"] == 0 and record["dry_run"] and record["weights_sha256"]
+    model, _ = realonly.load_features(None, run)
+    assert model.taps == 5 and model.mean.shape[1] == 272
+    assert "more unusual than 90% of real faces" in capsys.readouterr().out

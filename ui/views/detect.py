@@ -241,12 +241,16 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
             st.caption(spectrum[1])
 
 
+REALONLY_WORDS = ("Real-only check (models of real photos alone, of their pixels and of their texture, never shown a "
+                  "generated face)")
+
+
 def realonly_sentence(judge: Judge, face: FaceVerdict) -> str:
     """The real-only check's figure in words (it is a rank among real faces, not a probability)."""
     if judge.gate is None or face.unusual is None:
-        return (f"Real-only check (a model of real photos alone, never shown a generated face): more unusual than "
+        return (f"{REALONLY_WORDS}: more unusual than "
                 f"**{face.realonly:.0%}** of real faces; no gate is fitted, so it does not change the verdict.")
-    return (f"Real-only check (a model of real photos alone, never shown a generated face): more unusual than "
+    return (f"{REALONLY_WORDS}: more unusual than "
             f"**{face.realonly:.0%}** of real faces. With the detectors' own ranking among real faces: "
             f"**{face.unusual:.0%}**; at {judge.gate:.0%} or more a face is not called real.")
 
@@ -365,7 +369,7 @@ def batch(judge: Judge, detectors: dict[str, LoadedModel], items: list[tuple[str
                        icon=":material/download:")
     st.caption("Probabilities are each detector's calibrated P(GAN-made); the ensemble is their weighted average, moved "
                "down by the false-alarm guard. Real-only: the share of real faces more probable than this one under "
-               "a model of real photos alone (high: unusual for a photo; beyond the gate it cannot be called real). "
+               "models of real photos alone (high: unusual for a photo; beyond the gate it cannot be called real). "
                "Pick a file below for its details.")
     explain_limits(detectors)
     chosen = st.selectbox("Details for", [n for n, _ in items], index=None, placeholder="choose a file")

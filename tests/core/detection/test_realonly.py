@@ -196,3 +196,80 @@ def test_a_black_and_white_face_cannot_be_called_real():
     crop = FaceCrop((0, 0, 128, 128), 0.99, toned(RNG.integers(0, 256, (128, 128, 3), dtype=np.uint8), "gray"))
     (v,) = judge.judge_crops([crop])
     assert v.monochrome and v.ensemble < 0.01 and v.label == "uncertain"
+
+
+def two_sources(n: int = 400, dim: int = 6, seed: int = 0) -> list[np.ndarray]:
+    """Two real sources far apart in feature space, each with its own spread."""
+    rng = np.random.default_rng(seed)
+    return [rng.normal(0.0, 1.0, (n, dim)), rng.normal(8.0, 2.0, (n, dim))]
+
+
+def test_feature_model_scores_a_face_by_the_real_source_it_is_most_like():
+    """One Gaussian per source: a face typical of either source is probable, one between them or beyond both is
+    not (pooled, the gap between the sources would look typical and the second source's faces unusual)."""
+    train, held = two_sources(), two_sources(seed=1)
+    model = realonly.FeatureOneClass(sources=2, dim=6, taps=1, shrink=0.1)
+    model.fit(train, held)
+    model.set_reference(np.concatenate([model.score(h) for h in held]))
+    typical = model.real_quantile(np.concatenate([h[:50] for h in held]))
+    between = model.real_quantile(np.full((20, 6), 4.0))
+    beyond = model.real_quantile(np.full((20, 6), -6.0))
+    assert np.median(typical) < 0.7
+    assert np.all(between > 0.99) and np.all(beyond > 0.99)
+    assert np.all((typical >= 0) & (typical <= 1))
+    # in six dimensions real points lie on a shell around their mean: one at the mean itself is unusual too
+    at_mean = np.zeros((5, 6))
+    assert np.all(model.real_quantile(at_mean) < 0.05) and np.all(model.atypicality(at_mean) > 0.9)
+    assert np.median(model.atypicality(np.concatenate([h[:50] for h in held]))) < 0.7
+
+
+def test_combined_rank_reads_like_the_coders_and_rises_with_either_model():
+    model = realonly.FeatureOneClass(sources=1, dim=2, taps=1)
+    q_coder, q_feat = RNG.uniform(size=2000), RNG.uniform(size=2000)  # independent ranks of real faces
+    model.set_combined_reference(q_coder, q_feat)
+    both = model.combine(q_coder, q_feat)
+    assert abs(np.mean(both >= 0.9) - 0.1) < 0.02  # still a share of real faces
+    assert model.combine(np.array([0.5]), np.array([0.99]))[0] > model.combine(np.array([0.5]), np.array([0.5]))[0]
+    assert model.combine(np.array([0.99]), np.array([0.5]))[0] > model.combine(np.array([0.5]), np.array([0.5]))[0]
+
+
+def test_feature_model_round_trip_and_coder_check(tmp_path):
+    """It loads only beside the pixel coder it was fitted with: with another coder its combined ranks would be
+    wrong, so the verdict goes on with the coder alone."""
+    from core.models.folder import write_model
+
+    model = realonly.FeatureOneClass(sources=2, dim=6, taps=1)
+    model.fit(two_sources(), two_sources(seed=3))
+    model.set_reference(np.concatenate([model.score(h) for h in two_sources(seed=1)]))
+    model.set_combined_reference(RNG.uniform(size=500), RNG.uniform(size=500))
+    write_model(model, tmp_path, {"sources": 2, "dim": 6, "taps": 1, "input_size": 224, "shrink": 0.3},
+                {"kind": "real-only (features)", "coder_sha256": "abc"}, half=False)
+    loaded, record = realonly.load_features({"weights_sha256": "abc"}, tmp_path)
+    f = two_sources(seed=2)[1][:5]
+    assert np.allclose(loaded.real_quantile(f), model.real_quantile(f))
+    assert realonly.load_features({"weights_sha256": "another"}, tmp_path) is None
+    (tmp_path / "model.safetensors").write_bytes(b"damaged")
+    assert realonly.load_features({"weights_sha256": "abc"}, tmp_path) is None
+
+
+def test_unfitted_feature_model_refuses_to_rank():
+    with pytest.raises(ValueError):
+        realonly.FeatureOneClass(sources=1, dim=2, taps=1).real_quantile(np.zeros((1, 2)))
+
+
+def test_bundled_real_only_score_combines_the_coder_and_the_feature_model():
+    """The app's judge reads both real-only models where they are bundled for each other: the gate's score is
+    their combined rank, and each alone is at hand (train.evaluate writes them as columns)."""
+    judge = Judge.from_registry(use_hub=False)
+    assert judge.realonly is not None and judge.realonly_features is not None and judge.feature_probe is not None
+    crops = np.zeros((3, 128, 128, 3), np.uint8)
+    crops[1] = np.random.default_rng(0).integers(0, 256, (128, 128, 3))
+    crops[2] = smooth_images(1, 128)[0]
+    parts = judge.real_only_parts(crops)
+    assert set(parts) == {"real-only", "real-only (coder)", "real-only (features)"}
+    assert np.allclose(judge.real_quantiles(crops), parts["real-only"])
+    for q in parts.values():
+        assert q.shape == (3,) and np.all((q >= 0) & (q <= 1))
+    assert parts["real-only (features)"][1] > 0.99  # noise: no real source's texture
+    record = judge.realonly_features_record
+    assert record["fakes_seen"] == 0 and record["coder_sha256"] == judge.realonly_record["weights_sha256"]
