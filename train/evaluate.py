@@ -116,10 +116,12 @@ def judged(judge, crops, compressed=None) -> dict:
     extra = {**{k: [] for k in parts}, "lifted": []}
     for s in range(0, len(crops), 256):
         chunk = crops[s : s + 256]
-        p, dist = judge.probabilities_and_distances(chunk) if len(chunk) else ({k: np.zeros(0) for k in out}, None)
+        feats = {}
+        p, dist = (judge.probabilities_and_distances(chunk, feats) if len(chunk)
+                   else ({k: np.zeros(0) for k in out}, None))
         for k in out:
             out[k].append(p[k])
-        q = judge.real_only_parts(chunk) or {}
+        q = judge.real_only_parts(chunk, feats) or {}
         for k in parts:
             extra[k].append(q[k] if k in q else np.full(len(chunk), np.nan))
         unfamiliar = (np.zeros(len(chunk), bool) if dist is None

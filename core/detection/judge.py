@@ -480,9 +480,11 @@ class Judge:
         parts = self.real_only_parts(crops)
         return None if parts is None else parts["real-only"]
 
-    def real_only_parts(self, crops: np.ndarray) -> dict[str, np.ndarray] | None:
+    def real_only_parts(self, crops: np.ndarray, features: dict | None = None) -> dict[str, np.ndarray] | None:
         """{"real-only": the score the gate reads, "real-only (coder)", and "real-only (features)" where that model
-        is bundled}: each a share of held-out real faces less unusual; None without the coder."""
+        is bundled}: each a share of held-out real faces less unusual; None without the coder. `features`: the
+        probes' backbone features of these crops by input size, as `probabilities_and_distances` leaves them
+        (else the backbone runs again)."""
         if self.realonly is None or not len(crops):
             return None
         crops = np.asarray(crops, np.uint8)
@@ -490,7 +492,12 @@ class Judge:
         out = {"real-only (coder)": q, "real-only": q}
         if self.realonly_features is not None:
             fo = self.realonly_features
-            qf = fo.atypicality(fo.backbone_features(to_input(crops, self.device), self.feature_probe))
+            f = (features or {}).get(fo.input_size)
+            if f is None or f.shape[1] < fo.mean.shape[1]:
+                feats = fo.backbone_features(to_input(crops, self.device), self.feature_probe)
+            else:
+                feats = f.double().cpu().numpy()[:, :fo.mean.shape[1]]
+            qf = fo.atypicality(feats)
             out.update({"real-only (features)": qf, "real-only": fo.combine(q, qf)})
         return out
 
@@ -509,13 +516,16 @@ class Judge:
         return self.probabilities_and_distances(crops)[0]
 
     @torch.inference_mode()
-    def probabilities_and_distances(self, crops: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        """`probabilities`, and each crop's familiarity distance (None without a familiarity check)."""
+    def probabilities_and_distances(self, crops: np.ndarray, features: dict | None = None
+                                    ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """`probabilities`, and each crop's familiarity distance (None without a familiarity check); the probes'
+        backbone features are left in `features` (by input size) where it is a dict."""
         from core.models.probe import ProbeDetector, shared_logits
 
         x = to_input(crops, self.device)
         probs, dist = {}, None
-        probes = shared_logits({n: m for n, (m, _) in self.detectors.items() if isinstance(m, ProbeDetector)}, x)
+        probes = shared_logits({n: m for n, (m, _) in self.detectors.items() if isinstance(m, ProbeDetector)}, x,
+                               features)
         for name, (model, t) in self.detectors.items():
             if name in probes:
                 logits = probes[name]
@@ -558,10 +568,12 @@ class Judge:
         if not crops:
             return []
         stacked = np.stack([c.crop for c in crops])
-        probs, dist = self.probabilities_and_distances(stacked)
+        feats = {}
+        probs, dist = self.probabilities_and_distances(stacked, feats)
         ens = self.ensemble(probs, compressed)
         weights = self.weights_for(compressed)[0]
-        q = self.real_quantiles(stacked)
+        parts = self.real_only_parts(stacked, feats)  # the texture model reads the probes' features: no second pass
+        q = None if parts is None else parts["real-only"]
         unfamiliar = (np.zeros(len(crops), bool) if dist is None
                       else np.asarray(dist) > self.familiarity.threshold)
         mono = monochrome(stacked)

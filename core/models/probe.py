@@ -191,14 +191,18 @@ def _drop_backbone(module, state_dict, prefix, local_metadata) -> None:
         del state_dict[k]
 
 
-def shared_logits(models: dict[str, ProbeDetector], x: torch.Tensor) -> dict[str, torch.Tensor]:
+def shared_logits(models: dict[str, ProbeDetector], x: torch.Tensor,
+                  features: dict[int, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """Each probe's logits for the same input, the frozen backbone run once per input size: its pooled
     features are computed up to the most taps any of them reads and sliced for the others (the backbone's
-    weights are the package's, the same in every probe; what one reads first is the same numbers)."""
+    weights are the package's, the same in every probe; what one reads first is the same numbers). Where
+    `features` is a dict, those features are left in it by input size, for others that read them."""
     out = {}
     for size in {m.input_size for m in models.values()}:
         group = {n: m for n, m in models.items() if m.input_size == size}
         feats = max(group.values(), key=lambda m: m.taps).features(x)
+        if features is not None:
+            features[size] = feats
         for n, m in group.items():
             out[n] = m.head(m.norm(feats[:, :m.norm.num_features])).squeeze(1)
     return out

@@ -338,7 +338,7 @@ def test_a_compressed_jpeg_upload_is_judged_with_the_compressed_weights(monkeypa
     assert j.compressed == {"weights": {"a": 0.0, "b": 1.0}, "shift": 0.5}  # normalised
     crop = np.random.default_rng(0).integers(0, 256, (CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
     monkeypatch.setattr(j, "find_faces", lambda images: [[FaceCrop((0, 0, 10, 10), 0.99, crop)]])
-    monkeypatch.setattr(j, "probabilities_and_distances", lambda crops: ({"a": np.array([0.9]), "b": np.array([0.2])}, None))
+    monkeypatch.setattr(j, "probabilities_and_distances", lambda crops, features=None: ({"a": np.array([0.9]), "b": np.array([0.2])}, None))
     img = Image.fromarray(crop)
     for quality, compressed in ((95, False), (90, False), (75, True), (None, False)):
         data = io.BytesIO()

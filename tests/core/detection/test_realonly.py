@@ -271,5 +271,9 @@ def test_bundled_real_only_score_combines_the_coder_and_the_feature_model():
     for q in parts.values():
         assert q.shape == (3,) and np.all((q >= 0) & (q <= 1))
     assert parts["real-only (features)"][1] > 0.99  # noise: no real source's texture
+    feats = {}
+    judge.probabilities_and_distances(crops, feats)  # the probes' backbone pass, read again instead of rerun
+    again = judge.real_only_parts(crops, feats)
+    assert all(np.allclose(again[k], parts[k], atol=1e-5) for k in parts)
     record = judge.realonly_features_record
     assert record["fakes_seen"] == 0 and record["coder_sha256"] == judge.realonly_record["weights_sha256"]
