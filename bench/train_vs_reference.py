@@ -17,10 +17,12 @@ Ours is `core.gan.trainer.GANTrainer` exactly as `python -m train.dcgan` runs it
 from the cache `python -m train.prepare_data` writes once (the time of that one-off step is printed
 too). The two take turns, one whole epoch each, `--repeats` times, and the medians are compared.
 
-    python -m bench.train_vs_reference [--repeats 3] [--epochs 1] [--limit N] [--json FILE]
+    python -m bench.train_vs_reference [--repeats 3] [--epochs 1] [--limit N] [--threads N] [--json FILE]
 
 `--limit N` takes the first N photos (N a multiple of the batch) for a quick smoke run; figures to
-quote use all 4,800.
+quote use all 4,800. `--threads 1` suits a machine shared with other work: with two threads, each
+parallel region waits for a core another process may hold. Ours runs with train.dcgan's default
+precision ("auto": float32 on a CPU without native bfloat16).
 """
 
 from __future__ import annotations
@@ -129,8 +131,9 @@ def bf16_fast() -> bool:
         return False
 
 
-def our_epochs(images: torch.Tensor, epochs: int, out: Path, precision: str = "float32") -> float:
-    """Images/s of train.dcgan's loop over `epochs` whole epochs, end of epoch included."""
+def our_epochs(images: torch.Tensor, epochs: int, out: Path, precision: str = "auto") -> float:
+    """Images/s of train.dcgan's loop over `epochs` whole epochs, end of epoch included; its default
+    precision, "auto", is float32 on a CPU without native bfloat16."""
     cfg = DCGANConfig()
     run = GANRun(Generator(cfg), Discriminator(cfg), BCEGANLoss(), images, out,
                  model_config={"arch": "dcgan", **cfg.to_dict()}, init=weights_init)
@@ -149,8 +152,11 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N photos only (smoke runs)")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                     help="also time train.dcgan --precision bfloat16 (default: where the CPU has AVX512-BF16)")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads for both loops (default: torch's)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     bf16 = bf16_fast() if args.bf16 is None else args.bf16
     cache, root = cache_path("train", 64), celeba_root() / "train"
     if not cache.exists() or not root.exists():
