@@ -74,7 +74,7 @@ def bundle_discriminator(spec, run: Path, dest: Path) -> int:
     bundled_sha = read_record(dest).get("weights_sha256")
     training = {k: run_record[k] for k in ("dataset", "train_images", "loss", "epochs_done", "epochs_planned", "steps",
                                           "images_seen", "wall_time_s", "images_per_s", "hardware", "train_config",
-                                          "last_epoch_means", "finished") if k in run_record}
+                                          "last_epoch_means", "finished", "precision") if k in run_record}
     training.update(run=str(run), step=state.get("step"), run_generator_sha256=pair_sha,
                     same_run_as_bundled_generator=bool(pair_sha) and pair_sha == bundled_sha)
     out = dest / discriminators.FOLDER

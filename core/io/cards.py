@@ -88,7 +88,8 @@ def _discriminator_section(name: str, d: dict | None) -> str:
     tc = d.get("train_config", {})
     origin = ("of this same run" if d.get("same_run_as_bundled_generator") else
               f"of a second run of this recipe (`{d.get('run', '?')}`: seed {tc.get('seed', '?')}, "
-              f"{d.get('epochs_done', '?')} epochs, {tc.get('precision', 'float32')}; this run did not keep its own)")
+              f"{d.get('epochs_done', '?')} epochs, {d.get('precision') or tc.get('precision', 'float32')}; this run did not "
+              "keep its own)")
     return (f"\n## Its discriminator\n\n`discriminator/` keeps the final discriminator {origin}, in float16, for "
             f"`python -m train.evaluate --split val --discriminator {name}`: the GAN's own discriminator asked as a "
             "detector, beside the app's detectors (*Detectors side by side* in Face GAN Lab's docs/detectors.md and Training "
