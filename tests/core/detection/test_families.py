@@ -182,13 +182,20 @@ def test_tables_and_the_best_family_come_from_the_records(records):
     assert "their AUC is 0.850 to 0.850" in d and "58.53%" in d and "72.68%" in d
 
 
-@pytest.mark.filterwarnings("ignore")
-def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(records):
+def opened_history(model: str = "cnn", check: bool = True) -> AppTest:
+    """Training History opened on `model`, where the comparison is (with `check`, without an exception)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["model"] = "cnn"
+    at.query_params["model"] = model
     at.run()
     at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    if check:
+        assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_the_comparison_opens_on_training_history_and_says_what_is_not_trained(records):
+    at = opened_history()
     assert "Detectors side by side" in [h.value for h in at.subheader]
     warnings = " ".join(w.value for w in at.warning)
     assert "**Xception** (`cnn-xception`) is not trained yet" in warnings
@@ -219,11 +226,7 @@ def test_the_comparison_without_any_record_says_so(monkeypatch, tmp_path):
     monkeypatch.setattr(discriminators, "folder_of", lambda gan: tmp_path / "discriminators" / gan)
     for name in FAMILY_MODELS:
         monkeypatch.setitem(registry.SPECS, name, dataclasses.replace(registry.get_spec(name), bundled=tmp_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["model"] = "cnn"
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened_history()
     warnings = " ".join(w.value for w in at.warning)
     assert "**ResNet** (`cnn`) is trained but not evaluated yet" in warnings
     assert "DenseNet" in warnings and "Xception" in warnings and "**LSTM** (`lstm`) is trained but not evaluated" in warnings
@@ -237,10 +240,7 @@ def test_a_gallery_shows_behind_its_switch(records):
 
     families.GALLERY_DIR.mkdir()
     Image.new("RGB", (64, 32), "white").save(families.gallery_path("cnn-densenet"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["model"] = "cnn"
-    at.run()
-    at.switch_page(PAGE).run()
+    at = opened_history(check=False)
     assert not at.get("image"), "no faces until asked"
     assert any("No mistakes gallery here for `cnn`" in c.value for c in at.caption)
     at.toggle(key="families_galleries").set_value(True).run()
@@ -251,11 +251,7 @@ def test_a_gallery_shows_behind_its_switch(records):
 
 @pytest.mark.filterwarnings("ignore")
 def test_a_gans_page_says_how_its_discriminator_does_as_a_detector():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["model"] = "lsgan-80"
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened_history("lsgan-80")
     record = json.loads((families.RECORD_DIR / "D-lsgan-80.json").read_text())
     info = next(m.value for m in at.markdown if "Its discriminator as a detector" in m.value)
     assert not at.info  # the page's info boxes are the notes on what a link asked for
@@ -281,11 +277,7 @@ def test_the_abstract_art_rows_come_from_the_art_detectors_record(tmp_path):
 
 @pytest.mark.filterwarnings("ignore")
 def test_the_abstract_art_table_is_its_own_below_the_faces(records):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["model"] = "cnn"
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened_history()
     summary = next(d.value for d in at.dataframe if "Detector" in d.value.columns)
     assert not any("art" in str(v) for v in summary["Detector"])  # the faces' table keeps its faces
     art = next(d.value for d in at.dataframe if "Judge" in d.value.columns)
