@@ -20,6 +20,11 @@ where `train.realonly_features --record` bundled one) never saw a generated face
 the verdict's score (`core.detection.judge.verdict_scores`) against all validation reals, and the
 shares called real, uncertain and GAN-made; for the real sources the shares called GAN-made and
 uncertain. The LSTM and SupCon carry no weight in the verdict and are left out of the refit.
+
+Where the CNN was refitted without the family (`--cnn-runs`), its *training* crops are judged too: no part of
+the refitted recipe saw them, and they are four to five times as many as its validation crops (StyleGAN2: 41
+validation faces alone, a share called real known to +-7 points; 200 with its training crops). `--val-only`
+judges the validation crops alone, as before.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
                     help="training views of the probe's head, comma-joined (clean, aug0, aug1, ...)")
     ap.add_argument("--realonly", type=Path, default=None, help="a real-only run folder instead of the bundled one")
     ap.add_argument("--limit", type=int, default=None, help="at most N validation crops per source (quick looks)")
+    ap.add_argument("--val-only", action="store_true",
+                    help="judge the left-out family's validation crops alone (default: its training crops too, "
+                         "where the CNN was refitted without it)")
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
     ap.add_argument("--dump", type=Path, default=None, help="a folder for each family's per-crop scores (npz)")
     ap.add_argument("--record", action="store_true",
@@ -68,13 +76,15 @@ def fitted_probability(logits: dict[str, np.ndarray], labels: dict[str, int], ke
 
 
 def probe_logits(feats, names: list[str], labels: dict, families: dict, left_out: list[str], taps: int, c: float,
-                 views: list[str], limit: int | None) -> dict[str, np.ndarray]:
-    """A closed-form probe head fitted without `left_out`; its validation logits for every source."""
+                 views: list[str], limit: int | None, judge_train: bool = False) -> tuple[dict, dict]:
+    """A closed-form probe head fitted without `left_out`: its validation logits for every source and, with
+    `judge_train`, its training-crop logits for the left-out sources."""
     from core.detection.probe_fit import head_logits
     from train.probe_fit import fit_without
 
     head = fit_without(feats, names, labels, families, taps, c, views, left_out)
-    return {n: head_logits(head, feats.get(n, "val", "clean", taps)[:limit]) for n in names}
+    train = {n: head_logits(head, feats.get(n, "train", "clean", taps)) for n in left_out} if judge_train else {}
+    return {n: head_logits(head, feats.get(n, "val", "clean", taps)[:limit]) for n in names}, train
 
 
 def cnn_outputs(folder: Path | None, crops: dict[str, np.ndarray]) -> tuple[dict, dict, str]:
@@ -125,7 +135,7 @@ def main(argv=None) -> int:
     results = {}
     for fam in args.families:
         out = FAMILIES[fam]
-        results[fam] = one_family(fam, out, names, labels, families, crops, q, feats, args)
+        results[fam] = one_family(fam, out, names, labels, families, crops, q, feats, args, got)
         print_family(fam, results[fam])
     if args.json:
         from core.io.store import write_json
@@ -168,7 +178,8 @@ def record(results: dict, alone: dict, args) -> None:
             if v) + " --record",
         "method": "per family: probe heads refitted in closed form without it, the CNN retrained without it where "
                   "cnn_refitted, temperatures, ensemble weights, false-alarm guard, familiarity check and real-only "
-                  "gate refitted on the other sources' validation crops; then its validation faces judged"})
+                  "gate refitted on the other sources' validation crops; then its faces judged (validation and, where "
+                  "the CNN was refitted without it, training crops: see each family's 'judged')"})
     folder = WEIGHTS_DIR / realonly.FOLDER
     if args.realonly is None and (folder / "model.safetensors").exists():
         training = update_record(folder, lambda t: t.update(leave_out_alone=alone, gate=read_real_gate()))
@@ -210,7 +221,7 @@ def realonly_scores(ro, record: dict, crops: dict, limit: int | None) -> dict[st
     return q
 
 
-def one_family(fam: str, out: list[str], names, labels, families, crops, q, feats, args) -> dict:
+def one_family(fam: str, out: list[str], names, labels, families, crops, q, feats, args, realonly_pair) -> dict:
     """Refit without the family's sources `out`, then judge them and every real source."""
     from core.detection.judge import (
         UNCERTAIN_BAND,
@@ -225,13 +236,15 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
     )
 
     kept = [n for n in names if n not in out]
-    logits = {}
-    for det, (taps, c) in HEADS.items():
-        views = ["clean"] if det == "probe-texture" else args.probe_views.split(",")
-        logits[det] = probe_logits(feats, names, labels, families, out, taps, c, views, args.limit)
     folder = Path(args.cnn_runs.format(family=fam)) if args.cnn_runs else None
     cnn_logits, cnn_feats, held_out = cnn_outputs(folder, crops)
     cnn_refit = folder is not None and set(out) <= set(held_out)
+    judge_train = cnn_refit and not args.val_only and not args.limit  # nothing refitted saw its training crops
+    logits, train_logits = {}, {}
+    for det, (taps, c) in HEADS.items():
+        views = ["clean"] if det == "probe-texture" else args.probe_views.split(",")
+        logits[det], train_logits[det] = probe_logits(feats, names, labels, families, out, taps, c, views, args.limit,
+                                                      judge_train)
     logits["cnn"] = cnn_logits
     probs = {d: fitted_probability(z, labels, kept) for d, z in logits.items()}
     dets = list(probs)
@@ -250,12 +263,51 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
     unusual = {n: unusualness(q[n], real_rank(ens[n], reference)) for n in names}
     gate = fit_real_gate({n: (ens[n], unusual[n], unfamiliar[n]) for n in reals})
     score = {n: gated_scores(ens[n], q[n], unfamiliar[n], gate, reference)[2] for n in names}
+    if judge_train:
+        q = dict(q)  # the family's own copy: the shared scores stay validation crops for the next family
+        extra = training_crops_scores(out, train_logits, logits, labels, kept, weights, shift, fam_check, reference,
+                                      gate, realonly_pair, feats, folder)
+        for n, (e_ens, e_q, e_unf, e_score) in extra.items():
+            ens[n], q[n], unfamiliar[n] = np.r_[ens[n], e_ens], np.r_[q[n], e_q], np.r_[unfamiliar[n], e_unf]
+            score[n] = np.r_[score[n], e_score]
+            unusual[n] = unusualness(q[n], real_rank(ens[n], reference))
     if args.dump:
         args.dump.mkdir(parents=True, exist_ok=True)
         np.savez(args.dump / f"{fam}.npz", **{f"{k}|{n}": v[n] for k, v in (("ens", ens), ("q", q), (
             "unfamiliar", unfamiliar)) for n in names})
+    judged = "validation and training crops" if judge_train else "validation crops"
     return {"left_out": out, "weights": weights, "shift": shift, "gate": gate, "cnn_refitted": cnn_refit,
-            "sources": judged_rows(names, labels, out, score, ens, q, UNCERTAIN_BAND, unusual)}
+            "judged": judged, "sources": judged_rows(names, labels, out, score, ens, q, UNCERTAIN_BAND, unusual)}
+
+
+def training_crops_scores(out, train_logits, logits, labels, kept, weights, shift, fam_check, reference, gate,
+                          realonly_pair, feats, cnn_folder) -> dict[str, tuple]:
+    """The left-out sources' training crops through the refitted recipe: per source (guarded ensemble, real-only
+    score, unfamiliar, the verdict's score). `train_logits` holds the probes' logits of those crops; each detector's
+    temperature is fitted on the kept sources' validation logits, as for the validation crops."""
+    from core.data import sources
+    from core.detection import realonly
+    from core.detection.judge import gated_scores, shifted
+    from core.models.detectors import CROP_SIZE
+
+    crops = {n: sources.load_source(n, "train", CROP_SIZE).crops for n in out}
+    ro, record = realonly_pair
+    q = {n: ro(c) for n, c in crops.items()}
+    got = realonly.load_features(record)
+    if got is not None:
+        fo = got[0]
+        q = {n: fo.combine(q[n], fo.atypicality(feats.get(n, "train", "clean", fo.taps))) for n in out}
+    cnn_logits, cnn_feats, _ = cnn_outputs(cnn_folder, crops)
+    train_logits = {**train_logits, "cnn": cnn_logits}
+    result = {}
+    for n in out:
+        key = f"{n} (training crops)"
+        mean = sum(w * fitted_probability({**logits[d], key: train_logits[d][n]}, {**labels, key: labels[n]}, kept)[key]
+                   for d, w in weights.items())
+        e = shifted(mean, shift)
+        unf = fam_check.distance(cnn_feats[n]) > fam_check.threshold
+        result[n] = (e, q[n], unf, gated_scores(e, q[n], unf, gate, reference)[2])
+    return result
 
 
 def judged_rows(names, labels, out, score, ens, q, band, unusual) -> dict:
@@ -280,7 +332,8 @@ def judged_rows(names, labels, out, score, ens, q, band, unusual) -> dict:
 def print_family(fam: str, r: dict) -> None:
     w = ", ".join(f"{k} {v:.2f}" for k, v in r["weights"].items() if v > 0)
     print(f"\n{fam}: weights {w}; guard {r['shift']:.2f}; real-only gate {r['gate']:.3f}"
-          + ("" if r["cnn_refitted"] else "; CNN NOT refitted (the bundled one saw this family)"))
+          + ("" if r["cnn_refitted"] else "; CNN NOT refitted (the bundled one saw this family)")
+          + f"; judged on its {r.get('judged', 'validation crops')}")
     print(f"{'source':<18}{'AUC':>7}{'ens.':>7}{'r-only':>7}{'unus.':>7}{'real':>7}{'uncert.':>8}{'GAN':>7}")
     for n, row in r["sources"].items():
         aucs = "".join(f"{row[k]:>7.3f}" if k in row else f"{'':>7}"

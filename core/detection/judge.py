@@ -362,10 +362,15 @@ def fit_real_gate(real: dict[str, tuple], band: tuple[float, float] = UNCERTAIN_
                   target: float = REAL_NOT_REAL_TARGET, step: float = 0.0025) -> float:
     """The real-only gate's threshold: the lowest unusualness (on a grid of `step` from 0.5 to 1) at which no
     real source has more than `target` of its faces kept from a "real" verdict, by the gate, the familiarity
-    check or the ensemble itself. `real` maps source -> (guarded ensemble, unusualness, unfamiliar)."""
+    check or the ensemble itself; where the ensemble and the familiarity check alone already keep more than
+    `target` of a source from "real", the gate may add none there (before, such a source shut the gate for
+    every face: a cautious ensemble disabled the check that stops unseen generators). `real` maps source ->
+    (guarded ensemble, unusualness, unfamiliar)."""
+    real = {n: v for n, v in real.items() if len(v[0])}
+    allowed = {n: max(target, float((verdict_scores(e, None, u, band) >= band[0]).mean())) for n, (e, _, u) in real.items()}
     for t in np.arange(0.5, 1.0 + step / 2, step):
-        if all((verdict_scores(e, gate_score(q, t, band), u, band) >= band[0]).mean() <= target
-               for e, q, u in real.values() if len(e)):
+        if all((verdict_scores(e, gate_score(q, t, band), u, band) >= band[0]).mean() <= allowed[n] + 1e-12
+               for n, (e, q, u) in real.items()):
             return round(float(t), 4)
     return 1.0
 

@@ -121,6 +121,18 @@ def test_real_gate_keeps_every_real_source_within_its_target():
         assert (verdict_scores(e, gate_score(q, t), u) >= UNCERTAIN_BAND[0]).mean() <= 0.1
 
 
+def test_a_source_the_ensemble_already_doubts_does_not_shut_the_gate():
+    # source b: the ensemble alone keeps 20% of it from "real" (over the 10% target); the gate may add none there
+    e_b = np.r_[np.full(80, 0.05), np.full(20, 0.5)]
+    q_b = np.r_[RNG.uniform(0, 0.8, 80), RNG.uniform(0, 1, 20)]
+    real = {"a": (np.full(200, 0.05), RNG.uniform(0, 1, 200), np.zeros(200, bool)),
+            "b": (e_b, q_b, np.zeros(100, bool))}
+    t = fit_real_gate(real, target=0.1)
+    assert t < 1.0  # before: shut for every face
+    a, b = ((verdict_scores(e, gate_score(q, t), u) >= UNCERTAIN_BAND[0]).mean() for e, q, u in real.values())
+    assert a <= 0.1 and b == pytest.approx(0.2)
+
+
 class Sure(nn.Module):
     """A detector sure that every face is real."""
 
