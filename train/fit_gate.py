@@ -10,7 +10,8 @@ real faces' ensemble scores are kept beside the threshold (201 quantiles) for th
 the lowest one at which no real source of the validation mix has more than `--target` of its faces kept
 from a "real" verdict by the gate, the familiarity check and the ensemble together; a source that the
 ensemble and the familiarity check alone already keep from "real" more often than that gets nothing more
-from the gate, rather than shutting it for every face (`core.detection.judge.fit_real_gate`). Only real faces are read: no generated face sets it.
+from the gate, rather than shutting it for every face (`core.detection.judge.fit_real_gate`). Only real
+faces are read: no generated face sets it.
 """
 
 from __future__ import annotations

@@ -76,34 +76,42 @@ def fitted_probability(logits: dict[str, np.ndarray], labels: dict[str, int], ke
 
 
 def probe_logits(feats, names: list[str], labels: dict, families: dict, left_out: list[str], taps: int, c: float,
-                 views: list[str], limit: int | None, judge_train: bool = False) -> tuple[dict, dict]:
-    """A closed-form probe head fitted without `left_out`: its validation logits for every source and, with
-    `judge_train`, its training-crop logits for the left-out sources."""
+                 views: list[str], limit: int | None, judge_train: bool = False) -> dict[str, np.ndarray]:
+    """A closed-form probe head fitted without `left_out`; its validation logits for every source, and with
+    `judge_train` each left-out source's training-crop logits after its validation ones."""
     from core.detection.probe_fit import head_logits
     from train.probe_fit import fit_without
 
     head = fit_without(feats, names, labels, families, taps, c, views, left_out)
-    train = {n: head_logits(head, feats.get(n, "train", "clean", taps)) for n in left_out} if judge_train else {}
-    return {n: head_logits(head, feats.get(n, "val", "clean", taps)[:limit]) for n in names}, train
+    out = {n: head_logits(head, feats.get(n, "val", "clean", taps)[:limit]) for n in names}
+    for n in left_out if judge_train else []:
+        out[n] = np.r_[out[n], head_logits(head, feats.get(n, "train", "clean", taps))]
+    return out
 
 
-def cnn_outputs(folder: Path | None, crops: dict[str, np.ndarray]) -> tuple[dict, dict, str]:
-    """The CNN's logits and pooled features of every source's crops (bundled, or a run folder's)."""
-    import torch
-
-    from core.detection.judge import pooled_features
+def load_cnn(folder: Path | None):
+    """The CNN (bundled, or a run folder's) and the sources its training held out."""
     from core.models import registry
-    from core.models.detectors import to_input
 
     spec = registry.get_spec("cnn")
     model, _, training = registry.load_folder(spec, folder or spec.bundled_dir, "cpu")
+    return model, training.get("held_out") or []
+
+
+def cnn_outputs(model, crops: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """The CNN's logits and pooled features of every source's crops."""
+    import torch
+
+    from core.detection.judge import pooled_features
+    from core.models.detectors import to_input
+
     logits, feats = {}, {}
     with torch.inference_mode():
         for n, c in crops.items():
             outs = [pooled_features(model, to_input(c[i:i + 128])) for i in range(0, len(c), 128)]
             logits[n] = np.concatenate([o[0].float().numpy() for o in outs]) if outs else np.zeros(0)
             feats[n] = np.concatenate([o[1].float().numpy() for o in outs]) if outs else np.zeros((0, 1))
-    return logits, feats, training.get("held_out") or []
+    return logits, feats
 
 
 def main(argv=None) -> int:
@@ -127,7 +135,8 @@ def main(argv=None) -> int:
     ro = got[0]
     q = realonly_scores(ro, got[1], crops, args.limit)
     feats = Features()
-    q = with_feature_model(q, got[1], feats, crops)
+    feature_model = realonly.load_features(got[1])
+    q = with_feature_model(q, feature_model, feats, crops)
     alone = realonly_alone(names, labels, q)
     for n, r in alone.items():
         print(f"real-only alone: {n:<16}" + (f"AUC {r['auc']:.3f}, " if "auc" in r else "")
@@ -135,7 +144,7 @@ def main(argv=None) -> int:
     results = {}
     for fam in args.families:
         out = FAMILIES[fam]
-        results[fam] = one_family(fam, out, names, labels, families, crops, q, feats, args, got)
+        results[fam] = one_family(fam, out, names, labels, families, crops, q, feats, args, (ro, feature_model))
         print_family(fam, results[fam])
     if args.json:
         from core.io.store import write_json
@@ -188,20 +197,19 @@ def record(results: dict, alone: dict, args) -> None:
     print(f"recorded -> {leave_out_path()}")
 
 
-def with_feature_model(q: dict, coder_record: dict, feats, crops: dict) -> dict[str, np.ndarray]:
+def with_feature_model(q: dict, feature_model, feats, crops: dict, split: str = "val") -> dict[str, np.ndarray]:
     """The real-only score as the app reads it: the coder's ranks `q` combined with the texture-feature model's
-    (`core.detection.realonly.FeatureOneClass`, weights/realonly/features/) where it is bundled for this coder;
-    `q` as it is otherwise. Like the coder, that model never saw a generated face: the same for every family."""
-    from core.detection import realonly
-
-    got = realonly.load_features(coder_record)
-    if got is None:
-        print("real-only: the pixel coder alone (no feature model fitted for it: python -m train.realonly_features)")
+    (`core.detection.realonly.FeatureOneClass`, weights/realonly/features/, as `realonly.load_features` gives it for
+    this coder) where it is bundled; `q` as it is otherwise. Like the coder, that model never saw a generated face:
+    the same for every family."""
+    if feature_model is None:
+        if split == "val":
+            print("real-only: the pixel coder alone (no feature model fitted for it: python -m train.realonly_features)")
         return q
-    fo = got[0]
-    print("real-only: the pixel coder and the texture-feature model, combined", flush=True)
-    return {n: fo.combine(q[n], fo.atypicality(feats.get(n, "val", "clean", fo.taps)[:len(c)]))
-            for n, c in crops.items()}
+    fo = feature_model[0]
+    if split == "val":
+        print("real-only: the pixel coder and the texture-feature model, combined", flush=True)
+    return {n: fo.combine(q[n], fo.atypicality(feats.get(n, split, "clean", fo.taps)[:len(c)])) for n, c in crops.items()}
 
 
 def realonly_scores(ro, record: dict, crops: dict, limit: int | None) -> dict[str, np.ndarray]:
@@ -222,9 +230,47 @@ def realonly_scores(ro, record: dict, crops: dict, limit: int | None) -> dict[st
 
 
 def one_family(fam: str, out: list[str], names, labels, families, crops, q, feats, args, realonly_pair) -> dict:
-    """Refit without the family's sources `out`, then judge them and every real source."""
+    """Refit without the family's sources `out`, then judge them and every real source. `realonly_pair`: the
+    pixel coder and the texture-feature model (or None), for the left-out sources' training crops."""
+    from core.data import sources
+    from core.detection.judge import UNCERTAIN_BAND
+    from core.models.detectors import CROP_SIZE
+
+    kept = [n for n in names if n not in out]
+    folder = Path(args.cnn_runs.format(family=fam)) if args.cnn_runs else None
+    cnn, held_out = load_cnn(folder)
+    cnn_refit = folder is not None and set(out) <= set(held_out)
+    judge_train = cnn_refit and not args.val_only and not args.limit  # nothing refitted saw its training crops
+    if judge_train:  # they follow its validation crops in every array; nothing below fits on a left-out source
+        crops, q = dict(crops), dict(q)  # this family's own: the next family gets validation crops again
+        train = {n: sources.load_source(n, "train", CROP_SIZE).crops for n in out}
+        q_train = with_feature_model({n: realonly_pair[0](c) for n, c in train.items()}, realonly_pair[1], feats, train,
+                                     "train")
+        for n in out:
+            crops[n], q[n] = np.concatenate([crops[n], train[n]]), np.r_[q[n], q_train[n]]
+    cnn_logits, cnn_feats = cnn_outputs(cnn, crops)
+    logits = {}
+    for det, (taps, c) in HEADS.items():
+        views = ["clean"] if det == "probe-texture" else args.probe_views.split(",")
+        logits[det] = probe_logits(feats, names, labels, families, out, taps, c, views, args.limit, judge_train)
+    logits["cnn"] = cnn_logits
+    r = refit_and_judge(logits, cnn_feats, q, labels, names, kept)
+    ens, unfamiliar, unusual, score = r["ens"], r["unfamiliar"], r["unusual"], r["score"]
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        np.savez(args.dump / f"{fam}.npz", **{f"{k}|{n}": v[n] for k, v in (("ens", ens), ("q", q), (
+            "unfamiliar", unfamiliar)) for n in names})
+    judged = "validation and training crops" if judge_train else "validation crops"
+    return {"left_out": out, "weights": r["weights"], "shift": r["shift"], "gate": r["gate"], "cnn_refitted": cnn_refit,
+            "judged": judged, "sources": judged_rows(names, labels, out, score, ens, q, UNCERTAIN_BAND, unusual)}
+
+
+def refit_and_judge(logits: dict, cnn_feats: dict, q: dict, labels: dict, names: list[str], kept: list[str]) -> dict:
+    """Everything the verdict is fitted on, fitted on the `kept` sources' arrays alone (temperatures, ensemble
+    weights, false-alarm guard, familiarity check, the reals' reference and the gate), then every source's crops
+    judged with it. `logits` (detector -> source -> logits), `cnn_feats` and `q` (the real-only score) per source.
+    Returns {"weights", "shift", "gate", "ens", "unfamiliar", "unusual", "score"} (the last four per source)."""
     from core.detection.judge import (
-        UNCERTAIN_BAND,
         Familiarity,
         fit_ensemble_weights,
         fit_false_alarm_shift,
@@ -235,79 +281,26 @@ def one_family(fam: str, out: list[str], names, labels, families, crops, q, feat
         unusualness,
     )
 
-    kept = [n for n in names if n not in out]
-    folder = Path(args.cnn_runs.format(family=fam)) if args.cnn_runs else None
-    cnn_logits, cnn_feats, held_out = cnn_outputs(folder, crops)
-    cnn_refit = folder is not None and set(out) <= set(held_out)
-    judge_train = cnn_refit and not args.val_only and not args.limit  # nothing refitted saw its training crops
-    logits, train_logits = {}, {}
-    for det, (taps, c) in HEADS.items():
-        views = ["clean"] if det == "probe-texture" else args.probe_views.split(",")
-        logits[det], train_logits[det] = probe_logits(feats, names, labels, families, out, taps, c, views, args.limit,
-                                                      judge_train)
-    logits["cnn"] = cnn_logits
     probs = {d: fitted_probability(z, labels, kept) for d, z in logits.items()}
     dets = list(probs)
-    y = np.concatenate([np.full(len(crops[n]), labels[n]) for n in kept])
+    count = {n: len(cnn_feats[n]) for n in kept}
+    y = np.concatenate([np.full(count[n], labels[n]) for n in kept])
     per_class = {k: sum(1 for n in kept if labels[n] == k) for k in (0, 1)}
-    sw = np.concatenate([np.full(len(crops[n]), 1.0 / len(crops[n]) / per_class[labels[n]]) for n in kept])
+    sw = np.concatenate([np.full(count[n], 1.0 / count[n] / per_class[labels[n]]) for n in kept])
     weights, _ = fit_ensemble_weights({d: np.concatenate([probs[d][n] for n in kept]) for d in dets}, y, sw)
     mean = {n: sum(weights[d] * probs[d][n] for d in dets) for n in names}
     reals = [n for n in kept if labels[n] == 0]
     shift = fit_false_alarm_shift({n: mean[n] for n in reals})
     ens = {n: shifted(mean[n], shift) for n in names}
     fam_check = Familiarity.fit(np.concatenate([cnn_feats[n] for n in kept])[
-        np.random.default_rng(0).permutation(sum(len(crops[n]) for n in kept))], "cnn")
+        np.random.default_rng(0).permutation(sum(count.values()))], "cnn")
     unfamiliar = {n: fam_check.distance(cnn_feats[n]) > fam_check.threshold for n in names}
     reference = np.quantile(np.concatenate([ens[n] for n in reals]), np.linspace(0, 1, 201))
     unusual = {n: unusualness(q[n], real_rank(ens[n], reference)) for n in names}
     gate = fit_real_gate({n: (ens[n], unusual[n], unfamiliar[n]) for n in reals})
     score = {n: gated_scores(ens[n], q[n], unfamiliar[n], gate, reference)[2] for n in names}
-    if judge_train:
-        q = dict(q)  # the family's own copy: the shared scores stay validation crops for the next family
-        extra = training_crops_scores(out, train_logits, logits, labels, kept, weights, shift, fam_check, reference,
-                                      gate, realonly_pair, feats, folder)
-        for n, (e_ens, e_q, e_unf, e_score) in extra.items():
-            ens[n], q[n], unfamiliar[n] = np.r_[ens[n], e_ens], np.r_[q[n], e_q], np.r_[unfamiliar[n], e_unf]
-            score[n] = np.r_[score[n], e_score]
-            unusual[n] = unusualness(q[n], real_rank(ens[n], reference))
-    if args.dump:
-        args.dump.mkdir(parents=True, exist_ok=True)
-        np.savez(args.dump / f"{fam}.npz", **{f"{k}|{n}": v[n] for k, v in (("ens", ens), ("q", q), (
-            "unfamiliar", unfamiliar)) for n in names})
-    judged = "validation and training crops" if judge_train else "validation crops"
-    return {"left_out": out, "weights": weights, "shift": shift, "gate": gate, "cnn_refitted": cnn_refit,
-            "judged": judged, "sources": judged_rows(names, labels, out, score, ens, q, UNCERTAIN_BAND, unusual)}
-
-
-def training_crops_scores(out, train_logits, logits, labels, kept, weights, shift, fam_check, reference, gate,
-                          realonly_pair, feats, cnn_folder) -> dict[str, tuple]:
-    """The left-out sources' training crops through the refitted recipe: per source (guarded ensemble, real-only
-    score, unfamiliar, the verdict's score). `train_logits` holds the probes' logits of those crops; each detector's
-    temperature is fitted on the kept sources' validation logits, as for the validation crops."""
-    from core.data import sources
-    from core.detection import realonly
-    from core.detection.judge import gated_scores, shifted
-    from core.models.detectors import CROP_SIZE
-
-    crops = {n: sources.load_source(n, "train", CROP_SIZE).crops for n in out}
-    ro, record = realonly_pair
-    q = {n: ro(c) for n, c in crops.items()}
-    got = realonly.load_features(record)
-    if got is not None:
-        fo = got[0]
-        q = {n: fo.combine(q[n], fo.atypicality(feats.get(n, "train", "clean", fo.taps))) for n in out}
-    cnn_logits, cnn_feats, _ = cnn_outputs(cnn_folder, crops)
-    train_logits = {**train_logits, "cnn": cnn_logits}
-    result = {}
-    for n in out:
-        key = f"{n} (training crops)"
-        mean = sum(w * fitted_probability({**logits[d], key: train_logits[d][n]}, {**labels, key: labels[n]}, kept)[key]
-                   for d, w in weights.items())
-        e = shifted(mean, shift)
-        unf = fam_check.distance(cnn_feats[n]) > fam_check.threshold
-        result[n] = (e, q[n], unf, gated_scores(e, q[n], unf, gate, reference)[2])
-    return result
+    return {"weights": weights, "shift": shift, "gate": gate, "ens": ens, "unfamiliar": unfamiliar, "unusual": unusual,
+            "score": score}
 
 
 def judged_rows(names, labels, out, score, ens, q, band, unusual) -> dict:

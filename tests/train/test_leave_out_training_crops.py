@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from core.detection.judge import Familiarity, gated_scores, shifted
 
-
-def test_training_crops_get_the_same_scores_as_validation_crops_with_the_same_evidence(monkeypatch):
-    from core.data import sources
-    from core.detection import realonly
-    from train import leave_out
+def test_training_crops_get_the_same_scores_as_validation_crops_with_the_same_evidence():
+    from train.leave_out import refit_and_judge
 
     rng = np.random.default_rng(0)
-    labels = {"real": 0, "other": 1, "out": 1}
-    kept = ["real", "other"]
-    logits = {d: {"real": rng.normal(-2, 1, 50), "other": rng.normal(2, 1, 50), "out": rng.normal(0, 1.5, 30)}
-              for d in ("probe", "cnn")}
-    crops = np.zeros((30, 8, 8, 3), np.uint8)
-    q_out = rng.uniform(0, 1, 30)
-    feats = rng.normal(0, 1, (30, 4))
-    monkeypatch.setattr(sources, "load_source", lambda n, split, size: SimpleNamespace(crops=crops))
-    monkeypatch.setattr(realonly, "load_features", lambda record: None)
-    monkeypatch.setattr(leave_out, "cnn_outputs", lambda folder, c: ({"out": logits["cnn"]["out"]}, {"out": feats}, []))
-    fam = Familiarity.fit(rng.normal(0, 1, (200, 4)), "cnn")
-    weights, shift, gate = {"probe": 0.7, "cnn": 0.3}, 0.4, 0.9
-    reference = np.quantile(rng.uniform(0, 0.3, 100), np.linspace(0, 1, 201))
+    labels = {"real": 0, "real2": 0, "other": 1, "out": 1}
+    names, kept = list(labels), ["real", "real2", "other"]
+    sizes = {"real": 60, "real2": 40, "other": 50, "out": 30}
+    centre = {"real": -2, "real2": -1.5, "other": 2, "out": 0}
+    logits = {d: {n: rng.normal(centre[n], 1.5, k) for n, k in sizes.items()} for d in ("probe", "cnn")}
+    cnn_feats = {n: rng.normal(0, 1, (k, 4)) for n, k in sizes.items()}
+    q = {n: rng.uniform(0, 1, k) for n, k in sizes.items()}
+    alone = refit_and_judge(logits, cnn_feats, q, labels, names, kept)
 
-    got = leave_out.training_crops_scores(["out"], {"probe": {"out": logits["probe"]["out"]}}, logits, labels, kept,
-                                          weights, shift, fam, reference, gate, (lambda c: q_out, {}), None, None)
-    # the validation path of one_family, for the same logits
-    probs = {d: leave_out.fitted_probability(z, labels, kept) for d, z in logits.items()}
-    ens = shifted(sum(w * probs[d]["out"] for d, w in weights.items()), shift)
-    unf = fam.distance(feats) > fam.threshold
-    e, q, u, score = got["out"]
-    np.testing.assert_allclose(e, ens)
-    np.testing.assert_allclose(q, q_out)
-    np.testing.assert_array_equal(u, unf)
-    np.testing.assert_allclose(score, gated_scores(ens, q_out, unf, gate, reference)[2])
+    # its "training crops": the same evidence again, after its validation crops in every array
+    twice = lambda d: {**d, "out": np.concatenate([d["out"], d["out"]])}  # noqa: E731
+    both = refit_and_judge({k: twice(v) for k, v in logits.items()}, twice(cnn_feats), twice(q), labels, names, kept)
+    for key in ("weights", "shift", "gate"):  # nothing fitted reads a left-out source
+        assert both[key] == alone[key]
+    for key in ("ens", "unfamiliar", "unusual", "score"):
+        np.testing.assert_allclose(both[key]["out"], np.r_[alone[key]["out"], alone[key]["out"]])
+        for n in kept:
+            np.testing.assert_allclose(both[key][n], alone[key][n])
