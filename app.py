@@ -1,9 +1,15 @@
 """Face GAN Lab: the entry point. `streamlit run app.py` (or `make run`)."""
 
+from pathlib import Path
+
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui import warmup
+from ui import component_scan, warmup
+
+FAVICON = Path(__file__).resolve().parent / "ui" / "favicon.png"
+
+component_scan.install()  # before the server builds its runtime, which scans the installed packages
 
 # `streamlit run app.py` serves this App: its lifespan imports Home's modules before any visitor, then
 # the warm-up imports torch and pandas and draws the Generate page's default grid in the background
@@ -14,7 +20,9 @@ app = st.App(__file__, lifespan=warmup.lifespan, middleware=[Middleware(warmup.S
 
 def main() -> None:
     warmup.note_visit()
-    st.set_page_config(page_title="Face GAN Lab", page_icon=":material/face:", layout="wide")
+    # the icon is a face our dcgan-64 drew (its snapshot grid's first cell), served from here: a material
+    # icon's favicon would be fetched from Google's servers, which an offline server's visitors may not reach
+    st.set_page_config(page_title="Face GAN Lab", page_icon=FAVICON, layout="wide")
     # Each URL path is the page's file name (/generate, /latent_lab, ...): a fresh server's first run
     # goes through Streamlit's file-based router, which knows pages only by those names (ui/nav.py).
     pages = [

@@ -5,13 +5,14 @@
 Per run, seconds from starting the server to: its health endpoint answering, the page's load event
 (the frontend's JavaScript fetched and run), the websocket opening (the first script run starts),
 and the page drawn: its first script run over and every image on it decoded (Home at /, the default
-grid of faces at /generate). Prints each run, the medians, and the cores other processes took
-meanwhile (a busy machine slows every figure). Needs Debian's chromium (`make browser`).
+grid of faces at /generate). Prints each run, the medians, and how busy the cores were in the 2 s
+before the runs (other processes) and during them (a busy machine slows every figure). Needs Debian's chromium (`make browser`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -40,6 +41,8 @@ def measure(runs: int, path: str = "/") -> dict:
         return {"unavailable": "Debian chromium is not installed (make browser)"}
     from playwright.sync_api import sync_playwright
 
+    with OtherLoad() as before:  # what else this machine is doing: the figures below move with it
+        time.sleep(2)
     rows = []
     with sync_playwright() as p, OtherLoad() as other:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -51,7 +54,7 @@ def measure(runs: int, path: str = "/") -> dict:
                 started = time.perf_counter()  # streamlit_server starts the process first thing
                 page.on("websocket", lambda ws, row=row, t0=started: row.setdefault("websocket_s",
                                                                                        time.perf_counter() - t0))
-                with streamlit_server(timeout=180) as url:
+                with streamlit_server(timeout=180, poll=0.02) as url:
                     row["health_s"] = time.perf_counter() - started
                     page.goto(f"{url}{path}")
                     row["page_loaded_s"] = time.perf_counter() - started
@@ -63,7 +66,8 @@ def measure(runs: int, path: str = "/") -> dict:
             browser.close()
     out = {k: [r.get(k, float("nan")) for r in rows] for k in PHASES}
     return {"runs": out, **{f"median_{k}": statistics.median(v) for k, v in out.items()},
-            "median_s": statistics.median(out["drawn_s"]), "path": path, "other_cores": other.cores}
+            "median_s": statistics.median(out["drawn_s"]), "path": path, "busy_cores": other.cores,
+            "busy_cores_before": before.cores}
 
 
 def main(argv=None) -> int:
@@ -79,8 +83,9 @@ def main(argv=None) -> int:
     for i in range(args.runs):
         print(f"{i + 1:<8}" + "".join(f"{res['runs'][k][i]:>16.2f}" for k in PHASES))
     print(f"{'median':<8}" + "".join(f"{res[f'median_{k}']:>16.2f}" for k in PHASES))
-    if res["other_cores"] is not None:
-        print(f"other processes kept {res['other_cores']:.2f} cores busy meanwhile")
+    if res["busy_cores"] is not None:
+        print(f"cores busy: {res['busy_cores_before']:.2f} of {os.cpu_count()} in the 2 s before the runs (other "
+              f"processes), {res['busy_cores']:.2f} during them (the server and Chromium included)")
     return 0
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from core.models import registry
 from core.models.history import VAL_ACCURACY_HELP, VAL_ACCURACY_LABEL, duration_text, snapshot_paths, source_evaluation
 from ui import texts
-from ui.models import get_info, get_model, source_words
+from ui.models import get_info, get_model, home_model_names, source_words
 from ui.nav import ensure_app_navigation
 
 ensure_app_navigation()
@@ -24,7 +24,7 @@ with st.container(horizontal=True):  # wraps at narrow widths instead of cutting
     st.page_link("pages/classroom.py", label="Classroom: train a tiny GAN live, then guess which face is real",
                  icon=":material/school:")
 
-MODELS = {n: get_info(n) for n in registry.names("generator", subject=None) + registry.names("detector")}
+MODELS = {n: get_info(n) for n in home_model_names()}
 sources = {n: source_words(m) for n, m in MODELS.items() if m is not None}
 common = max(set(sources.values()), key=list(sources.values()).count) if sources else None
 if common:

@@ -60,7 +60,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env_extra: dict | None = None, timeout: float = 90):
+def streamlit_server(env_extra: dict | None = None, timeout: float = 90, poll: float = 0.3):
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     ARTIFACTS.mkdir(exist_ok=True)
@@ -82,7 +82,7 @@ def streamlit_server(env_extra: dict | None = None, timeout: float = 90):
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start; see {log.name}")
-            time.sleep(0.3)
+            time.sleep(poll)  # bench.cold_start asks often: its figure is not to wait on this loop
         yield url
     finally:
         proc.terminate()

@@ -28,6 +28,21 @@ def describe_model(name: str) -> registry.ModelInfo:
     return registry.describe(name)
 
 
+def home_model_names() -> list[str]:
+    """The models Home lists, in its order: the face GANs, the abstract-art one, the detectors."""
+    return registry.names("generator", subject=None) + registry.names("detector")
+
+
+def describe_all() -> None:
+    """Read every model Home lists into the shared cache (the server's start-up does, ui/warmup.py); a
+    model that fails is left for Home's own run to report."""
+    for name in home_model_names():
+        try:
+            describe_model(name)
+        except registry.WeightsError:
+            pass
+
+
 def get_info(name: str) -> registry.ModelInfo | None:
     """`name`'s record and where its weights are, without loading it; on failure show the reason and
     return None (the page goes on)."""

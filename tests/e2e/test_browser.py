@@ -117,3 +117,21 @@ def test_first_visit_layout_cuts_no_names(server, width):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"failure-layout-{width}.png"), full_page=True)
             raise
+
+
+def test_no_page_asks_anything_of_any_host_but_this_server(server):
+    """Offline first: icons, fonts, images and charts all come from the server (a material-icon favicon was
+    fetched from Google's servers, which an offline visitor cannot reach)."""
+    with chromium_page() as page:
+        asked = []
+        page.on("request", lambda r: asked.append(r.url))
+        for path in ("", "generate", "detect", "latent_lab", "training_history", "classroom"):
+            page.goto(f"{server}/{path}")
+            wait_for_app(page)
+            page.wait_for_function("() => [...document.querySelectorAll(\"[data-testid='stMain'] img\")]"
+                                   ".every(i => i.complete && i.naturalWidth > 0)")
+            page.wait_for_timeout(1000)
+            outside = [u for u in asked if not u.startswith((server, "data:", "blob:"))]
+            assert not outside, (path, outside)
+            icon = page.evaluate("() => document.querySelector(\"link[rel~='icon']\")?.href")
+            assert icon and icon.startswith(server), (path, icon)
