@@ -12,6 +12,8 @@ comparison of CNN families).
     python -m train.detector --arch cnn --exclude stylegan2 --out runs/loo-stylegan2   # leave one out
     python -m train.detector --arch probe --fit closed-form --taps 5 --c 10 --views clean \
         --out runs/detector-probe-texture                          # -> bundle as probe-texture (seconds)
+    python -m train.detector --arch supcon --fit closed-form --encoder runs/detector-supcon --c 1 \
+        --out runs/detector-supcon-cf                              # its head refitted in closed form (minutes)
 
 Sources (`core.data.sources`): real CelebA, FFHQ, LFW, UTKFace; fake StyleGAN2, Stable Diffusion 2.1 and
 our five generators, each split into train and val, cropped once by `train.detector_data` (this
@@ -30,6 +32,12 @@ data/detector/probe-features/, ~10 min per view of every source on 2 threads the
 seconds), reading the first `--taps` feature groups, with regularisation `--c` and the training
 views `--views` (clean, aug0, aug1, ...). `python -m train.probe_fit` measures which of those carry
 to a generator or a real source left out.
+
+`--arch supcon --fit closed-form --encoder FOLDER` keeps the contrastive encoder of FOLDER (a SupCon run
+or weights/supcon) as it is and fits its linear head the same way, on the encoder's output for every
+training crop, instead of the SGD head epochs (`core.detection.probe_fit.fit_encoder_head`); the run's
+record keeps the encoder's training figures and history beside the head's fit. `--arch lstm` likewise
+refits the LSTM's head on its pooled states, the rest of the trained LSTM kept.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ import sys
 from pathlib import Path
 
 from train.common import add_config_flags, config_from_args
+
+HEAD_REFIT = ("supcon", "lstm")  # --fit closed-form --encoder: a trained model's linear head fitted anew
 
 DETECTOR_HELP = {
     "epochs": "most epochs (per phase for supcon)",
@@ -105,6 +115,9 @@ def parser() -> argparse.ArgumentParser:
                     help="probe: the side the frozen backbone sees, the crop enlarged to it (default the registry's)")
     ap.add_argument("--c", type=float, default=10.0, help="closed-form: inverse L2 strength (sklearn C)")
     ap.add_argument("--views", default="clean", help="closed-form: training views, comma-joined (clean, aug0, aug1)")
+    ap.add_argument("--encoder", type=Path, default=None, metavar="FOLDER",
+                    help="supcon or lstm --fit closed-form: the run or weights folder whose model is kept but for "
+                         "its linear head, fitted anew")
     ap.add_argument("--out", type=Path, default=None, help="run folder (default runs/detector-ARCH)")
     ap.add_argument("--data", type=Path, default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--cache-dir", type=Path, default=None, help="where crops are cached (default data/detector/)")
@@ -122,8 +135,15 @@ def chosen_sources(args) -> list[str] | str:
     from core.data import sources
     from core.models.detectors import RESIDUALS
 
-    if (args.fit == "closed-form" or args.taps is not None or args.input_size is not None) and args.arch != "probe":
-        return "--fit closed-form, --taps and --input-size are for --arch probe"
+    if args.arch in HEAD_REFIT and args.fit == "closed-form":
+        if args.encoder is None or not (args.encoder / "model.safetensors").exists():
+            return f"--arch {args.arch} --fit closed-form needs --encoder FOLDER holding its model.safetensors"
+    elif args.encoder is not None:
+        return f"--encoder is for --fit closed-form with --arch {' or '.join(HEAD_REFIT)}"
+    elif args.fit == "closed-form" and args.arch != "probe":
+        return f"--fit closed-form is for --arch probe, and for --arch {' or '.join(HEAD_REFIT)} with --encoder"
+    if (args.taps is not None or args.input_size is not None) and args.arch != "probe":
+        return "--taps and --input-size are for --arch probe"
     if args.input_size is not None and not 64 <= args.input_size <= 512:
         return "--input-size must be 64-512"
     if args.taps is not None and not 1 <= args.taps <= 8:
@@ -146,6 +166,8 @@ def chosen_sources(args) -> list[str] | str:
 def training_record(args, names: list[str], data, cfg, summary: dict, device, image_size: int) -> dict:
     """training.json of the run: the trainer's figures, the data per source, recipe and machine."""
     record = _record(args, names, data, cfg, summary, device, image_size)
+    if args.encoder is not None:  # SupCon: the encoder's SGD recipe and figures, the head's closed-form fit
+        return encoder_head_record(args, record, summary)
     if args.fit == "closed-form":  # no SGD: the recipe is the fit's, augmentation only through the views
         views = args.views.split(",")
         record["train_config"] = {"arch": args.arch, "fit": "closed-form (source-balanced L2 logistic regression)",
@@ -153,6 +175,32 @@ def training_record(args, names: list[str], data, cfg, summary: dict, device, im
         if args.input_size != 224:  # the probes' default side is left out of the record
             record["train_config"]["input_size"] = args.input_size
         record["augment"] = record["augment"] if any(v != "clean" for v in views) else {}
+    return record
+
+
+def encoder_head_record(args, record: dict, summary: dict) -> dict:
+    """training.json of a head refitted on a kept model (SupCon's encoder, the LSTM): the new head's validation
+    figures; the kept model's recipe, epochs, steps, augmentation and wall time (plus the fit's); where it
+    came from."""
+    from core.io.store import file_sha256
+    from core.models.folder import read_record
+
+    enc = read_record(args.encoder)
+    enc_config = {k: v for k, v in (enc.get("train_config") or {}).items() if not k.startswith("head_")}
+    views = args.views.split(",")
+    record.update({
+        "epochs_run": {k: v for k, v in (enc.get("epochs_run") or {}).items() if k != "head"},
+        "steps": enc.get("steps"),
+        "wall_time_s": round((enc.get("wall_time_s") or 0) + summary["wall_time_s"], 1),
+        "augment": enc.get("augment", record["augment"]),
+        "train_config": {**enc_config, "head_fit": "closed-form (source-balanced L2 logistic regression)",
+                         "head_c": args.c, "head_views": views},
+        "encoder": {"from": str(args.encoder), "weights_sha256": file_sha256(args.encoder / "model.safetensors"),
+                    "hardware": enc.get("hardware"), "wall_time_s": enc.get("wall_time_s"),
+                    "val_accuracy_sgd_head": enc.get("val_accuracy")},
+        "head_fit_s": summary["wall_time_s"],
+        "hardware": f"{enc.get('hardware', 'unknown hardware')} (encoder), {record['hardware']} (head)",
+    })
     return record
 
 
@@ -230,7 +278,13 @@ def main(argv=None) -> int:
     out = args.out or Path("runs") / f"detector-{args.arch}"
     data = load_data(names, args, args.dry_run)
     print("data:", data.counts())
-    model = spec.build(model_config)
+    if args.encoder is not None:  # its architecture and weights; the head is fitted anew below
+        from core.models.registry import load_folder
+
+        model, enc_config, _ = load_folder(spec, args.encoder)
+        model_config = {k: v for k, v in enc_config.items() if k != "temperature"}
+    else:
+        model = spec.build(model_config)
     cfg = config_from_args(DetectorTrainConfig, args)
     if args.dry_run:
         cfg.epochs, cfg.head_epochs, cfg.max_steps, cfg.batch_size = 1, 1, 2, 8
@@ -254,16 +308,23 @@ def main(argv=None) -> int:
 
 
 def fit_closed_form(args, model, data, out: Path) -> dict:
-    """The probe's head fitted on cached features; the one history row written as SGD's are."""
+    """The probe's head fitted on cached features, or a kept model's head on what it reads (SupCon, the LSTM);
+    the fit's one history row written as SGD's are (after the kept model's own rows but its old head's)."""
     from tqdm.auto import tqdm
 
-    from core.detection.probe_fit import FEATURE_DIR, fit_probe
-    from core.io.store import write_history
+    from core.detection.probe_fit import FEATURE_DIR, fit_encoder_head, fit_probe
+    from core.io.store import read_history, write_history
 
-    feature_dir = args.cache_dir / "probe-features" if args.cache_dir else FEATURE_DIR
-    summary, row = fit_probe(model, data, args.c, args.views.split(","), feature_dir, tqdm)
+    if args.encoder is not None:
+        summary, row = fit_encoder_head(model, data, args.c, args.views.split(","), tqdm)
+        encoder_rows = [r for r in read_history(args.encoder / "history.jsonl") if r.get("phase") != "head"]
+        rows = [*encoder_rows, {**row, "phase": "head"}]
+    else:
+        feature_dir = args.cache_dir / "probe-features" if args.cache_dir else FEATURE_DIR
+        summary, row = fit_probe(model, data, args.c, args.views.split(","), feature_dir, tqdm)
+        rows = [row]
     out.mkdir(parents=True, exist_ok=True)
-    write_history(out / "history.jsonl", [row])
+    write_history(out / "history.jsonl", rows)
     return summary
 
 

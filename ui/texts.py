@@ -144,8 +144,9 @@ HISTORY_SUPCON_PHASES = (  # ui/views/history.py
     "contrastive loss, which pulls two augmented views of crops of the same class (real, or GAN-made) "
     "together and pushes the classes apart; there is no classifier yet, so no accuracy, and the loss "
     "stays in the units of that objective (it never nears 0). **Head phase** (after the dashed line): "
-    "the encoder is frozen and a linear head learns real vs GAN-made on its features with "
-    "cross-entropy, so classification loss and accuracy start there."
+    "the encoder is frozen and a linear head learns real vs GAN-made on its features, so classification "
+    "loss and accuracy start there: by cross-entropy epochs, or, for the bundled `supcon`, in one "
+    "closed-form fit (a source-balanced logistic regression on every training crop's features: one point)."
 )
 
 HISTORY_TEST_TERMS = (  # ui/views/history.py

@@ -128,6 +128,30 @@ def load_head(model, head: dict) -> None:
         model.head.bias.copy_(torch.from_numpy(head["bias"]))
 
 
+def encoder_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
+    """(N, S, S, 3) uint8 -> (N, head.in_features) float32: what a detector's linear head reads (SupCon's
+    encoder output, the LSTM's pooled states; `model.features`), in batches."""
+    from core.models.detectors import to_input
+
+    out = np.zeros((len(crops), model.head.in_features), dtype=np.float32)
+    starts = range(0, len(crops), BATCH)
+    with torch.no_grad():
+        for i in (progress(starts) if progress else starts):
+            out[i:i + BATCH] = model.features(to_input(crops[i:i + BATCH])).numpy()
+    return out
+
+
+def load_linear_head(model, head: dict) -> None:
+    """Put a fitted head into a detector whose head is one nn.Linear on `model.features` (SupCon, the LSTM): the
+    standardisation folded into the layer, so the model computes `head_logits` (in float32)."""
+    scale = 1.0 / np.sqrt(head["var"] + head["eps"])
+    weight = head["weight"] * scale
+    bias = head["bias"] - (head["weight"][0] * scale * head["mean"]).sum(keepdims=True)
+    with torch.no_grad():
+        model.head.weight.copy_(torch.from_numpy(weight.astype(np.float32)))
+        model.head.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
+
+
 def fit_probe(model, data, c: float, views: list[str], feature_dir: Path | None = None,
               progress: Callable | None = None) -> tuple[dict, dict]:
     """Fit a ProbeDetector's head in closed form on `data` (a `DetectorData`) and put it into `model`.
@@ -137,11 +161,6 @@ def fit_probe(model, data, c: float, views: list[str], feature_dir: Path | None 
     detectors (`trainer.val_summary`). Returns that summary (with the fit's wall time) and the one history
     row of the fit (train and validation loss and accuracy).
     """
-    import time
-
-    from core.detection.trainer import val_summary
-
-    t0 = time.perf_counter()
     model.eval()
 
     def feats(name: str, split: str, view: str) -> np.ndarray:
@@ -149,6 +168,33 @@ def fit_probe(model, data, c: float, views: list[str], feature_dir: Path | None 
         bar = (lambda it: progress(it, desc=f"{name} {split} {view}", leave=False)) if progress else None
         return cached_features(model, name, split, view, crops, feature_dir, bar)
 
+    return fit_closed_form(data, c, views, feats, lambda head: load_head(model, head))
+
+
+def fit_encoder_head(model, data, c: float, views: list[str], progress: Callable | None = None
+                     ) -> tuple[dict, dict]:
+    """Fit a detector's linear head in closed form on what it reads (`model.features`: SupCon's encoder output,
+    the LSTM's pooled states), as `fit_probe` does the probe's, instead of by SGD; the rest is left as it is."""
+    model.eval()
+
+    def feats(name: str, split: str, view: str) -> np.ndarray:
+        crops = view_crops(getattr(data, split)[name], view, f"{name}/{split}")
+        bar = (lambda it: progress(it, desc=f"{name} {split} {view}", leave=False)) if progress else None
+        return encoder_features(model, crops, bar)
+
+    return fit_closed_form(data, c, views, feats, lambda head: load_linear_head(model, head))
+
+
+def fit_closed_form(data, c: float, views: list[str], feats: Callable[[str, str, str], np.ndarray],
+                    load: Callable[[dict], None]) -> tuple[dict, dict]:
+    """The closed-form fit shared by the probe and the SupCon head: `feats(source, split, view)` gives a
+    source's features, `load(head)` puts the fitted head into the model. Returns the validation summary
+    (`trainer.val_summary`, with the fit's wall time) and the fit's one history row."""
+    import time
+
+    from core.detection.trainer import val_summary
+
+    t0 = time.perf_counter()
     names = [n for n in data.train if len(data.train[n])]
     counts = {n: len(data.train[n]) for n in names}
     weights = source_weights(names, data.labels, {n: data.family(n) for n in names}, counts)
@@ -156,7 +202,7 @@ def fit_probe(model, data, c: float, views: list[str], feature_dir: Path | None 
     y = np.concatenate([np.full(counts[n], data.labels[n]) for n in names for _ in views])
     w = np.concatenate([np.full(counts[n], weights[n]) for n in names for _ in views])
     head = fit_head(x, y, w, c)
-    load_head(model, head)
+    load(head)
     val_x = np.concatenate([feats(n, "val", "clean") for n in data.val])
     val_y = np.concatenate([np.full(len(a), data.labels[n]) for n, a in data.val.items()])
     logits = head_logits(head, val_x)

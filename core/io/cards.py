@@ -306,6 +306,16 @@ def _detector_recipe(name: str, training: dict, closed: bool) -> tuple[str, str,
     recipe = (f"| epochs (early stopping, patience {tc.get('patience', '?')}) | {epochs} |\n"
               f"| optimiser | AdamW lr {tc.get('lr', '?')}, weight decay {tc.get('weight_decay', '?')}, "
               f"batch {tc.get('batch_size', '?')} |\n")
+    if tc.get("head_fit"):  # SupCon: the encoder by SGD, its head refitted in closed form on the kept encoder
+        enc = training.get("encoder", {})
+        made_by += (f"`, then `python -m train.detector --arch {training.get('arch', name)} --fit closed-form "
+                    f"--encoder {enc.get('from', 'FOLDER')} --c {tc.get('head_c')} --views "
+                    f"{','.join(tc.get('head_views', []))}")  # the card's own backticks close it
+        recipe += (f"| head | {tc['head_fit']} on the frozen encoder's output for every training crop, C "
+                   f"{tc.get('head_c')}, views {', '.join(tc.get('head_views', []))} ({training.get('head_fit_s', '?')} s; "
+                   f"the SGD head it replaced: validation accuracy {enc.get('val_accuracy_sgd_head', float('nan')):.4f}) |\n")
+        return made_by, recipe, ("`history.jsonl` holds the encoder's loss per epoch, then the head's fit as one row: "
+                                 "train and validation loss and accuracy.")
     return made_by, recipe, "`history.jsonl` holds train and validation loss and accuracy per epoch."
 
 

@@ -77,14 +77,17 @@ class RowLSTM(nn.Module):
         self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True, bidirectional=True)
         self.head = nn.Linear(4 * hidden, 1)  # mean over strips + last state, both directions
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """What the head reads: the LSTM's outputs averaged over the strips, beside its last state."""
         x = residual_input(x, self.residual)
         n, c, h, w = x.shape
         # (N, C, H, W) -> (N, H/strip, strip*W*C): one step per strip of rows, top to bottom
         seq = x.permute(0, 2, 3, 1).reshape(n, h // self.strip, self.strip * w * c)
         out, _ = self.lstm(self.embed(seq))  # (N, T, 2*hidden)
-        feats = torch.cat([out.mean(1), out[:, -1]], dim=1)  # (N, 4*hidden)
-        return self.head(feats).squeeze(1)
+        return torch.cat([out.mean(1), out[:, -1]], dim=1)  # (N, 4*hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).squeeze(1)
 
 
 class BasicBlock(nn.Module):
@@ -145,8 +148,12 @@ class ResNetDetector(nn.Module):
         self.body = ResNetBody(tuple(widths), tuple(blocks), residual)
         self.head = nn.Linear(self.body.out_dim, 1)
 
+    def features(self, x):
+        """What the head reads: the encoder's output."""
+        return self.body(x)
+
     def forward(self, x):
-        return self.head(self.body(x)).squeeze(1)
+        return self.head(self.features(x)).squeeze(1)
 
 
 class SupConDetector(nn.Module):
@@ -163,8 +170,12 @@ class SupConDetector(nn.Module):
         """Unit-length projections, what the supervised contrastive loss compares."""
         return F.normalize(self.projection(self.body(x)), dim=1)
 
+    def features(self, x):
+        """What the head reads: the encoder's output."""
+        return self.body(x)
+
     def forward(self, x):
-        return self.head(self.body(x)).squeeze(1)
+        return self.head(self.features(x)).squeeze(1)
 
 
 # --- CNN families beside the ResNet (seed 002 compared five ImageNet families) --------------------
@@ -232,8 +243,12 @@ class DenseNetDetector(nn.Module):
         self.body = DenseNetBody(growth, tuple(blocks), stem, compression, bottleneck, residual)
         self.head = nn.Linear(self.body.out_dim, 1)
 
+    def features(self, x):
+        """What the head reads: the encoder's output."""
+        return self.body(x)
+
     def forward(self, x):
-        return self.head(self.body(x)).squeeze(1)
+        return self.head(self.features(x)).squeeze(1)
 
 
 class SeparableConv(nn.Module):
@@ -309,8 +324,12 @@ class XceptionDetector(nn.Module):
         self.body = XceptionBody(tuple(widths), middle, stem, residual)
         self.head = nn.Linear(self.body.out_dim, 1)
 
+    def features(self, x):
+        """What the head reads: the encoder's output."""
+        return self.body(x)
+
     def forward(self, x):
-        return self.head(self.body(x)).squeeze(1)
+        return self.head(self.features(x)).squeeze(1)
 
 
 def _resize_input(size: int):

@@ -138,6 +138,8 @@ def training_facts(training: dict) -> dict[str, str]:
     if "epochs_done" in t:
         planned = t.get("epochs_planned")
         facts["Epochs"] = f"{t['epochs_done']}" + (f" of {planned}" if planned and planned != t["epochs_done"] else "")
+    if config.get("head_fit"):  # SupCon: its head refitted in closed form on the encoder it keeps
+        facts["Head"] = f"closed form, C {config.get('head_c'):g}"
     if "steps" in t and not closed_form(t):
         facts["Iterations"] = f"{t['steps']:,}"
     if "batch_size" in config:
@@ -378,6 +380,8 @@ def detector_facts(training: dict) -> dict[str, str]:
         facts["Epochs"] = str(epochs_run["classifier"])
     elif epochs_run:  # SupCon: "Epochs (encoder + head)": "15 + 4", short enough for a metric tile
         facts[f"Epochs ({' + '.join(epochs_run)})"] = " + ".join(str(n) for n in epochs_run.values())
+    if config.get("head_fit"):  # SupCon: its head refitted in closed form on the encoder it keeps
+        facts["Head"] = f"closed form, C {config.get('head_c'):g}"
     if "steps" in t and not closed_form(t):
         facts["Iterations"] = f"{t['steps']:,}"
     if "batch_size" in config:

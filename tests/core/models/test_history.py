@@ -181,7 +181,11 @@ def test_evaluation_helpers_refuse_broken_entries():
 def test_detector_facts():
     supcon = json.loads((registry.get_spec("supcon").bundled_dir / "training.json").read_text())
     facts = history.detector_facts(supcon)
-    assert facts["Epochs (encoder + head)"] == f"{supcon['epochs_run']['encoder']} + {supcon['epochs_run']['head']}"
+    phases = supcon["epochs_run"]  # the encoder's epochs; the head's too where SGD trained it
+    assert facts[f"Epochs ({' + '.join(phases)})"] == " + ".join(str(n) for n in phases.values())
+    if supcon["train_config"].get("head_fit"):  # its head refitted in closed form (train.detector --encoder)
+        assert facts["Head"] == f"closed form, C {supcon['train_config']['head_c']:g}"
+    assert history.detector_facts({"epochs_run": {"encoder": 5, "head": 3}})["Epochs (encoder + head)"] == "5 + 3"
     assert facts["Validation accuracy (balanced)"] == f"{supcon['val_accuracy']:.1%}"
     assert facts["Temperature"] == f"{supcon['temperature']:.2f}" and facts["Iterations"] == f"{supcon['steps']:,}"
     assert facts["Held-out generators"] == (", ".join(supcon["held_out"]) or "none")
