@@ -118,6 +118,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.name == "realonly":
         return bundle_realonly(args.run, args.dest / args.name)
+    code = bundle(args)
+    if code == 0 and args.dest.resolve() == registry.WEIGHTS_DIR.resolve():
+        from train.model_sizes import refresh
+
+        refresh(args.name)  # so Home says its parameter count without loading it (and torch)
+    return code
+
+
+def bundle(args) -> int:
+    """Bundle a model of the registry (not the real-only detector) from args.run into args.dest."""
     spec = registry.get_spec(args.name)
     dest = args.dest / args.name
     dest.mkdir(parents=True, exist_ok=True)

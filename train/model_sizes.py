@@ -3,8 +3,10 @@ without building a model (and so without importing torch: core.models.registry.d
 
     python -m train.model_sizes [--dry-run]
 
-Each count sits beside the config.json it was counted for; a model retrained with another
-architecture counts as unknown until this runs again (Home then loads that model to count it).
+Each count sits beside the config.json it was counted for (less a detector's temperature, which a
+refit changes and no weight's shape depends on); a model retrained with another architecture counts
+as unknown until this runs again (Home then loads that model, and torch, to count it: seconds of the
+first visitor's wait; `train.bundle` refreshes the bundled model's entry itself).
 `--dry-run` counts and prints without writing.
 """
 
@@ -26,9 +28,18 @@ def count(names: list[str]) -> dict[str, dict]:
         except registry.WeightsError as err:
             print(f"{name:<18} skipped: {err}")
             continue
-        sizes[name] = {"config": loaded.config, "n_params": loaded.n_params}
+        sizes[name] = {"config": registry.architecture(loaded.config), "n_params": loaded.n_params}
         print(f"{name:<18} {loaded.n_params:>12,}")
     return sizes
+
+
+def refresh(name: str) -> None:
+    """Count the bundled `name` again into weights/model_sizes.json, the other entries kept (train.bundle)."""
+    from core.io.store import read_json
+
+    sizes = read_json(registry.SIZES_FILE, {}) or {}
+    sizes.update(count([name]))
+    write_json(registry.SIZES_FILE, sizes)
 
 
 def main(argv=None) -> int:

@@ -372,10 +372,16 @@ class ModelInfo:
     n_params: int | None  # from SIZES_FILE; None where it holds no count for this config (load the model)
 
 
+def architecture(config: dict) -> dict:
+    """A config.json without the entries that change no weight's shape (a detector's fitted temperature): what
+    a parameter count depends on."""
+    return {k: v for k, v in config.items() if k != "temperature"}
+
+
 def recorded_n_params(name: str, config: dict) -> int | None:
-    """Model `name`'s parameter count as SIZES_FILE records it for `config`, else None."""
+    """Model `name`'s parameter count as SIZES_FILE records it for `config`'s architecture, else None."""
     entry = (read_json(SIZES_FILE, {}) or {}).get(name)
-    return entry["n_params"] if entry and entry.get("config") == config else None
+    return entry["n_params"] if entry and architecture(entry.get("config") or {}) == architecture(config) else None
 
 
 def describe(name: str, use_hub: bool = True) -> ModelInfo:

@@ -100,3 +100,24 @@ def test_model_sizes_dry_run_counts_without_writing(capsys, monkeypatch, tmp_pat
     monkeypatch.setattr(registry, "SIZES_FILE", tmp_path / "sizes.json")
     assert model_sizes.main(["--dry-run"]) == 0
     assert "dcgan-64" in capsys.readouterr().out and not (tmp_path / "sizes.json").exists()
+
+
+def test_a_refitted_temperature_keeps_the_recorded_count(tmp_path, monkeypatch):
+    # a detector's head refit (or recalibration) changes config.json's temperature, not one weight's shape
+    sizes = tmp_path / "model_sizes.json"
+    sizes.write_text('{"supcon": {"config": {"arch": "supcon", "proj_dim": 64, "temperature": 0.93}, "n_params": 5}}')
+    monkeypatch.setattr(registry, "SIZES_FILE", sizes)
+    assert registry.recorded_n_params("supcon", {"arch": "supcon", "proj_dim": 64, "temperature": 0.89}) == 5
+    assert registry.recorded_n_params("supcon", {"arch": "supcon", "proj_dim": 32, "temperature": 0.93}) is None
+
+
+def test_model_sizes_refresh_counts_one_model_and_keeps_the_others(tmp_path, monkeypatch):
+    from train import model_sizes
+
+    sizes = tmp_path / "sizes.json"
+    sizes.write_text('{"other": {"config": {}, "n_params": 7}}')
+    monkeypatch.setattr(registry, "SIZES_FILE", sizes)
+    model_sizes.refresh("dcgan-64")
+    assert registry.recorded_n_params("dcgan-64", registry.describe("dcgan-64", use_hub=False).config) == (
+        registry.load("dcgan-64", use_hub=False).n_params)
+    assert registry.recorded_n_params("other", {}) == 7
