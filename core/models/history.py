@@ -310,6 +310,15 @@ def phase_spans(columns: dict[str, np.ndarray]) -> list[tuple[str, float, float]
     return [(str(phase[s]), float(epoch[s]), float(epoch[e])) for s, e in zip(starts, ends, strict=True)]
 
 
+def phases_with(columns: dict[str, np.ndarray], key: str) -> list[str]:
+    """The phases in which column `key` has a value (a head fitted in closed form logs no learning rate)."""
+    values = columns.get(key)
+    if values is None:
+        return []
+    finite = np.isfinite(np.asarray(values, dtype=float))
+    return [str(p) for p in dict.fromkeys(columns["phase"][finite])]
+
+
 def evaluation_entries(training: dict) -> dict[str, dict]:
     """training.json's "evaluation": test-set label -> figures; entries that are not objects are left out."""
     evaluation = (training or {}).get("evaluation") or {}

@@ -5,7 +5,14 @@ import json
 import numpy as np
 from conftest import ROOT
 
-from core.models.history import evaluation_entries, load_epoch_history, load_history, phase_spans
+from core.io.store import write_history
+from core.models.history import (
+    evaluation_entries,
+    load_epoch_history,
+    load_history,
+    phase_spans,
+    phases_with,
+)
 from ui.charts.history import (
     RAW_OPACITY,
     accuracy_chart,
@@ -42,19 +49,37 @@ def test_probability_chart_is_on_a_0_to_1_axis_with_the_chance_line():
     assert any(s.y0 == 0.5 for s in fig.layout.shapes)
 
 
-def test_detector_epoch_charts_break_the_line_between_phases():
-    columns = load_epoch_history(WEIGHTS / "supcon")
+def test_detector_epoch_charts_break_the_line_between_phases(tmp_path):
+    # a SupCon run whose head was trained by SGD: both phases have a learning rate
+    rows = [{"phase": "encoder", "epoch": e, "step": 10 * e, "train_loss": 5.0 - e / 10, "val_loss": 6.0, "lr": 1e-3 / e}
+            for e in (1, 2, 3)]
+    rows += [{"phase": "head", "epoch": e, "step": 30 + 5 * e, "train_loss": 0.6, "val_loss": 0.7, "train_acc": 0.7,
+              "val_acc": 0.72, "lr": 1e-3 / e} for e in (1, 2)]
+    write_history(tmp_path / "history.jsonl", rows)
+    columns = load_epoch_history(tmp_path)
     spans = phase_spans(columns)
-    assert len(spans) >= 2, "supcon trains an encoder, then its head"
+    assert [p for p, *_ in spans] == ["encoder", "head"]
     fig = learning_rate_chart([("supcon", columns)])
     trace = fig.data[0]
     assert np.isnan(np.asarray(trace.y, dtype=float)).sum() == len(spans) - 1  # one gap per later phase
     assert len(fig.layout.shapes) == len(spans) - 1 and "starts" in fig.layout.annotations[0].text
     assert not fig.layout.showlegend
     acc = accuracy_chart([("supcon", columns)], ["train_acc", "val_acc"])
-    assert acc.layout.yaxis.tickformat == ".0%"
+    assert acc.layout.yaxis.tickformat == ".1%"  # 70% and 72% only: whole percents would repeat labels
+    wide = {**columns, "val_acc": np.where(np.isfinite(columns["val_acc"]), 0.9, np.nan)}
+    assert accuracy_chart([("supcon", wide)], ["train_acc", "val_acc"]).layout.yaxis.tickformat == ".0%"
     assert [t.name for t in acc.data] == ["train accuracy", "validation accuracy"]
     assert epoch_chart([("supcon", columns)], ["lr"], "t", "y").layout.xaxis.range[0] == 0.5
+
+
+def test_the_bundled_supcon_logs_its_encoder_epochs_then_its_heads_one_fit():
+    columns = load_epoch_history(WEIGHTS / "supcon")
+    spans = phase_spans(columns)
+    assert [p for p, *_ in spans] == ["encoder", "head"]
+    head = columns["phase"] == "head"
+    if head.sum() == 1:  # refitted in closed form (train.detector --encoder): no learning rate, one point
+        assert np.isnan(columns["lr"][head]).all() and np.isfinite(columns["val_acc"][head]).all()
+        assert phases_with(columns, "lr") == ["encoder"] and phases_with(columns, "val_acc") == ["head"]
 
 
 def test_confusion_chart_shows_counts_and_row_shares():

@@ -120,7 +120,10 @@ def epoch_chart(runs: list[Run], keys: list[str], title: str, y_title: str, y_fo
 
 def accuracy_chart(runs: list[Run], keys: list[str]) -> go.Figure:
     fig = epoch_chart(runs, keys, "Accuracy per epoch", "accuracy", y_format=".2%")
-    fig.update_yaxes(tickformat=".0%")
+    values = np.concatenate([np.asarray(c[k], dtype=float) for _, c in runs for k in keys if k in c] or [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    narrow = values.size > 0 and values.max() - values.min() < 0.05  # whole percents would repeat one label
+    fig.update_yaxes(tickformat=".1%" if narrow else ".0%")
     return fig
 
 

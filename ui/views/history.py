@@ -37,6 +37,7 @@ from core.models.history import (
     load_history,
     metric_names,
     phase_spans,
+    phases_with,
     shared_epoch_metrics,
     shared_metrics,
     snapshot_paths,
@@ -138,8 +139,9 @@ def detector_charts(name: str, columns: dict, compare: str | None, other: dict |
     st.caption(texts.HISTORY_DETECTOR_CURVES)
     if "lr" in keys:
         st.plotly_chart(learning_rate_chart(runs), width="stretch")
+        restarts = any("head" in phases_with(c, "lr") for _, c in runs)  # an SGD head; a closed-form fit has no rate
         st.caption("AdamW's learning rate, decayed along a cosine over each phase's planned epochs"
-                   + (" (SupCon's head phase starts again from the full rate)." if phased else "."))
+                   + (" (SupCon's head phase starts again from the full rate)." if restarts else "."))
 
 
 def evaluation_section(training: dict, name: str | None = None) -> None:
