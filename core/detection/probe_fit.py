@@ -46,13 +46,15 @@ def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
 
 
 def backbone_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
-    """(N, S, S, 3) uint8 -> (N, feature_count(model.taps)) float32, in batches."""
+    """(N, S, S, 3) uint8 -> (N, head.in_features) float32: what a detector's linear head reads (`model.features`:
+    the probe's frozen backbone features, SupCon's encoder output, the LSTM's pooled states), in batches."""
     from core.models.detectors import to_input
 
-    out = np.zeros((len(crops), model.norm.num_features), dtype=np.float32)
+    out = np.zeros((len(crops), model.head.in_features), dtype=np.float32)
     starts = range(0, len(crops), BATCH)
-    for i in (progress(starts) if progress else starts):
-        out[i:i + BATCH] = model.features(to_input(crops[i:i + BATCH])).numpy()
+    with torch.no_grad():
+        for i in (progress(starts) if progress else starts):
+            out[i:i + BATCH] = model.features(to_input(crops[i:i + BATCH])).numpy()
     return out
 
 
@@ -128,19 +130,6 @@ def load_head(model, head: dict) -> None:
         model.head.bias.copy_(torch.from_numpy(head["bias"]))
 
 
-def encoder_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
-    """(N, S, S, 3) uint8 -> (N, head.in_features) float32: what a detector's linear head reads (SupCon's
-    encoder output, the LSTM's pooled states; `model.features`), in batches."""
-    from core.models.detectors import to_input
-
-    out = np.zeros((len(crops), model.head.in_features), dtype=np.float32)
-    starts = range(0, len(crops), BATCH)
-    with torch.no_grad():
-        for i in (progress(starts) if progress else starts):
-            out[i:i + BATCH] = model.features(to_input(crops[i:i + BATCH])).numpy()
-    return out
-
-
 def load_linear_head(model, head: dict) -> None:
     """Put a fitted head into a detector whose head is one nn.Linear on `model.features` (SupCon, the LSTM): the
     standardisation folded into the layer, so the model computes `head_logits` (in float32)."""
@@ -180,7 +169,7 @@ def fit_encoder_head(model, data, c: float, views: list[str], progress: Callable
     def feats(name: str, split: str, view: str) -> np.ndarray:
         crops = view_crops(getattr(data, split)[name], view, f"{name}/{split}")
         bar = (lambda it: progress(it, desc=f"{name} {split} {view}", leave=False)) if progress else None
-        return encoder_features(model, crops, bar)
+        return backbone_features(model, crops, bar)
 
     return fit_closed_form(data, c, views, feats, lambda head: load_linear_head(model, head))
 

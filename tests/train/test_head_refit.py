@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.detection.probe_fit import encoder_features, fit_head, head_logits, load_linear_head
+from core.detection.probe_fit import backbone_features, fit_head, head_logits, load_linear_head
 from core.models import registry
 from core.models.detectors import CROP_SIZE, to_input
 from core.models.folder import write_model
@@ -20,7 +20,7 @@ def test_the_folded_head_gives_the_fitted_logits(arch):
     model = spec.build(spec.config).eval()
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 256, (24, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
-    x = encoder_features(model, crops)
+    x = backbone_features(model, crops)
     assert x.shape == (24, model.head.in_features)
     y = np.r_[np.zeros(12), np.ones(12)]
     head = fit_head(x, y, np.ones(24), 1.0)
