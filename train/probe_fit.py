@@ -34,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
                          "several out together (lsgan-80+lsgan-80-female+lsgan-80-male: the weakest printed)")
     ap.add_argument("--input-size", type=int, default=224,
                     help="side the backbone sees: 224 enlarges the 128 px crop (the probes' default), 128 reads it as it is")
+    ap.add_argument("--judge-view", default="clean",
+                    help="the view the validation crops are judged in: clean, or unband (the cropper's edge bands "
+                         "painted grey, for heads fitted on unband or band<k> views)")
     ap.add_argument("--threads", type=int, default=None)
     return ap
 
@@ -79,7 +82,7 @@ def fit_without(feats: Features, names, labels, families, taps: int, c: float, v
     return fit_head(x, y, w, c)
 
 
-def fit_and_score(feats: Features, names, labels, families, taps, c, views, left_out):
+def fit_and_score(feats: Features, names, labels, families, taps, c, views, left_out, judge_view: str = "clean"):
     """Per judged source and check view: a fake source's AUC against all validation reals; a real source's AUC
     as the reals' side against all validation fakes, and the share of it called GAN-made at the threshold
     that calls 2% of the fitted reals so (how a real source the head never saw would fare)."""
@@ -92,7 +95,8 @@ def fit_and_score(feats: Features, names, labels, families, taps, c, views, left
     judged = left_out or [n for n in names if labels[n] == 1]
     out = {}
     for check in (("clean",) if left_out else ("clean", "jpeg75", "half")):
-        val = {n: head_logits(head, feats.get(n, "val", check, taps)) for n in names}
+        shown = judge_view if check == "clean" else check  # the crops as judged: clean, or unbanded
+        val = {n: head_logits(head, feats.get(n, "val", shown, taps)) for n in names}
         pooled = {k: np.concatenate([val[n] for n in names if labels[n] == k and n not in judged] or
                                     [val[n] for n in names if labels[n] == k]) for k in (0, 1)}
         for n in judged:
@@ -135,11 +139,11 @@ def main(argv=None) -> int:
                 vs = views.split(",")
                 loo = []
                 for g in groups:
-                    got = fit_and_score(feats, names, labels, families, taps, c, vs, g)
+                    got = fit_and_score(feats, names, labels, families, taps, c, vs, g, args.judge_view)
                     auc = min(v for (k, _), v in got.items() if k == "clean")
                     alarm = max((v for (k, _), v in got.items() if k == "alarm"), default=None)
                     loo.append(f"{auc:.3f}" + (f" ({alarm:.0%})" if alarm is not None else ""))
-                full = fit_and_score(feats, names, labels, families, taps, c, vs, [])
+                full = fit_and_score(feats, names, labels, families, taps, c, vs, [], args.judge_view)
                 worst = [min(v for (k, _), v in full.items() if k == check) for check in ("clean", "jpeg75", "half")]
                 print(f"{taps:>4} {c:>6g}  {views:<16}" + "".join(f"{a:>14}" for a in loo)
                       + f"{worst[0]:>9.3f}{worst[1]:>9.3f}{worst[2]:>7.3f}", flush=True)

@@ -75,7 +75,8 @@ def half_scale_crops(crops: np.ndarray) -> np.ndarray:
 
 def distorted_crops(crops: np.ndarray, view: str) -> np.ndarray | None:
     """The crops as a fixed check `view` shows them: "clean" (as they are), "jpeg<q>" (re-encoded at
-    quality q) or "half" (a half-scale photo); None for any other name."""
+    quality q), "half" (a half-scale photo), "gray" or "sepia" (one tone) or "unband" (the cropper's edge
+    bands painted grey); None for any other name."""
     if view == "clean" or not len(crops):
         return crops
     if view.startswith("jpeg") and view[4:].isdigit():
@@ -84,7 +85,68 @@ def distorted_crops(crops: np.ndarray, view: str) -> np.ndarray | None:
         return half_scale_crops(crops)
     if view in TONES:
         return toned_crops(crops, view)
+    if view == "unband":
+        return np.stack([unband(c) for c in crops])
     return None
+
+
+# The face-anchored cropper (core.detection.faces.square_crop) fills the part of its square that lies
+# outside the photo by repeating the photo's edge line: a band of identical rows or columns, as wide as a
+# quarter of the crop where the photo was already cut close around the face. Every UTKFace crop and most
+# SD 2.1 crops carry one, few CelebA or LFW crops do, so a detector can learn the band (which source was
+# cut close) instead of the face. The "unband" view paints each band one flat grey, so that what is
+# outside the photo reads the same whoever made it; the "band<k>" training views also paint grey bands
+# of random sides and widths on half the crops of every source, so that a band tells no source apart.
+STRIPE_MIN_ROWS = 3
+BAND_GREY = 128
+BAND_WIDTH = (3, 40)  # random bands' widths in a 128 px crop (the cropper's bands: 3-63, median 4-23 per source)
+
+
+def stripe_width(crop: np.ndarray, tol: int = 1) -> tuple[int, int, int, int]:
+    """How many outer rows (top, bottom) and columns (left, right) of an (H, W, 3) crop repeat the line inside
+    them (within `tol` levels): 0 where fewer than STRIPE_MIN_ROWS lines are alike."""
+    c = crop.astype(np.int16)
+
+    def run(lines: np.ndarray) -> int:  # lines[0] is the outermost
+        same = np.abs(np.diff(lines, axis=0)).reshape(len(lines) - 1, -1).max(axis=1) <= tol
+        n = int(np.argmin(same)) if not same.all() else len(same)
+        return n if n + 1 >= STRIPE_MIN_ROWS else 0
+
+    half_h, half_w = c.shape[0] // 2, c.shape[1] // 2
+    return (run(c[:half_h]), run(c[::-1][:half_h]), run(c.transpose(1, 0, 2)[:half_w]),
+            run(c.transpose(1, 0, 2)[::-1][:half_w]))
+
+
+def paint_bands(crop: np.ndarray, widths: tuple[int, int, int, int]) -> np.ndarray:
+    """The crop with its outer `widths` (top, bottom, left, right) painted BAND_GREY."""
+    out = np.array(crop, copy=True)
+    top, bottom, left, right = widths
+    if top:
+        out[:top] = BAND_GREY
+    if bottom:
+        out[-bottom:] = BAND_GREY
+    if left:
+        out[:, :left] = BAND_GREY
+    if right:
+        out[:, -right:] = BAND_GREY
+    return out
+
+
+def unband(crop: np.ndarray) -> np.ndarray:
+    """The crop with each replicated-edge band painted grey (the band and the edge line it repeats)."""
+    widths = tuple(w + 1 if w else 0 for w in stripe_width(crop))
+    return paint_bands(crop, widths) if any(widths) else crop
+
+
+def random_bands(crop: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
+    """`unband(crop)`, and with probability `p` grey bands on one or two random sides of random widths."""
+    out = unband(crop)
+    if rng.random() >= p:
+        return out
+    widths = [0, 0, 0, 0]
+    for side in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
+        widths[side] = int(rng.integers(BAND_WIDTH[0], BAND_WIDTH[1] + 1))
+    return paint_bands(out, tuple(widths))
 
 
 # Colour is a shortcut: every training photo is in colour, so a black-and-white or sepia portrait is

@@ -9,7 +9,9 @@ measured instead of guessed (`python -m train.probe_fit`).
 Views of a crop: "clean" (as cached), "noise<s>" (Gaussian noise of sigma s levels, for the real-only
 check of RIGID, He et al. 2024), "aug<k>" (the detectors' training augmentation,
 `core.detection.augment.Augment`, with its own seed per source, split and k), "jpeg75" and "half"
-(the robustness checks of `train.evaluate`). Sources weigh alike within their class, as in the
+(the robustness checks of `train.evaluate`), "gray" and "sepia" (the colour shortcut), "unband" (the
+cropper's replicated-edge bands painted grey) and "band<k>" (that, and random grey bands on half the
+crops: the stripes shortcut, measured in docs/detectors.md). Sources weigh alike within their class, as in the
 detectors' balanced batches (families alike, then sources within a family).
 """
 
@@ -29,11 +31,16 @@ BATCH = 64
 
 
 def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
-    """The crops as `view` shows them ("clean", "aug<k>", "jpeg75", "half")."""
+    """The crops as `view` shows them (see the module's docstring)."""
     from core.detection.augment import Augment, distorted_crops
 
-    if view in ("clean", "jpeg75", "half", "gray", "sepia") or not len(crops):
+    if view in ("clean", "jpeg75", "half", "gray", "sepia", "unband") or not len(crops):
         return distorted_crops(crops, view)
+    if view.startswith("band") and view[4:].isdigit():  # grey bands: the cropper's painted, and random ones
+        from core.detection.augment import random_bands
+
+        rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+        return np.stack([random_bands(c, rng) for c in crops])
     if view.startswith("noise") and view[5:].isdigit():  # RIGID's probe: Gaussian noise of sigma N levels
         rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
         noisy = crops.astype(np.float32) + rng.normal(0.0, int(view[5:]), crops.shape).astype(np.float32)
@@ -42,7 +49,7 @@ def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
         aug = Augment()
         rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
         return np.stack([aug(c, rng) for c in crops])
-    raise ValueError(f"unknown view {view!r}: clean, aug<k>, noise<s>, jpeg75 or half")
+    raise ValueError(f"unknown view {view!r}: clean, aug<k>, noise<s>, band<k>, jpeg75, half, gray, sepia or unband")
 
 
 def backbone_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
