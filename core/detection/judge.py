@@ -3,8 +3,9 @@
 `Judge.judge(image)` returns, for each face found (box, MTCNN probability, the crop as the
 detectors see it), each detector's calibrated probability that the face is GAN-made, the
 ensemble probability (their weighted mean: weights fitted on the validation mix of every source by
-`python -m train.fit_ensemble`, kept in weights/ensemble.json; equal weights
-without it) and a label: "real", "GAN-made" or "uncertain".
+`python -m train.fit_ensemble`, kept in weights/ensemble.json; where a detector failed to load, the
+fitted weights of those left (`over_loaded`); equal weights without a fit) and a label: "real", "GAN-made"
+or "uncertain".
 
 False-alarm guard: the weighted mean is then moved down on the logit scale by `shift` (also fitted on
 the validation mix and kept in ensemble.json): the smallest shift that leaves no real source with more
@@ -416,6 +417,18 @@ def whole_image_crop(img: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
     return square_crop(img, box, size, margin=0.0)
 
 
+def over_loaded(weights: dict[str, float] | None, loaded) -> dict[str, float] | None:
+    """Fitted ensemble weights kept for the detectors that loaded: all of them when every one named loaded; when
+    some failed (a damaged file, say), the fitted weights of those left, so the verdict still leans on the
+    detectors the fit trusted (the Judge scales them to sum to 1; the guard stays the fitted one). None where
+    the weights name a detector the fit never saw, or where none of those left carries weight: then the
+    detectors left weigh alike."""
+    if weights is None or not set(loaded) <= set(weights):
+        return None
+    kept = {n: float(w) for n, w in weights.items() if n in loaded}
+    return kept if sum(kept.values()) > 0 else None
+
+
 class Judge:
     """The face finder and the detectors, loaded once; `detectors` maps name -> (model, temperature)."""
 
@@ -453,12 +466,13 @@ class Judge:
     def from_loaded(cls, loaded: dict) -> Judge:
         """A judge of registry-loaded detectors (name -> LoadedModel), each with its fitted temperature,
         combined with the bundled ensemble weights when they name exactly these detectors."""
-        weights = read_ensemble_weights()
-        if weights is not None and set(weights) != set(loaded):
-            weights = None
+        weights = over_loaded(read_ensemble_weights(), loaded)
+        compressed = read_compressed_ensemble() if weights is not None else None
+        if compressed is not None:
+            kept = over_loaded(compressed["weights"], loaded)
+            compressed = {**compressed, "weights": kept} if kept is not None else None
         judge = cls({name: (m.model, m.config.get("temperature", 1.0)) for name, m in loaded.items()}, weights=weights,
-                    shift=read_ensemble_shift() if weights is not None else 0.0,
-                    compressed=read_compressed_ensemble() if weights is not None else None)
+                    shift=read_ensemble_shift() if weights is not None else 0.0, compressed=compressed)
         fam = Familiarity.load(familiarity_path())
         m = loaded.get(fam.detector) if fam else None
         if fam and m is not None and fam.weights_sha256 == m.training.get("weights_sha256") and hasattr(m.model, "body"):

@@ -372,3 +372,16 @@ def test_jpeg_quality_is_read_from_the_quantisation_table():
     png = io.BytesIO()
     img.save(png, "PNG")
     assert jpeg_quality(png.getvalue()) is None and jpeg_quality(b"not an image") is None
+
+
+def test_with_a_detector_missing_the_fitted_weights_of_the_others_still_hold():
+    from core.detection.judge import over_loaded
+
+    fitted = {"lstm": 0.0, "cnn": 0.1, "supcon": 0.0, "probe": 0.3, "probe-texture": 0.6}
+    everyone = dict.fromkeys(fitted)
+    assert over_loaded(fitted, everyone) == fitted
+    without_texture = {n: None for n in fitted if n != "probe-texture"}
+    assert over_loaded(fitted, without_texture) == {"lstm": 0.0, "cnn": 0.1, "supcon": 0.0, "probe": 0.3}
+    assert over_loaded(fitted, {"lstm": None, "supcon": None}) is None  # none left that the fit trusted: alike
+    assert over_loaded(fitted, {**everyone, "new": None}) is None  # a detector the fit never saw: alike
+    assert over_loaded(None, everyone) is None
