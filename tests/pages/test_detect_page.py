@@ -268,6 +268,29 @@ def test_detect_page_warns_when_a_face_is_unfamiliar(face_img, monkeypatch):
     assert any("unlike the faces the detectors were tested on" in w.value for w in at.warning)
 
 
+def test_an_improbable_face_is_a_warning_under_a_real_looking_score_and_agreement_under_gan_made(face_img, monkeypatch):
+    """The gate's words fit the verdict: a GAN-made face is not told "the detectors may have found no trace"."""
+    monkeypatch.setattr(Judge, "gated", lambda self, ens, q, lifted: (np.full(len(ens), 0.9996), np.ones(len(ens), bool),
+                                                                     np.maximum(ens, UNCERTAIN_BAND[0])))
+    for ens, warned in ((0.99, False), (0.05, True)):
+        monkeypatch.setattr(Judge, "ensemble", lambda self, probs, compressed=False, e=ens:
+                            np.full(len(next(iter(probs.values()))), e))
+        at = run_detect([("face.jpg", image_bytes(face_img, "JPEG"))])
+        assert not at.exception
+        warnings = " ".join(w.value for w in at.warning)
+        captions = " ".join(c.value for c in at.caption)
+        assert ("unusual for a camera photo" in warnings) is warned
+        assert ("The real-only check agrees" in captions) is not warned
+        # the bundled gate (0.9750) is said as 97.5%, never rounded to 98%; a rank of every reference face as 99.9%
+        assert "99.9%" in warnings + captions and "100%" not in warnings and "97.5%" in warnings + captions
+
+
+def test_ranks_among_real_faces_keep_tenths_near_the_gate_and_never_say_100_percent():
+    from ui.views.detect import rank_words
+
+    assert [rank_words(x) for x in (0.42, 0.899, 0.975, 0.9996, 1.0)] == ["42%", "90%", "97.5%", "99.9%", "99.9%"]
+
+
 # ----------------------------------------------------------------------------- what the page shows (issue 35)
 
 

@@ -209,11 +209,14 @@ def face_details(judge: Judge, detectors: dict[str, LoadedModel], i: int, face: 
             st.caption(":material/call_split: " + split_sentence(judge, face))
         if face.realonly is not None:
             st.caption(realonly_sentence(judge, face))
-        if face.improbable:
+        if face.improbable and face.label == "GAN-made":  # the checks of real photos agree with the detectors
+            st.caption(":material/policy: The real-only check agrees: this face is beyond what a real verdict allows.")
+        elif face.improbable:
             st.warning("This face is unusual for a camera photo: counting the real-only check and how the detectors "
-                       f"ranked it among real faces, it is more unusual than {face.unusual:.0%} of them, beyond the "
-                       f"{judge.gate:.0%} a real verdict allows. The detectors trained on generators may have found no "
-                       "trace of theirs, but a face this unusual is not called real.", icon=":material/policy:")
+                       f"ranked it among real faces, it is more unusual than {rank_words(face.unusual)} of them, beyond "
+                       f"the {rank_words(judge.gate)} a real verdict allows. The detectors trained on generators may "
+                       "have found no trace of theirs, but a face this unusual is not called real.",
+                       icon=":material/policy:")
         if face.monochrome:
             st.warning("A face in one tone (black and white, or toned as sepia is): none of the photos the detectors "
                        "learnt from was, and without colour they miss most generated faces (toned grey, faces from "
@@ -249,10 +252,18 @@ def realonly_sentence(judge: Judge, face: FaceVerdict) -> str:
     """The real-only check's figure in words (it is a rank among real faces, not a probability)."""
     if judge.gate is None or face.unusual is None:
         return (f"{REALONLY_WORDS}: more unusual than "
-                f"**{face.realonly:.0%}** of real faces; no gate is fitted, so it does not change the verdict.")
+                f"**{rank_words(face.realonly)}** of real faces; no gate is fitted, so it does not change the verdict.")
     return (f"{REALONLY_WORDS}: more unusual than "
-            f"**{face.realonly:.0%}** of real faces. With the detectors' own ranking among real faces: "
-            f"**{face.unusual:.0%}**; at {judge.gate:.0%} or more a face is not called real.")
+            f"**{rank_words(face.realonly)}** of real faces. With the detectors' own ranking among real faces: "
+            f"**{rank_words(face.unusual)}**; at {rank_words(judge.gate)} or more a face is not called real.")
+
+
+def rank_words(share: float) -> str:
+    """A rank among real faces in words: whole percents, tenths above 90% (where the gate sits: 97.5% is not
+    98%), and never "100%" (more unusual than every reference face reads 99.9%, not more than all of them)."""
+    if share < 0.9:
+        return f"{share:.0%}"
+    return f"{min(share, 0.999) * 100:.1f}%"
 
 
 def trained_generators(detectors: dict[str, LoadedModel]) -> list[str]:
