@@ -30,26 +30,29 @@ FEATURE_DIR = REPO_ROOT / "data" / "detector" / "probe-features"
 BATCH = 64
 
 
+def view_rng(seed_key: str, view: str) -> np.random.Generator:
+    """The random views' generator: its own seed per source, split and view, so a view is the same every time."""
+    return np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+
+
 def view_crops(crops: np.ndarray, view: str, seed_key: str) -> np.ndarray:
     """The crops as `view` shows them (see the module's docstring)."""
-    from core.detection.augment import Augment, distorted_crops
+    from core.detection.augment import Augment, distorted_crops, random_bands
 
-    if view in ("clean", "jpeg75", "half", "gray", "sepia", "unband") or not len(crops):
-        return distorted_crops(crops, view)
+    fixed = distorted_crops(crops, view)  # clean, jpeg<q>, half, gray, sepia, unband (and any view of no crops)
+    if fixed is not None:
+        return fixed
     if view.startswith("band") and view[4:].isdigit():  # grey bands: the cropper's painted, and random ones
-        from core.detection.augment import random_bands
-
-        rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+        rng = view_rng(seed_key, view)
         return np.stack([random_bands(c, rng) for c in crops])
     if view.startswith("noise") and view[5:].isdigit():  # RIGID's probe: Gaussian noise of sigma N levels
-        rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+        rng = view_rng(seed_key, view)
         noisy = crops.astype(np.float32) + rng.normal(0.0, int(view[5:]), crops.shape).astype(np.float32)
         return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
     if view.startswith("aug") and view[3:].isdigit():
-        aug = Augment()
-        rng = np.random.default_rng(zlib.crc32(f"{seed_key}/{view}".encode()))
+        aug, rng = Augment(), view_rng(seed_key, view)
         return np.stack([aug(c, rng) for c in crops])
-    raise ValueError(f"unknown view {view!r}: clean, aug<k>, noise<s>, band<k>, jpeg75, half, gray, sepia or unband")
+    raise ValueError(f"unknown view {view!r}: clean, aug<k>, noise<s>, band<k>, jpeg<q>, half, gray, sepia or unband")
 
 
 def backbone_features(model, crops: np.ndarray, progress: Callable | None = None) -> np.ndarray:
