@@ -23,6 +23,7 @@ GAN_HELP = {
                  "G's and D's passes under autocast, ~1.7x faster per iteration on CPUs with AVX512-BF16 (weights, "
                  "Adam and losses stay float32; not bit-identical). float32: the exact path",
     "freeze_d": "fine-tuning: keep D's first N conv layers as loaded (FreezeD)",
+    "r1_gamma": "R1 penalty weight on D's gradient at the real images (0 = off); steadies D on small data sets",
     "n_snapshot": "fixed-noise faces drawn after each epoch",
     "max_steps": "stop after this many iterations",
     "log_every": "a history row every N iterations",
