@@ -139,6 +139,7 @@ Data: {training.get('dataset', 'CelebA subset')}, {training.get('train_images', 
 | wall time | {_fmt_minutes(training.get('wall_time_s'))} |
 | throughput | {training.get('images_per_s', '?')} images/s |
 | hardware | {training.get('hardware', '?')} |
+| precision | {_precision(training)} |
 | seed | {tc.get('seed', '?')} |
 
 `history.jsonl` holds every iteration's losses; `snapshots/` the same 16 latent vectors drawn
@@ -171,6 +172,15 @@ ABSTRACT_LIMITS = (
     "still echo one painting's motif.\n"
     "- Not a Kandinsky: do not present its samples as his work."
 )
+
+
+def _precision(training: dict) -> str:
+    """What the run computed in (recorded since the bfloat16 path), and R1 where D had it."""
+    tc = training.get("train_config", {})
+    text = training.get("precision") or "float32"  # runs from before the bfloat16 path had only float32
+    if tc.get("r1_gamma"):
+        text += f"; R1 on D, gamma {tc['r1_gamma']} (lazy, every 4th step)"
+    return text
 
 
 def _abstract_quality(q: dict) -> str:
@@ -230,6 +240,7 @@ with the early abstractions.
 | wall time | {_fmt_minutes(training.get('wall_time_s'))} |
 | throughput | {training.get('images_per_s', '?')} images/s |
 | hardware | {training.get('hardware', '?')} |
+| precision | {_precision(training)} |
 | seed | {tc.get('seed', '?')} |
 
 `history.jsonl` holds every iteration's losses; `snapshots/` the same 16 latent vectors drawn after each epoch.

@@ -73,6 +73,8 @@ def test_bundle_copies_measures_and_writes_a_model_card(tiny_cache, tmp_path):
     card = (dest / "README.md").read_text()
     assert ModelCard(card).data.license == "other" and "non-commercial research purposes only" in card
     assert "faces found by MTCNN" in card
+    # what the run computed in, as its record says (bfloat16 on a CPU with AVX512-BF16 or AMX, else float32)
+    assert f"| precision | {read_json(dest / 'training.json')['precision']} |" in card
 
 
 def test_evaluate_generators_reports_model_and_real_ceiling(tmp_path, capsys):
