@@ -173,11 +173,28 @@ HISTORY_FIT_FACTS = (  # ui/views/history.py, a head fitted in closed form
     "training, tested below."
 )
 
-HISTORY_D_OUTPUTS = (  # ui/views/history.py
-    "D(x) is the discriminator's probability that a real photo is real; D(G(z)) the same for generated "
-    "faces, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "
+HISTORY_D_OUTPUTS = (  # ui/views/history.py; {real}: what D is shown, {fake}: what G makes
+    "D(x) is the discriminator's probability that a real {real} is real; D(G(z)) the same for generated "
+    "{fake}, before and after D's update in the same iteration. D(x) near 1 and D(G(z)) near 0 means D "
     "is winning; both drifting toward 0.5 is the equilibrium the game aims at. Spikes in Loss_G early "
     "on are normal: D learns faster at first."
+)
+
+# what a GAN's discriminator is shown and its generator makes, by the model's subject (registry ModelSpec.subject)
+GAN_SUBJECT_WORDS = {"faces": ("photo", "faces"), "abstract": ("painting", "pictures")}
+
+HISTORY_GAN_FACTS = (  # ui/views/history.py, beside a face GAN's card; {threshold}: MTCNN's face probability
+    "Faces found: share of samples where the MTCNN detector finds a face (p >= {threshold:g}), "
+    "beside the same for real face crops. "
+    "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
+    "Near-copies: samples closer to a training photo than 99% of training photos are to each other."
+)
+
+HISTORY_ART_FACTS = (  # ui/views/history.py, beside the abstract-art GAN's card
+    "FD and KID: how far samples are from crops of paintings held out of training, on a fixed ImageNet "
+    "network's features (lower is closer), beside real training crops against the same (the floor). "
+    "Diversity: mean pairwise pixel distance relative to the held-out crops (1 = as varied). "
+    "Near-copies: samples closer to a training crop than 99% of training crops are to another painting's."
 )
 
 HISTORY_ROC = (  # ui/views/history.py

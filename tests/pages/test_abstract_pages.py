@@ -5,6 +5,8 @@ why; the Latent Lab interpolates and adds on it, its directions tab says they ar
 shows its losses, D's outputs and snapshots; Home lists it.
 """
 
+import json
+
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
@@ -68,6 +70,12 @@ def test_training_history_shows_its_losses_outputs_and_snapshots():
     assert len(at.get("plotly_chart")) >= 2  # the losses, D(x) and D(G(z))
     assert any(s.value == "Fixed-noise snapshots" for s in at.subheader)
     assert not at.info, [i.value for i in at.info]
+    # its captions speak of paintings, not of faces and photos
+    words = " ".join(c.value for c in at.caption)
+    assert "real painting is real" in words and "held out of training" in words, words
+    assert "face" not in words.lower() and "photo" not in words, words
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Discriminator outputs: real paintings vs generated pictures" in titles, titles
 
 
 def test_home_lists_it_with_its_fd_and_not_a_face_figure():

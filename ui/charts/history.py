@@ -56,9 +56,11 @@ def metric_chart(runs: list[Run], keys: list[str], weight: float, title: str, y_
     return fig
 
 
-def probability_chart(runs: list[Run], keys: list[str], weight: float, x_by: str = "iteration") -> go.Figure:
-    """D's probabilities of 'real' per iteration on a 0-1 axis, with the 0.5 line where D cannot tell."""
-    fig = metric_chart(runs, keys, weight, "Discriminator outputs: real photos vs generated faces",
+def probability_chart(runs: list[Run], keys: list[str], weight: float, x_by: str = "iteration",
+                      real: str = "photo", fake: str = "faces") -> go.Figure:
+    """D's probabilities of 'real' per iteration on a 0-1 axis, with the 0.5 line where D cannot tell; `real`
+    and `fake` name what D is shown and what G makes."""
+    fig = metric_chart(runs, keys, weight, f"Discriminator outputs: real {real}s vs generated {fake}",
                        "D's probability of 'real'", x_by)
     fig.update_yaxes(range=[0, 1])
     fig.add_hline(y=0.5, line_dash="dash", line_color="gray", annotation_text="0.5: D cannot tell",

@@ -284,12 +284,9 @@ def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other:
     charts_col, facts_col = panes((480, 3), (250, 1), key="charts-and-card")
     with facts_col:
         threshold = (training.get("quality") or {}).get("threshold", 0.99)
+        art = registry.get_spec(name).subject == "abstract"
         model_card_facts(training_facts(training),
-                         f"Faces found: share of samples where the MTCNN detector finds a face (p >= {threshold:g}), "
-                         "beside the same for real face crops. "
-                         "Diversity: mean pairwise pixel distance relative to real photos (1 = as varied). "
-                         "Near-copies: samples closer to a training photo than 99% of training photos are to each "
-                         "other.")
+                         texts.HISTORY_ART_FACTS if art else texts.HISTORY_GAN_FACTS.format(threshold=threshold))
 
     with charts_col:
         gan_charts(name, columns, compare, other, x_by, weight)
@@ -315,8 +312,9 @@ def gan_charts(name: str, columns: dict, compare: str | None, other: dict | None
         if "d1" in losses:
             st.caption(texts.HISTORY_LSGAN_LOSSES)
     if probabilities:
-        st.plotly_chart(probability_chart(runs, probabilities, weight, x_by), width="stretch")
-        st.caption(texts.HISTORY_D_OUTPUTS)
+        real, fake = texts.GAN_SUBJECT_WORDS.get(registry.get_spec(name).subject, texts.GAN_SUBJECT_WORDS["faces"])
+        st.plotly_chart(probability_chart(runs, probabilities, weight, x_by, real=real, fake=fake), width="stretch")
+        st.caption(texts.HISTORY_D_OUTPUTS.format(real=real, fake=fake))
 
 
 def snapshot_section(folder: Path) -> None:
