@@ -29,10 +29,11 @@ loaded = get_model(name)
 if loaded is None:
     st.stop()
 source_badge(loaded)
+thing = view.thing(name)
 st.caption(
-    f"Every face is the generator's answer to a vector z of {loaded.config['nz']} numbers. Here you move "
+    f"Every {thing} is the generator's answer to a vector z of {loaded.config['nz']} numbers. Here you move "
     "and combine those vectors instead of drawing new ones, to see what the generator learned about the space "
-    "between faces."
+    f"between {thing}s."
 )
 
 walk_tab, arithmetic_tab, directions_tab = st.tabs([":material/timeline: Interpolation",

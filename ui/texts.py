@@ -109,6 +109,21 @@ LATENT_INTERPOLATION = (  # ui/views/latent.py
     "faces, and every point between two faces is a face too, not a memorised photo."
 )
 
+LATENT_INTERPOLATION_ART = (  # ui/views/latent.py, for the abstract-art model
+    "**What this shows.** Each picture is the generator's output for one point on a path between the two "
+    "chosen vectors. If colours, strokes and shapes slide from one picture into the other rather than jumping "
+    "or breaking into noise halfway, the generator has learned a *continuous* space: nearby vectors give similar "
+    "pictures, and every point between two of them is a picture too, not a memorised crop of a painting."
+)
+
+LATENT_ARITHMETIC_HOWTO_ART = (  # ui/views/latent.py, for the abstract-art model
+    "**How to use it.** Find three pictures in the grid that share something (say, red shapes on a dark ground) "
+    "and put their numbers in A; three that lack it but are otherwise alike (plain dark grounds) in B; three "
+    "that lack it and differ in another way (plain pale grounds) in C. A − B keeps what A has and B has not "
+    "(the red shapes); adding C should put it on a pale ground. Try **New grid** until the grid has pictures "
+    "you can group."
+)
+
 LATENT_ARITHMETIC_HOWTO = (  # ui/views/latent.py
     "**How to use it.** Find three faces in the grid that share something (say, smiling women) and put their "
     "numbers in A; three that lack it but are otherwise alike (neutral women) in B; three that lack it and "
@@ -117,9 +132,9 @@ LATENT_ARITHMETIC_HOWTO = (  # ui/views/latent.py
     "smile); adding C puts it on a new face. Try **New grid** until the grid has faces you can group."
 )
 
-LATENT_ARITHMETIC_RESULT = (  # ui/views/latent.py
+LATENT_ARITHMETIC_RESULT = (  # ui/views/latent.py; {thing}: face or painting
     "**Reading the result.** A mean of three latents is shorter than a typical one (about 0.58x), so the "
-    "mean faces look smoother and more generic than any single face; A − B + C is back at a typical "
+    "mean {thing}s look smoother and more generic than any single {thing}; A − B + C is back at a typical "
     "length. If the neighbours keep the attribute you aimed for, it is a direction in the latent space, "
     "not an accident of one vector."
 )

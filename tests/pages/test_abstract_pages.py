@@ -62,6 +62,13 @@ def test_latent_lab_interpolates_and_adds_paintings_and_says_directions_are_for_
     captions = [im.captions[0] for im in at.get("image") if im.captions]
     assert len(captions) >= 3, captions  # the candidate grids, the walk and the arithmetic
     assert any("not faces" in i.value for i in at.info), [i.value for i in at.info]
+    # the walk and the arithmetic speak of paintings; only the directions tab and the notes saying why name faces
+    assert {"From painting #", "To painting #"} <= {s.label for s in at.selectbox}
+    assert any(c.startswith("Painting 0 → painting 1") for c in captions), captions
+    assert any(c.startswith("mean of A: paintings") for c in captions), captions
+    walk_and_sums = " ".join(c.value for c in at.caption if "not faces" not in c.value)  # the note saying why
+    assert "Every painting is the generator's answer" in walk_and_sums
+    assert "face" not in walk_and_sums.replace("for faces on", ""), walk_and_sums
 
 
 def test_training_history_shows_its_losses_outputs_and_snapshots():

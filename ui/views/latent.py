@@ -113,18 +113,24 @@ def age_table(name: str, seed: int, show_ages: bool) -> None:
             show_attribute_table(face_attributes(name, CANDIDATES, seed, None), GRID_SIDE)
 
 
+def thing(name: str) -> str:
+    """What one of the model's pictures is called on this page: a face, or a painting for the abstract-art GAN."""
+    return "face" if registry.is_faces(name) else "painting"
+
+
 def walk_section(name: str, nz: int, show_ages: bool) -> None:
     """Interpolation: two faces of a numbered grid and the path between them, with its GIF."""
+    t = thing(name)
     grid_col, controls_col = grid_and_controls("walk-grid")
     with controls_col:
         seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed",
                                    bind="query-params", help="The same seed and model always give the same grid."))
         st.button("New grid", on_click=new_seed, args=("seed",), icon=":material/casino:", key="new_walk_grid")
         from_col, to_col = st.columns(2)
-        start = from_col.selectbox("From face #", FACE_NUMBERS, index=0, key="from", bind="query-params")
-        end = to_col.selectbox("To face #", FACE_NUMBERS, index=1, key="to", bind="query-params")
+        start = from_col.selectbox(f"From {t} #", FACE_NUMBERS, index=0, key="from", bind="query-params")
+        end = to_col.selectbox(f"To {t} #", FACE_NUMBERS, index=1, key="to", bind="query-params")
         steps = st.slider("Steps", 4, 16, 8, key="steps", bind="query-params",
-                          help="Number of faces on the path, both ends included.")
+                          help=f"Number of {t}s on the path, both ends included.")
         path = st.radio("Path", list(PATHS), key="method", bind="query-params", horizontal=True,
                         format_func=str.capitalize,
                         help="Spherical follows the sphere where random latents live; linear cuts straight "
@@ -135,23 +141,26 @@ def walk_section(name: str, nz: int, show_ages: bool) -> None:
 
     frames, gif = interpolation_strip(name, seed, start, end, steps, PATHS[path])
     strip = make_grid(frames, nrow=steps)
-    show_image(strip, caption=f"Face {start} → face {end} in {steps} steps along a {path} path")
+    show_image(strip, caption=f"{t.capitalize()} {start} → {t} {end} in {steps} steps along a {path} path")
     st.download_button("Download animated GIF", gif, file_name=f"{name}-seed{seed}-{start}-to-{end}.gif",
                        mime="image/gif", icon=":material/download:", on_click="ignore",
                        help="Plays forward and back in a loop, 128x128 pixels per frame.")
-    st.caption(texts.LATENT_INTERPOLATION)
+    st.caption(texts.LATENT_INTERPOLATION if t == "face" else texts.LATENT_INTERPOLATION_ART)
     st.caption(
         "**Spherical or linear.** Random latents are drawn from N(0, I); in "
         f"{nz} dimensions almost all of them have nearly the same length, about "
         f"√{nz} ≈ {nz ** 0.5:.0f}. A straight line between two of them passes "
         "through shorter vectors (about 0.7x that length halfway), which the generator rarely saw in training: the "
-        "middle faces tend to look washed out and average. The spherical path (slerp) turns from one direction to "
-        "the other while keeping a typical length, so the middle faces stay as sharp as the ends."
+        f"middle {t}s tend to look washed out and average. The spherical path (slerp) turns from one direction "
+        f"to the other while keeping a typical length, so the middle {t}s stay as sharp as the ends."
     )
 
 
 def arithmetic_section(name: str, show_ages: bool) -> None:
     """Vector arithmetic: A - B + C on group means of a numbered grid, and its neighbours."""
+    t = thing(name)
+    examples = (["e.g. smiling women", "e.g. neutral women", "e.g. neutral men"] if t == "face" else
+                ["e.g. red shapes on dark", "e.g. plain dark", "e.g. plain pale"])
     grid_col, controls_col = grid_and_controls("arithmetic-grid")
     with controls_col:
         arithmetic_seed = int(st.number_input("Grid seed", min_value=0, max_value=2**31 - 1,
@@ -161,37 +170,36 @@ def arithmetic_section(name: str, show_ages: bool) -> None:
         st.button("New grid", on_click=new_seed, args=("aseed",), icon=":material/casino:",
                   key="new_arithmetic_grid")
         groups = {}
-        for label, key, example in [("A", "a", "e.g. smiling women"), ("B", "b", "e.g. neutral women"),
-                                    ("C", "c", "e.g. neutral men")]:
+        for label, key, example in zip("ABC", "abc", examples, strict=True):
             groups[label] = st.multiselect(f"Group {label} ({example})", FACE_NUMBERS, default=DEFAULT_GROUPS[label],
                                            key=key, bind="query-params",
-                                           help=f"Pick {GROUP_SIZE} face numbers from the grid.")
+                                           help=f"Pick {GROUP_SIZE} {t} numbers from the grid.")
         if (name, arithmetic_seed) == DEFAULT_GROUPS_GRID:
             st.caption("To start, the groups hold three smiling women, three neutral women and three neutral men "
                        "of this grid, picked by eye.")
         else:
-            st.caption(f"The groups' first faces were picked on {DEFAULT_GROUPS_GRID[0]}'s grid with seed "
-                       f"{DEFAULT_GROUPS_GRID[1]}; on this grid, pick faces that fit each group's recipe.")
+            st.caption(f"The groups' first numbers were picked for faces on {DEFAULT_GROUPS_GRID[0]}'s grid with "
+                       f"seed {DEFAULT_GROUPS_GRID[1]}; on this grid, pick {t}s that fit each group's recipe.")
         noise = st.slider("Neighbour noise", 0.0, 1.0, 0.3, step=0.05, key="noise", bind="query-params",
                           help="Scale of the random N(0, I) noise added to A − B + C for its neighbours.")
     with grid_col:
         candidate_grid(name, arithmetic_seed)
     age_table(name, arithmetic_seed, show_ages)
 
-    st.caption(texts.LATENT_ARITHMETIC_HOWTO)
+    st.caption(texts.LATENT_ARITHMETIC_HOWTO if t == "face" else texts.LATENT_ARITHMETIC_HOWTO_ART)
     wrong = [label for label, picked in groups.items() if len(picked) != GROUP_SIZE]
     if wrong:
-        st.warning(f"Group {', '.join(wrong)} must have exactly {GROUP_SIZE} faces; "
+        st.warning(f"Group {', '.join(wrong)} must have exactly {GROUP_SIZE} {t}s; "
                    f"now: {', '.join(f'{label} has {len(groups[label])}' for label in wrong)}.",
                    icon=":material/warning:")
     else:
         means, results = arithmetic_faces(name, arithmetic_seed, groups["A"], groups["B"], groups["C"], noise)
         for col, (label, sign), mean in zip(st.columns(3), [("A", ""), ("B", "− "), ("C", "+ ")], means, strict=True):
-            show_image(mean, caption=f"{sign}mean of {label}: faces {', '.join(map(str, groups[label]))}",
+            show_image(mean, caption=f"{sign}mean of {label}: {t}s {', '.join(map(str, groups[label]))}",
                        container=col)
         row = make_grid(results, nrow=RESULTS)
         show_image(row, caption=f"= A − B + C (first), then {RESULTS - 1} neighbours with noise scale {noise:g}")
-        st.caption(texts.LATENT_ARITHMETIC_RESULT)
+        st.caption(texts.LATENT_ARITHMETIC_RESULT.format(thing=t))
 
 
 def strip_readout(key: str, found: list) -> str:
