@@ -195,9 +195,6 @@ HISTORY_D_OUTPUTS = (  # ui/views/history.py; {real}: what D is shown, {fake}: w
     "on are normal: D learns faster at first."
 )
 
-# what a GAN's discriminator is shown and its generator makes, by the model's subject (registry ModelSpec.subject)
-GAN_SUBJECT_WORDS = {"faces": ("photo", "faces"), "abstract": ("painting", "pictures")}
-
 HISTORY_GAN_FACTS = (  # ui/views/history.py, beside a face GAN's card; {threshold}: MTCNN's face probability
     "Faces found: share of samples where the MTCNN detector finds a face (p >= {threshold:g}), "
     "beside the same for real face crops. "

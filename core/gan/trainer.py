@@ -407,7 +407,7 @@ class GANTrainer:
         loss_d, metrics_d = loss.d_loss(out_real.float(), out_fake.float())
         if r1_now:
             (grad,) = torch.autograd.grad(out_real.float().sum(), seen, create_graph=True)
-            r1 = grad.float().square().flatten(1).sum(1).mean()
+            r1 = grad.square().flatten(1).sum(1).mean()
             loss_d = loss_d + 0.5 * cfg.r1_gamma * R1_EVERY * r1
             metrics_d["R1"] = r1.item()  # on the rows of the steps that measure it
         loss_d.backward()

@@ -179,7 +179,7 @@ def _precision(training: dict) -> str:
     tc = training.get("train_config", {})
     text = training.get("precision") or "float32"  # runs from before the bfloat16 path had only float32
     if tc.get("r1_gamma"):
-        text += f"; R1 on D, gamma {tc['r1_gamma']} (lazy, every 4th step)"
+        text += f"; R1 on D, gamma {tc['r1_gamma']} (lazy)"
     return text
 
 

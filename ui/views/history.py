@@ -284,9 +284,8 @@ def gan_view(name: str, folder: Path, columns: dict, compare: str | None, other:
     charts_col, facts_col = panes((480, 3), (250, 1), key="charts-and-card")
     with facts_col:
         threshold = (training.get("quality") or {}).get("threshold", 0.99)
-        art = registry.get_spec(name).subject == "abstract"
-        model_card_facts(training_facts(training),
-                         texts.HISTORY_ART_FACTS if art else texts.HISTORY_GAN_FACTS.format(threshold=threshold))
+        model_card_facts(training_facts(training), texts.HISTORY_GAN_FACTS.format(threshold=threshold)
+                         if registry.is_faces(name) else texts.HISTORY_ART_FACTS)
 
     with charts_col:
         gan_charts(name, columns, compare, other, x_by, weight)
@@ -312,7 +311,7 @@ def gan_charts(name: str, columns: dict, compare: str | None, other: dict | None
         if "d1" in losses:
             st.caption(texts.HISTORY_LSGAN_LOSSES)
     if probabilities:
-        real, fake = texts.GAN_SUBJECT_WORDS.get(registry.get_spec(name).subject, texts.GAN_SUBJECT_WORDS["faces"])
+        real, fake = ("photo", "faces") if registry.is_faces(name) else ("painting", "pictures")  # D's input, G's
         st.plotly_chart(probability_chart(runs, probabilities, weight, x_by, real=real, fake=fake), width="stretch")
         st.caption(texts.HISTORY_D_OUTPUTS.format(real=real, fake=fake))
 
